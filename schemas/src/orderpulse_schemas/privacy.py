@@ -1,0 +1,30 @@
+"""`erasure-requests.v1`: a customer's right to be forgotten, honoured by every service."""
+
+from typing import Annotated, Literal
+
+from pydantic import EmailStr, Field, model_validator
+
+from orderpulse_schemas.envelope import CloudEvent, Payload
+
+
+class ErasureRequestedData(Payload):
+    """Erase this customer's personal data from every store. At least one identifier is required."""
+
+    email: EmailStr | None = None
+    phone: str | None = Field(default=None, pattern=r"^\+[1-9][0-9]{6,14}$")
+    order_ids: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, description="Orders to erase in any case."
+    )
+
+    @model_validator(mode="after")
+    def _identifies_someone(self) -> "ErasureRequestedData":
+        if not (self.email or self.phone or self.order_ids):
+            raise ValueError("give an email, a phone or order ids")
+        return self
+
+
+class ErasureRequested(CloudEvent):
+    """`customer.erasure_requested`; `subject` is the shop's request id, not an order id."""
+
+    type: Literal["customer.erasure_requested"] = "customer.erasure_requested"
+    data: ErasureRequestedData

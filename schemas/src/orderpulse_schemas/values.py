@@ -1,0 +1,135 @@
+"""Value types that several events share: money, addresses, people, dates and places."""
+
+from datetime import date, time
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import EmailStr, Field, model_validator
+
+from orderpulse_schemas.envelope import Payload
+
+E164 = Field(
+    default=None,
+    pattern=r"^\+[1-9][0-9]{6,14}$",
+    description="Phone number in E.164, e.g. +420601234567.",
+)
+
+
+class Locale(StrEnum):
+    """Languages customers are written to in."""
+
+    CS = "cs"
+    SK = "sk"
+    PL = "pl"
+    EN = "en"
+
+
+class Money(Payload):
+    """An amount in a currency; the amount is a JSON string so no float rounding ever happens."""
+
+    amount: Decimal = Field(ge=0, decimal_places=2, description='Decimal string, e.g. "1299.00".')
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code: CZK, EUR, PLN, ...")
+
+
+class Address(Payload):
+    """A postal address."""
+
+    street: str = Field(min_length=1, description="Street and number.")
+    city: str = Field(min_length=1)
+    postal_code: str = Field(min_length=1)
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code: CZ, SK, PL.")
+
+
+class Weekday(StrEnum):
+    """Days of the week, ISO order."""
+
+    MO = "mo"
+    TU = "tu"
+    WE = "we"
+    TH = "th"
+    FR = "fr"
+    SA = "sa"
+    SU = "su"
+
+
+class OpeningHours(Payload):
+    """One opening rule: these days, from `opens` to `closes` (local time of the place)."""
+
+    days: list[Weekday] = Field(min_length=1)
+    opens: time
+    closes: time
+
+
+class PickupPoint(Payload):
+    """A parcel shop or locker where the customer collects or drops off parcels."""
+
+    id: str = Field(min_length=1, description="The carrier's id of the point.")
+    name: str = Field(min_length=1)
+    address: Address
+    opening_hours: list[OpeningHours] = Field(
+        default_factory=list, description="Empty for a locker open non-stop."
+    )
+
+
+class DateWindow(Payload):
+    """A day, or a range of days, when something is expected (`latest` = `earliest`: one day)."""
+
+    earliest: date
+    latest: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "DateWindow":
+        if self.latest < self.earliest:
+            raise ValueError("latest must not be before earliest")
+        return self
+
+
+class Consent(Payload):
+    """What the customer agreed to be contacted by about this order."""
+
+    email: bool = True
+    sms: bool = False
+
+
+class Customer(Payload):
+    """The person the order's messages are addressed to. Personal data: stored only where needed."""
+
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(min_length=1, max_length=100)
+    email: EmailStr | None = None
+    phone: str | None = E164
+    locale: Locale
+    consent: Consent = Field(default_factory=Consent)
+
+
+class DelayReason(StrEnum):
+    """Why something is late. The documented list; `other` needs the free text."""
+
+    OUT_OF_STOCK = "out_of_stock"
+    SUPPLIER_DELAY = "supplier_delay"
+    PAYMENT_PENDING = "payment_pending"
+    HIGH_VOLUME = "high_volume"
+    WEATHER = "weather"
+    VEHICLE_BREAKDOWN = "vehicle_breakdown"
+    MISSED_CONNECTION = "missed_connection"
+    ADDRESS_ISSUE = "address_issue"
+    CUSTOMS = "customs"
+    OTHER = "other"
+
+
+class HomeDelivery(Payload):
+    """Delivery to the customer's door."""
+
+    method: Literal["home"] = "home"
+    address: Address
+
+
+class PickupPointDelivery(Payload):
+    """Delivery to a pickup point the customer chose."""
+
+    method: Literal["pickup_point"] = "pickup_point"
+    point: PickupPoint
+
+
+Delivery = Annotated[HomeDelivery | PickupPointDelivery, Field(discriminator="method")]

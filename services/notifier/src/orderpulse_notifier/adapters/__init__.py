@@ -1,0 +1,1 @@
+"""Provider and storage adapters."""

@@ -1,0 +1,29 @@
+"""Rendered messages, ready for a provider."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EmailMessage:
+    """An email: subject, HTML and plain-text alternatives."""
+
+    delivery_id: str
+    sender: str
+    to: str
+    subject: str
+    html: str
+    text: str
+    label: str  # shop/order/kind, for people browsing the outbox; no personal data
+
+
+@dataclass(frozen=True)
+class SmsMessage:
+    """A text message and what it costs."""
+
+    delivery_id: str
+    sender: str
+    to: str
+    body: str
+    encoding: str
+    segments: int
+    label: str
