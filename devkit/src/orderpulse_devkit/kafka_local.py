@@ -84,6 +84,10 @@ class LocalKafkaBroker:
                 + log_tail(self.log_path),
                 self.log_path,
             ) from exc
+        except BaseException:  # cancelled or interrupted: leave nothing running
+            if launched:
+                await self.stop()
+            raise
         return launched
 
     async def stop(self) -> None:
@@ -129,7 +133,10 @@ class LocalKafkaBroker:
         controller_port = self._controller_port or free_port()
         for taken in (port, controller_port):
             if not port_is_free(taken):
-                raise ServerFailed(f"port {taken} on 127.0.0.1 is in use", self.log_path)
+                raise ServerFailed(
+                    f"port {taken} on 127.0.0.1 is in use (by a broker from another work dir?)",
+                    self.log_path,
+                )
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.properties_path.write_text(
             server_properties(

@@ -30,9 +30,9 @@ def pid_alive(pid: int, cmdline_marker: str = "") -> bool:
 
 
 def read_pid_file(path: Path) -> int | None:
-    """Return the pid written in ``path``, or None when it is missing or garbled."""
+    """Return the pid on the first line of ``path``, or None when it is missing or garbled."""
     try:
-        return int(path.read_text().strip())
+        return int(path.read_text().split("\n", 1)[0])
     except (OSError, ValueError):
         return None
 

@@ -45,14 +45,15 @@ def why_unreadable(body: bytes, contract: TypeAdapter[Any]) -> str | None:
 def dead_lettering(
     contracts: Mapping[str, TypeAdapter[Any]], *, group: str
 ) -> Callable[..., BaseMiddleware]:
-    """A broker middleware that checks each consumed message against its topic's contract."""
+    """A broker middleware that checks messages of the topics in `contracts` against them."""
 
     class DeadLettering(BaseMiddleware):
         async def consume_scope(
             self, call_next: Callable[[StreamMessage[Any]], Awaitable[Any]], msg: StreamMessage[Any]
         ) -> Any:
             record = msg.raw_message
-            reason = why_unreadable(msg.body, contracts[record.topic])
+            contract = contracts.get(record.topic)
+            reason = None if contract is None else why_unreadable(msg.body, contract)
             if reason is None:
                 return await call_next(msg)
             await self.context.get("broker").publish(

@@ -1,6 +1,7 @@
 """The local outbox: messages become files a person can open instead of leaving the machine."""
 
 import asyncio
+import hashlib
 import json
 from email.message import EmailMessage as MimeMessage
 from pathlib import Path
@@ -40,7 +41,8 @@ class OutboxSender:
         return str(stem.with_suffix(".txt").relative_to(self._directory))
 
     def _stem(self, label: str, delivery_id: str, channel: str) -> Path:
-        return self._directory / label / f"{channel}-{delivery_id[:8]}"
+        digest = hashlib.sha256(delivery_id.encode()).hexdigest()[:10]
+        return self._directory / label / f"{channel}-{digest}"
 
     @staticmethod
     def _write(path: Path, content: bytes) -> None:

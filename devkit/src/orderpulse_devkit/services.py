@@ -1,0 +1,99 @@
+"""Run the three orderpulse services as separate processes, as they run in production.
+
+Tests and the demo use this to start, stop (SIGTERM) and kill (SIGKILL) real service processes
+against a real broker, each with its own database file and log.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orderpulse_devkit.processes import log_tail
+
+REPO = Path(__file__).resolve().parents[3]
+
+MODULES = {
+    "status-tracker": ("orderpulse_status_tracker", "TRACKER_"),
+    "notifier": ("orderpulse_notifier", "NOTIFIER_"),
+    "returns": ("orderpulse_returns", "RETURNS_"),
+}
+
+
+def service_settings(
+    name: str, bootstrap: str, workdir: Path, database_url: str | None = None
+) -> dict[str, str]:
+    """Environment variables that point service `name` at the broker and at files in `workdir`."""
+    _, prefix = MODULES[name]
+    settings = {
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "DATABASE_URL": database_url or f"sqlite+aiosqlite:///{workdir / name}.db",
+    }
+    if name == "notifier":
+        settings["OUTBOX_DIR"] = str(workdir / "outbox")
+        settings["SHOPS_FILE"] = str(REPO / "deploy" / "shops.yaml")
+    return {prefix + key: value for key, value in settings.items()}
+
+
+@dataclass
+class ServiceProcess:
+    """One service process; its output goes to `<workdir>/<name>.log`."""
+
+    name: str
+    env: dict[str, str]
+    workdir: Path
+    _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def log_path(self) -> Path:
+        """Where the service logs."""
+        return self.workdir / f"{self.name}.log"
+
+    def start(self) -> None:
+        """Start the service (a no-op while it runs)."""
+        if self.running:
+            return
+        module, _ = MODULES[self.name]
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", module],
+                env={**os.environ, **self.env},
+                cwd=self.workdir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    @property
+    def running(self) -> bool:
+        """Whether the process is alive."""
+        return self._process is not None and self._process.poll() is None
+
+    def stop(self, timeout: float = 30.0) -> int:
+        """SIGTERM, as Kubernetes does; SIGKILL if it overstays. Returns the exit code."""
+        return self._end(signal.SIGTERM, timeout)
+
+    def kill(self) -> int:
+        """SIGKILL: a crash, with no chance to finish anything."""
+        return self._end(signal.SIGKILL, 10.0)
+
+    def log(self, lines: int = 60) -> str:
+        """The end of the service's log, for failure messages."""
+        return log_tail(self.log_path, lines)
+
+    def _end(self, sig: signal.Signals, timeout: float) -> int:
+        process = self._process
+        if process is None:
+            return 0
+        if process.poll() is None:
+            process.send_signal(sig)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+        self._process = None
+        return process.returncode
