@@ -1,0 +1,55 @@
+"""Session-wide real infrastructure for every test tier: one Kafka broker, one PostgreSQL server.
+
+Both start once per test session and are never faked or skipped: without Docker, Kafka runs from
+Apache Kafka's Maven Central jars and PostgreSQL from Debian's server binaries (see devkit).
+"""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import URL, make_url
+
+from orderpulse_devkit.kafka import kafka_bootstrap
+from orderpulse_devkit.postgres import postgres_url
+
+
+@pytest.fixture(scope="session")
+async def kafka(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """Bootstrap address of a real broker."""
+    async with kafka_bootstrap(tmp_path_factory.mktemp("kafka")) as bootstrap:
+        yield bootstrap
+
+
+@pytest.fixture(scope="session")
+async def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """URL of a real PostgreSQL server's database."""
+    async with postgres_url(tmp_path_factory.mktemp("postgres")) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A fresh, empty database: a SQLite file, or a new database on the PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
+    server = make_url(request.getfixturevalue("postgres_server"))
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_create_database(server, name))
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
+async def _create_database(server: URL, name: str) -> None:
+    connection = await asyncpg.connect(
+        host=server.host,
+        port=server.port,
+        user=server.username,
+        password=server.password,
+        database=server.database,
+    )
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
