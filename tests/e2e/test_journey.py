@@ -1,0 +1,139 @@
+"""One order journey through the three services, each its own process, on a real Kafka broker.
+
+The e-shop's event is produced by a plain Kafka client (aiokafka's producer with JSON bytes), as
+an integrator would, not by our code.
+"""
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from orderpulse_devkit.kafka import create_topics
+from orderpulse_devkit.services import MODULES, ServiceProcess, service_settings
+from orderpulse_schemas import dead_letters, examples
+from orderpulse_schemas.topics import ALL_TOPICS
+
+pytestmark = pytest.mark.kafka
+
+
+@pytest.fixture(scope="module")
+async def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("e2e")
+
+
+@pytest.fixture(scope="module")
+async def services(kafka: str, workdir: Path) -> AsyncIterator[dict[str, ServiceProcess]]:
+    topics = [t.name for t in ALL_TOPICS] + [t.dead_letter for t in ALL_TOPICS]
+    await create_topics(kafka, topics)
+    running = {
+        name: ServiceProcess(name, service_settings(name, kafka, workdir), workdir)
+        for name in MODULES
+    }
+    for service in running.values():
+        service.start()
+    yield running
+    for name, service in running.items():
+        assert service.stop() == 0, f"{name} did not shut down cleanly:\n{service.log()}"
+
+
+@pytest.fixture
+async def producer(kafka: str) -> AsyncIterator[AIOKafkaProducer]:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka, acks="all")
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+async def eventually(check: Callable[[], bool], services: dict[str, ServiceProcess]) -> None:
+    """Wait up to 60 s for `check`, failing early with the logs if a service died."""
+    deadline = time.monotonic() + 60
+    while not check():
+        for name, service in services.items():
+            assert service.running, f"{name} died:\n{service.log()}"
+        assert time.monotonic() < deadline, "timed out; logs:\n" + "\n".join(
+            f"== {name}\n{s.log(30)}" for name, s in services.items()
+        )
+        await asyncio.sleep(0.2)
+
+
+def outbox(workdir: Path, order_number: str) -> Iterator[Path]:
+    return (workdir / "outbox" / "kvetinac-cz" / order_number).rglob("*.*")
+
+
+async def read_topic(kafka: str, topic: str, until: Callable[[list[Any]], bool]) -> list[Any]:
+    """Every record of `topic` from the start, read by a throwaway consumer group."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=kafka, group_id=None, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    records: list[Any] = []
+    try:
+        async with asyncio.timeout(60):
+            while not until(records):
+                batch = await consumer.getmany(timeout_ms=500)
+                records.extend(r for rs in batch.values() for r in rs)
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def test_an_accepted_order_becomes_one_czech_email_and_one_sms(
+    kafka: str, services: dict[str, ServiceProcess], producer: AIOKafkaProducer, workdir: Path
+) -> None:
+    event = examples.load("orders.v1", "order.accepted")
+    value = json.dumps(event, ensure_ascii=False).encode()
+    await producer.send_and_wait("orders.v1", value=value, key=event["subject"].encode())
+
+    await eventually(lambda: len(list(outbox(workdir, "10045"))) >= 3, services)
+    await asyncio.sleep(1)  # a duplicate would show up by now
+    files = sorted(outbox(workdir, "10045"))
+    assert [f.suffix for f in files] == [".eml", ".html", ".txt"]
+
+    email = message_from_bytes(files[0].read_bytes(), policy=policy.default)
+    assert email["Subject"] == "Přijali jsme vaši objednávku č. 10045"
+    assert email["To"] == "Petr Novák <petr.novak@example.cz>"
+    text = email.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert text.startswith("Dobrý den, Petře,")
+    sms = files[2].read_text()
+    assert '"to": "+420601123456"' in sms
+    assert "Dekujeme, objednavku c. 10045 jsme prijali." in sms
+
+    outcomes = await read_topic(
+        kafka, "notification-outcomes.v1", lambda records: len(records) >= 2
+    )
+    sent = [json.loads(r.value) for r in outcomes if r.key == b"ord-10045"]
+    assert sorted(o["data"]["channel"] for o in sent) == ["email", "sms"]
+    assert {o["type"] for o in sent} == {"notification.sent"}
+
+
+async def test_a_malformed_event_is_dead_lettered_and_the_next_one_still_flows(
+    kafka: str, services: dict[str, ServiceProcess], producer: AIOKafkaProducer, workdir: Path
+) -> None:
+    english = examples.load("orders.v1", "order.accepted")
+    english.update(id="evt-e2e-en-accepted", subject="ord-20001")
+    english["data"].update(order_number="20001")
+    english["data"]["customer"].update(first_name="Emma", last_name="Clarke", locale="en")
+
+    await producer.send_and_wait("orders.v1", value=b'{"type": "order.accepted", ', key=b"ord-x")
+    await producer.send_and_wait(
+        "orders.v1", value=json.dumps(english).encode(), key=b"ord-20001"
+    )
+
+    await eventually(lambda: len(list(outbox(workdir, "20001"))) >= 3, services)
+    email = next(f for f in outbox(workdir, "20001") if f.suffix == ".eml")
+    message = message_from_bytes(email.read_bytes(), policy=policy.default)
+    assert message["Subject"] == "We have received your order 20001"
+
+    dead = await read_topic(kafka, "orders.v1.dlq", lambda records: len(records) >= 1)
+    assert [r.value for r in dead] == [b'{"type": "order.accepted", ']
+    headers = dict(dead[0].headers)
+    assert headers[dead_letters.REASON].decode().startswith("not valid JSON")
+    assert headers[dead_letters.SOURCE_TOPIC] == b"orders.v1"
+    assert headers[dead_letters.CONSUMER_GROUP] == b"status-tracker"
