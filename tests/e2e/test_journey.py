@@ -10,12 +10,12 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from email import message_from_bytes, policy
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from orderpulse_devkit.kafka import create_topics
+from orderpulse_devkit.records import read_records
 from orderpulse_devkit.services import MODULES, ServiceProcess, service_settings
 from orderpulse_schemas import dead_letters, examples
 from orderpulse_schemas.topics import ALL_TOPICS
@@ -67,23 +67,6 @@ def outbox(workdir: Path, order_number: str) -> Iterator[Path]:
     return (workdir / "outbox" / "kvetinac-cz" / order_number).rglob("*.*")
 
 
-async def read_topic(kafka: str, topic: str, until: Callable[[list[Any]], bool]) -> list[Any]:
-    """Every record of `topic` from the start, read by a throwaway consumer group."""
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=kafka, group_id=None, auto_offset_reset="earliest"
-    )
-    await consumer.start()
-    records: list[Any] = []
-    try:
-        async with asyncio.timeout(60):
-            while not until(records):
-                batch = await consumer.getmany(timeout_ms=500)
-                records.extend(r for rs in batch.values() for r in rs)
-    finally:
-        await consumer.stop()
-    return records
-
-
 async def test_an_accepted_order_becomes_one_czech_email_and_one_sms(
     kafka: str, services: dict[str, ServiceProcess], producer: AIOKafkaProducer, workdir: Path
 ) -> None:
@@ -105,9 +88,8 @@ async def test_an_accepted_order_becomes_one_czech_email_and_one_sms(
     assert '"to": "+420601123456"' in sms
     assert "Dekujeme, objednavku c. 10045 jsme prijali." in sms
 
-    outcomes = await read_topic(
-        kafka, "notification-outcomes.v1", lambda records: len(records) >= 2
-    )
+    async with asyncio.timeout(60):
+        outcomes = await read_records(kafka, "notification-outcomes.v1", 2)
     sent = [json.loads(r.value) for r in outcomes if r.key == b"ord-10045"]
     assert sorted(o["data"]["channel"] for o in sent) == ["email", "sms"]
     assert {o["type"] for o in sent} == {"notification.sent"}
@@ -122,16 +104,15 @@ async def test_a_malformed_event_is_dead_lettered_and_the_next_one_still_flows(
     english["data"]["customer"].update(first_name="Emma", last_name="Clarke", locale="en")
 
     await producer.send_and_wait("orders.v1", value=b'{"type": "order.accepted", ', key=b"ord-x")
-    await producer.send_and_wait(
-        "orders.v1", value=json.dumps(english).encode(), key=b"ord-20001"
-    )
+    await producer.send_and_wait("orders.v1", value=json.dumps(english).encode(), key=b"ord-20001")
 
     await eventually(lambda: len(list(outbox(workdir, "20001"))) >= 3, services)
     email = next(f for f in outbox(workdir, "20001") if f.suffix == ".eml")
     message = message_from_bytes(email.read_bytes(), policy=policy.default)
     assert message["Subject"] == "We have received your order 20001"
 
-    dead = await read_topic(kafka, "orders.v1.dlq", lambda records: len(records) >= 1)
+    async with asyncio.timeout(60):
+        dead = await read_records(kafka, "orders.v1.dlq", 1)
     assert [r.value for r in dead] == [b'{"type": "order.accepted", ']
     headers = dict(dead[0].headers)
     assert headers[dead_letters.REASON].decode().startswith("not valid JSON")

@@ -23,7 +23,7 @@ from orderpulse_devkit.kafka_config import (
     server_properties,
 )
 from orderpulse_devkit.kafka_jars import KAFKA_VERSION, ensure_kafka_jars
-from orderpulse_devkit.ports import free_port, port_is_free
+from orderpulse_devkit.ports import free_ports, port_is_free
 from orderpulse_devkit.processes import log_tail, pid_alive, read_pid_file, reap, terminate
 
 BROKER_JVM_OPTIONS = [
@@ -129,8 +129,9 @@ class LocalKafkaBroker:
         return True
 
     def _write_config(self) -> None:
-        port = self._port or free_port()
-        controller_port = self._controller_port or free_port()
+        spare = iter(free_ports(2))
+        port = self._port or next(spare)
+        controller_port = self._controller_port or next(spare)
         for taken in (port, controller_port):
             if not port_is_free(taken):
                 raise ServerFailed(

@@ -48,9 +48,10 @@ def generated(project: Path = PROJECT) -> dict[str, str]:
 def write(project: Path = PROJECT) -> list[str]:
     """Write every generated file (removing stale schemas); the paths that changed."""
     wanted = generated(project)
-    changed = [f"removed {stale}" for stale in _extra(project, wanted)]
+    changed = []
     for stale in _extra(project, wanted):
         (project / stale).unlink()
+        changed.append(f"removed {stale}")
     for name, content in wanted.items():
         file = project / name
         if not file.is_file() or file.read_text(encoding="utf-8") != content:
@@ -62,14 +63,15 @@ def write(project: Path = PROJECT) -> list[str]:
 
 def check(project: Path = PROJECT) -> list[str]:
     """What differs between the committed files and the models: empty when all is current."""
+    wanted = generated(project)
     problems = []
-    for name, content in generated(project).items():
+    for name, content in wanted.items():
         file = project / name
         if not file.is_file():
             problems.append(f"missing: {name}")
         elif file.read_text(encoding="utf-8") != content:
             problems.append(f"drifted: {name}")
-    problems.extend(f"extra: {name}" for name in _extra(project, generated(project)))
+    problems.extend(f"extra: {name}" for name in _extra(project, wanted))
     return problems
 
 

@@ -28,11 +28,12 @@ SCALARS: dict[Any, str] = {
     date: "date `YYYY-MM-DD`",
     AwareDatetime: "date-time with UTC offset (RFC 3339)",
     datetime: "date-time (RFC 3339)",
-    time: "time `HH:MM:SS`",
+    time: "time `HH:MM[:SS]`",
     EmailStr: "string: email address",
     AnyHttpUrl: "string: http(s) URL",
 }
 LINKED_ENUMS = {DelayReason: "[delay reason](#delay-reasons)"}
+E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
 
 
 class Row(NamedTuple):
@@ -69,7 +70,7 @@ def _rows(
         if nullable:
             shown += " or null"
         required = "yes" if name == tag else _required(info)
-        yield Row(path, shown, required, when + _description(info, annotation))
+        yield Row(path, shown, required, (when + _description(info, annotation)).strip())
         inner, item_path = annotation, path
         if get_origin(annotation) is list:
             inner, item_path = get_args(annotation)[0], f"{path}[]"
@@ -139,7 +140,9 @@ def _constraints(metadata: list[Any]) -> str:
         parts.append(f"≥ {ge}")
     if (places := _constraint(metadata, "decimal_places")) is not None:
         parts.append(f"at most {places} decimals")
-    if (pattern := _constraint(metadata, "pattern")) is not None:
+    if (pattern := _constraint(metadata, "pattern")) == E164_PATTERN:
+        parts.append("E.164 phone number")
+    elif pattern is not None:
         parts.append(f"pattern `{pattern}`")
     return f" ({', '.join(parts)})" if parts else ""
 

@@ -16,6 +16,7 @@ from orderpulse_notifier.shops import load_shops
 from orderpulse_notifier.store import SqlDeliveryStore
 from orderpulse_schemas.dead_letters import dead_lettering
 from orderpulse_schemas.notifications import NotificationRequested
+from orderpulse_schemas.outcomes import NotificationOutcome
 from orderpulse_schemas.topics import NOTIFICATIONS
 
 
@@ -43,16 +44,16 @@ def build_app(settings: Settings, *, engine: AsyncEngine | None = None) -> FastS
         ],
     )
 
+    outcomes = broker.publisher(settings.outcomes_topic, schema=NotificationOutcome)
+
     @broker.subscriber(
         settings.notifications_topic, group_id=settings.group_id, auto_offset_reset="earliest"
     )
     async def on_notification_requested(request: NotificationRequested) -> None:
         """Send, then publish outcomes; the offset is committed after."""
         for outcome in await notifier.handle(request):
-            await broker.publish(
-                outcome.model_dump(mode="json", exclude_none=True),
-                topic=settings.outcomes_topic,
-                key=outcome.subject.encode(),
+            await outcomes.publish(
+                outcome.model_dump(mode="json", exclude_none=True), key=outcome.subject.encode()
             )
 
     app = FastStream(broker, specification=AsyncAPI(title="orderpulse notifier"))

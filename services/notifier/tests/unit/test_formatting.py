@@ -47,7 +47,8 @@ def test_moments_are_shown_in_the_shops_time_zone() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "called"), [("Petr", "Petře"), ("Jana", "Jano"), ("Tomáš", "Tomáši"), ("Lucie", "Lucie")]
+    ("name", "called"),
+    [("Petr", "Petře"), ("Jana", "Jano"), ("Tomáš", "Tomáši"), ("Lucie", "Lucie")],
 )
 def test_czech_greets_in_the_vocative(name: str, called: str) -> None:
     assert LocaleFormat("cs", PRAGUE).greeting_name(name) == called

@@ -14,7 +14,9 @@ PARTS = ("email_subject.txt", "email.html", "email.txt", "sms.txt")
 
 
 def test_every_kind_has_every_part_in_every_locale() -> None:
-    kinds = {kind.name for locale in LOCALES for kind in (TEMPLATES / locale).iterdir() if kind.is_dir()}
+    kinds = {
+        kind.name for locale in LOCALES for kind in (TEMPLATES / locale).iterdir() if kind.is_dir()
+    }
     assert kinds, "no templates found"
     missing = [
         f"{locale}/{kind}/{part}"
@@ -41,10 +43,10 @@ def test_order_accepted_renders_every_part(locale: str, shops: dict[str, Shop]) 
 
 
 def test_czech_email_greets_in_the_vocative_and_formats_the_facts(shops: dict[str, Shop]) -> None:
-    subject, html, text = Renderer().email(notification("order_accepted"), shops["kvetinac-cz"])
+    subject, _, text = Renderer().email(notification("order_accepted"), shops["kvetinac-cz"])
     assert subject == "Přijali jsme vaši objednávku č. 10045"
     assert text.startswith("Dobrý den, Petře,\n\nděkujeme za vaši objednávku č. 10045.")
-    assert " ".join("Celkem: 1 297,00 Kč".split()) in " ".join(text.split())
+    assert " ".join(["Celkem:", "1", "297,00", "Kč"]) in " ".join(text.split())
     assert "Doručíme na adresu: Slezská 1482/56, 120 00 Praha 2" in text
     assert "po–pá 8:00–18:00, so 9:00–12:00" in text
     assert "24.–25. 11. 2026" in text
@@ -64,7 +66,7 @@ def test_customer_text_is_escaped_in_html_but_not_in_plain_text(shops: dict[str,
 
 
 def test_a_missing_translation_is_an_error_not_a_fallback(shops: dict[str, Shop]) -> None:
-    with pytest.raises(RenderError, match="sk/order_accepted/email_subject.txt"):
+    with pytest.raises(RenderError, match=r"sk/order_accepted/email_subject\.txt"):
         Renderer().email(notification("order_accepted", locale="sk"), shops["kvetinac-cz"])
 
 

@@ -6,7 +6,9 @@ from faststream.specification import AsyncAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orderpulse_schemas.dead_letters import dead_lettering
+from orderpulse_schemas.notifications import NotificationRequested
 from orderpulse_schemas.orders import OrderEvent
+from orderpulse_schemas.status import OrderStatusChanged
 from orderpulse_schemas.topics import ORDERS
 from orderpulse_status_tracker.database import connect
 from orderpulse_status_tracker.lifecycle import Topics
@@ -29,13 +31,22 @@ def build_app(settings: Settings, *, engine: AsyncEngine | None = None) -> FastS
         ],
     )
 
+    publishers = {
+        settings.order_status_topic: broker.publisher(
+            settings.order_status_topic, schema=OrderStatusChanged
+        ),
+        settings.notifications_topic: broker.publisher(
+            settings.notifications_topic, schema=NotificationRequested
+        ),
+    }
+
     @broker.subscriber(
         settings.orders_topic, group_id=settings.group_id, auto_offset_reset="earliest"
     )
     async def on_order_event(event: OrderEvent) -> None:
         """Record the fact, then publish what it causes; the offset is committed after."""
         for message in await tracker.handle(event):
-            await broker.publish(message.value, topic=message.topic, key=message.key.encode())
+            await publishers[message.topic].publish(message.value, key=message.key.encode())
 
     app = FastStream(broker, specification=AsyncAPI(title="orderpulse status-tracker"))
     app.on_startup(store.create_schema)

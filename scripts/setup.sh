@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Make this machine ready to run orderpulse: safe to repeat, quick when nothing is missing.
+#
+#   uv and the locked Python packages (uv from PyPI when absent);
+#   without a Docker engine: Java 17 and Maven for the Kafka broker, and (for the tests)
+#   Debian's PostgreSQL server, installed with apt-get when running as root.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export PATH="$HOME/.local/bin:$PATH" UV_PYTHON_DOWNLOADS=never
+
+with_postgres=false
+[ "${1:-}" = "--with-postgres" ] && with_postgres=true
+
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+install_debian_packages() {
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+    die "missing $*: install them (Debian/Ubuntu: sudo apt-get install $*) or run Docker"
+  fi
+  say "installing Debian packages: $*"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+if ! command -v uv >/dev/null; then
+  command -v python3 >/dev/null || die "Python 3.11 or newer is required"
+  say "installing uv from PyPI"
+  python3 -m pip install --quiet --user "uv==0.13.9"
+fi
+uv sync --frozen --all-packages --quiet
+
+if docker info >/dev/null 2>&1; then
+  exit 0  # testcontainers brings Kafka and PostgreSQL
+fi
+if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then
+  install_debian_packages openjdk-17-jre-headless maven
+fi
+uv run --frozen python -c 'from orderpulse_devkit.kafka_jars import ensure_kafka_jars; ensure_kafka_jars()'
+
+if $with_postgres && [ -z "${ORDERPULSE_TEST_POSTGRES_URL:-}" ] \
+   && ! command -v initdb >/dev/null && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+  install_debian_packages postgresql
+fi

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Every check CI runs: lint, types, contract drift, then all test tiers (unit, integration on a
+# real Kafka broker and PostgreSQL, e2e with the services as processes). Extra args go to pytest.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+scripts/setup.sh --with-postgres
+export PATH="$HOME/.local/bin:$PATH" UV_PYTHON_DOWNLOADS=never
+
+uv run --frozen ruff check .
+uv run --frozen ruff format --check .
+uv run --frozen mypy
+uv run --frozen python -m orderpulse_schemas.export --check
+uv run --frozen python scripts/asyncapi.py --check
+uv run --frozen pytest "$@"
