@@ -23,7 +23,8 @@ class CloudEvent(BaseModel):
     specversion: Literal["1.0"] = "1.0"
     id: str = Field(min_length=1, max_length=200, description="Unique id of this event.")
     source: str = Field(
-        min_length=1, description="URI-reference of the producer, e.g. `/shops/alza-cz/backend`."
+        min_length=1,
+        description="URI-reference of the producer, e.g. `/shops/kvetinac-cz/backend`.",
     )
     type: str
     time: AwareDatetime = Field(description="When the fact happened, with a UTC offset.")
