@@ -11,4 +11,10 @@ uv run --frozen ruff format --check .
 uv run --frozen mypy
 uv run --frozen python -m orderpulse_schemas.export --check
 uv run --frozen python scripts/asyncapi.py --check
+# Each service installs and passes its unit tests alone, with only its declared dependencies.
+for service in status-tracker notifier returns; do
+  UV_PROJECT_ENVIRONMENT="var/venvs/$service" \
+    uv run --frozen --quiet --package "orderpulse-$service" \
+    pytest -q --no-header -p no:cacheprovider "services/$service/tests/unit"
+done
 uv run --frozen pytest "$@"

@@ -18,15 +18,23 @@ STOP_TIMEOUT = 30.0
 def pid_alive(pid: int, cmdline_marker: str = "") -> bool:
     """Return True when ``pid`` runs (not a zombie) and its command line contains the marker.
 
-    The marker guards against a recycled pid belonging to an unrelated program.
+    The marker guards against a recycled pid belonging to an unrelated program. Every thread
+    counts: a JVM's main thread can be a zombie while its shutdown hooks still run.
     """
     try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as stat:
-            state = stat.read().rsplit(")", 1)[1].split()[0]
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return False
+    return any(_task_runs(task, cmdline_marker.encode()) for task in tasks)
+
+
+def _task_runs(task: Path, marker: bytes) -> bool:
+    try:
+        state = (task / "stat").read_text(errors="replace").rsplit(")", 1)[1].split()[0]
+        cmdline = (task / "cmdline").read_bytes().replace(b"\0", b" ")
     except (OSError, IndexError):
         return False
-    return state not in {"Z", "X"} and cmdline_marker.encode() in cmdline
+    return state not in {"Z", "X"} and marker in cmdline
 
 
 def read_pid_file(path: Path) -> int | None:
