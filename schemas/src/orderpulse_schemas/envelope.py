@@ -20,16 +20,22 @@ class CloudEvent(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    specversion: Literal["1.0"] = "1.0"
+    specversion: Literal["1.0"] = Field(
+        default="1.0", description="The CloudEvents version, always `1.0`."
+    )
     id: str = Field(min_length=1, max_length=200, description="Unique id of this event.")
     source: str = Field(
         min_length=1,
         description="URI-reference of the producer, e.g. `/shops/kvetinac-cz/backend`.",
     )
-    type: str
+    type: str = Field(
+        description="What happened, e.g. `order.accepted`; selects the model of `data`."
+    )
     time: AwareDatetime = Field(description="When the fact happened, with a UTC offset.")
     subject: str = Field(min_length=1, max_length=100, description="The order id; the Kafka key.")
-    datacontenttype: Literal["application/json"] = "application/json"
+    datacontenttype: Literal["application/json"] = Field(
+        "application/json", description="Always `application/json`."
+    )
     shopid: str = Field(
         min_length=1,
         max_length=64,

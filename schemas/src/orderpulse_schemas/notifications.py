@@ -32,17 +32,23 @@ from orderpulse_schemas.values import Customer, DateWindow, DelayReason, Deliver
 class OrderAcceptedNotice(Payload):
     """Thank you, we have your order: what, how much, where to and by when."""
 
-    kind: Literal["order_accepted"] = "order_accepted"
-    items: list[OrderItem]
-    total: Money
-    delivery: Delivery
-    promised_delivery: DateWindow
+    kind: Literal["order_accepted"] = Field(
+        default="order_accepted", description="Always `order_accepted`."
+    )
+    items: list[OrderItem] = Field(description="The ordered lines.")
+    total: Money = Field(description="Order total.")
+    delivery: Delivery = Field(
+        description="Where the order goes, by `method`: `home` (to the door) or `pickup_point`."
+    )
+    promised_delivery: DateWindow = Field(description="Days the shop promised delivery.")
 
 
 class OrderDispatchedNotice(ShipmentDispatchedData):
     """The parcel is on its way, with the tracking link."""
 
-    kind: Literal["order_dispatched"] = "order_dispatched"
+    kind: Literal["order_dispatched"] = Field(
+        default="order_dispatched", description="Always `order_dispatched`."
+    )
 
 
 class DelaySource(StrEnum):
@@ -56,11 +62,20 @@ class DelaySource(StrEnum):
 class OrderDelayedNotice(Payload):
     """Late: always why, and the new date when it is known."""
 
-    kind: Literal["order_delayed"] = "order_delayed"
-    source: DelaySource
+    kind: Literal["order_delayed"] = Field(
+        default="order_delayed", description="Always `order_delayed`."
+    )
+    source: DelaySource = Field(
+        description="Who noticed: `shop`, `carrier`, or `overdue` (expected days passed, no news)."
+    )
     reason: DelayReason | None = Field(default=None, description="None only when `overdue`.")
-    reason_text: str | None = None
-    new_expected_delivery: DateWindow | None = None
+    reason_text: str | None = Field(
+        default=None,
+        description="Free text from the delay event, shown to the customer as written.",
+    )
+    new_expected_delivery: DateWindow | None = Field(
+        default=None, description="The new expected delivery, when known."
+    )
     last_progress_on: date | None = Field(default=None, description="Last carrier scan, if any.")
 
     @model_validator(mode="after")
@@ -73,80 +88,118 @@ class OrderDelayedNotice(Payload):
 class AtPickupPointNotice(ShipmentAtPickupPointData):
     """Waiting at the pickup point (or, as a reminder, still waiting)."""
 
-    kind: Literal["at_pickup_point", "pickup_reminder"] = "at_pickup_point"
+    kind: Literal["at_pickup_point", "pickup_reminder"] = Field(
+        default="at_pickup_point",
+        description="`at_pickup_point` on arrival, `pickup_reminder` while it still waits.",
+    )
 
 
 class OutForDeliveryNotice(ShipmentOutForDeliveryData):
     """The courier comes today."""
 
-    kind: Literal["out_for_delivery"] = "out_for_delivery"
+    kind: Literal["out_for_delivery"] = Field(
+        default="out_for_delivery", description="Always `out_for_delivery`."
+    )
 
 
 class ReceivedNotice(Payload):
     """Delivered to the door or picked up."""
 
-    kind: Literal["delivered", "picked_up"]
-    received_at: AwareDatetime
+    kind: Literal["delivered", "picked_up"] = Field(
+        description="`delivered` at the door or `picked_up` at the pickup point."
+    )
+    received_at: AwareDatetime = Field(
+        description="When the parcel was delivered or picked up, with a UTC offset."
+    )
 
 
 class DeliveryFailedNotice(ShipmentDeliveryFailedData):
     """A delivery attempt failed: why, and what happens next."""
 
-    kind: Literal["delivery_failed"] = "delivery_failed"
+    kind: Literal["delivery_failed"] = Field(
+        default="delivery_failed", description="Always `delivery_failed`."
+    )
 
 
 class ReturnedToSenderNotice(Payload):
     """The parcel goes back to the shop."""
 
-    kind: Literal["returned_to_sender"] = "returned_to_sender"
-    reason_text: str | None = None
+    kind: Literal["returned_to_sender"] = Field(
+        default="returned_to_sender", description="Always `returned_to_sender`."
+    )
+    reason_text: str | None = Field(
+        default=None,
+        description="Why the parcel goes back, free text shown to the customer as written.",
+    )
 
 
 class OrderCancelledNotice(Payload):
     """The order is cancelled: why, and the refund if any."""
 
-    kind: Literal["order_cancelled"] = "order_cancelled"
-    reason: CancelReason
-    reason_text: str | None = None
-    refund: Money | None = None
+    kind: Literal["order_cancelled"] = Field(
+        default="order_cancelled", description="Always `order_cancelled`."
+    )
+    reason: CancelReason = Field(description="Why the order was cancelled.")
+    reason_text: str | None = Field(
+        default=None,
+        description="Free text from the cancellation, shown to the customer as written.",
+    )
+    refund: Money | None = Field(default=None, description="What is refunded, when paid already.")
 
 
 class ReturnInstructionsNotice(Payload):
     """How to return, and until when (or, as a reminder, that the window closes soon)."""
 
-    kind: Literal["return_instructions", "return_window_closing"] = "return_instructions"
-    withdrawal_deadline: date
+    kind: Literal["return_instructions", "return_window_closing"] = Field(
+        default="return_instructions",
+        description="`return_instructions` after delivery, `return_window_closing` as a reminder.",
+    )
+    withdrawal_deadline: date = Field(
+        description="Last day the customer may withdraw from the purchase."
+    )
 
 
 class ReturnRequestedNotice(ReturnRequestedData):
     """Acknowledgement of the withdrawal, with its date and time."""
 
-    kind: Literal["return_requested"] = "return_requested"
-    requested_at: AwareDatetime
+    kind: Literal["return_requested"] = Field(
+        default="return_requested", description="Always `return_requested`."
+    )
+    requested_at: AwareDatetime = Field(
+        description="When the customer withdrew, with a UTC offset."
+    )
 
 
 class ReturnLabelIssuedNotice(ReturnLabelIssuedData):
     """The return label is ready."""
 
-    kind: Literal["return_label_issued"] = "return_label_issued"
+    kind: Literal["return_label_issued"] = Field(
+        default="return_label_issued", description="Always `return_label_issued`."
+    )
 
 
 class ReturnReceivedNotice(ReturnData):
     """The shop has the goods back."""
 
-    kind: Literal["return_received"] = "return_received"
+    kind: Literal["return_received"] = Field(
+        default="return_received", description="Always `return_received`."
+    )
 
 
 class ReturnRefundedNotice(ReturnRefundedData):
     """The money is on its way back."""
 
-    kind: Literal["return_refunded"] = "return_refunded"
+    kind: Literal["return_refunded"] = Field(
+        default="return_refunded", description="Always `return_refunded`."
+    )
 
 
 class ReturnRejectedNotice(ReturnRejectedData):
     """The return was not accepted: why, and what next."""
 
-    kind: Literal["return_rejected"] = "return_rejected"
+    kind: Literal["return_rejected"] = Field(
+        default="return_rejected", description="Always `return_rejected`."
+    )
 
 
 Notice = Annotated[
@@ -175,13 +228,20 @@ class NotificationRequestedData(Payload):
     notification_id: str = Field(
         min_length=1, description="Deterministic, derived from the cause: the idempotency key."
     )
-    order_number: str
-    customer: Customer
-    notice: Notice
+    order_number: str = Field(description="The shop's order number, as shown to the customer.")
+    customer: Customer = Field(
+        description="Who to tell, in which language and on which channels. Personal data."
+    )
+    notice: Notice = Field(
+        description="What to tell the customer: one notice, its fields chosen by `kind`."
+    )
 
 
 class NotificationRequested(CloudEvent):
     """`notification.requested`."""
 
-    type: Literal["notification.requested"] = "notification.requested"
-    data: NotificationRequestedData
+    type: Literal["notification.requested"] = Field(
+        default="notification.requested",
+        description="The event type, always `notification.requested`.",
+    )
+    data: NotificationRequestedData = Field(description="The event's payload.")

@@ -13,42 +13,58 @@ from orderpulse_schemas.values import Customer, DateWindow, DelayReason, Deliver
 class OrderItem(Payload):
     """One line of the order, as the customer saw it in the basket."""
 
-    name: str = Field(min_length=1, max_length=200)
-    quantity: int = Field(ge=1)
+    name: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Product name as in the basket; shown to the customer.",
+    )
+    quantity: int = Field(ge=1, description="Number of pieces ordered.")
 
 
 class OrderAcceptedData(Payload):
     """The shop accepted the order. The only event that carries the customer's contact details."""
 
     order_number: str = Field(min_length=1, max_length=40, description="As shown to the customer.")
-    customer: Customer
-    items: list[OrderItem] = Field(min_length=1)
-    total: Money
-    delivery: Delivery
+    customer: Customer = Field(description="Who the messages about the order go to. Personal data.")
+    items: list[OrderItem] = Field(
+        min_length=1, description="The ordered lines; shown to the customer."
+    )
+    total: Money = Field(description="Order total; shown to the customer.")
+    delivery: Delivery = Field(
+        description="Where the order goes, by `method`: `home` (to the door) or `pickup_point`."
+    )
     carrier: str = Field(
         min_length=1, description="Carrier code, e.g. `zasilkovna`, `ppl`, `inpost`."
     )
     promised_dispatch: date | None = Field(
         default=None, description="Day the shop promised to ship."
     )
-    promised_delivery: DateWindow
+    promised_delivery: DateWindow = Field(
+        description="Days the shop promised delivery; shown to the customer."
+    )
 
 
 class OrderAccepted(CloudEvent):
     """`order.accepted`."""
 
-    type: Literal["order.accepted"] = "order.accepted"
-    data: OrderAcceptedData
+    type: Literal["order.accepted"] = Field(
+        default="order.accepted", description="The event type, always `order.accepted`."
+    )
+    data: OrderAcceptedData = Field(description="The event's payload.")
 
 
 class OrderDelayedData(Payload):
     """The shop cannot ship on time; the customer must hear why and until when."""
 
-    reason: DelayReason
+    reason: DelayReason = Field(
+        description="Why the order is late; the notifier words it for the customer."
+    )
     reason_text: str | None = Field(
         default=None, max_length=300, description="Shown to the customer; required for `other`."
     )
-    new_promised_delivery: DateWindow
+    new_promised_delivery: DateWindow = Field(
+        description="The new delivery promise; shown to the customer."
+    )
 
     @model_validator(mode="after")
     def _explained(self) -> "OrderDelayedData":
@@ -60,8 +76,10 @@ class OrderDelayedData(Payload):
 class OrderDelayed(CloudEvent):
     """`order.delayed` (shop-side delay, before the parcel leaves)."""
 
-    type: Literal["order.delayed"] = "order.delayed"
-    data: OrderDelayedData
+    type: Literal["order.delayed"] = Field(
+        default="order.delayed", description="The event type, always `order.delayed`."
+    )
+    data: OrderDelayedData = Field(description="The event's payload.")
 
 
 class CancelReason(StrEnum):
@@ -77,16 +95,24 @@ class CancelReason(StrEnum):
 class OrderCancelledData(Payload):
     """The order will not be delivered."""
 
-    reason: CancelReason
-    reason_text: str | None = Field(default=None, max_length=300)
+    reason: CancelReason = Field(
+        description="Why the order was cancelled; the notifier words it for the customer."
+    )
+    reason_text: str | None = Field(
+        default=None,
+        max_length=300,
+        description="Free text shown to the customer as written, e.g. to explain `other`.",
+    )
     refund: Money | None = Field(default=None, description="What is refunded, when paid already.")
 
 
 class OrderCancelled(CloudEvent):
     """`order.cancelled`."""
 
-    type: Literal["order.cancelled"] = "order.cancelled"
-    data: OrderCancelledData
+    type: Literal["order.cancelled"] = Field(
+        default="order.cancelled", description="The event type, always `order.cancelled`."
+    )
+    data: OrderCancelledData = Field(description="The event's payload.")
 
 
 OrderEvent = Annotated[OrderAccepted | OrderDelayed | OrderCancelled, Field(discriminator="type")]

@@ -18,32 +18,43 @@ class Channel(StrEnum):
 class NotificationOutcomeData(Payload):
     """One channel's result for one notification."""
 
-    notification_id: str
-    channel: Channel
+    notification_id: str = Field(
+        description="The `notification_id` of the request this outcome is for."
+    )
+    channel: Channel = Field(description="The channel this outcome is for.")
     provider: str = Field(description="`outbox`, `ses`, `smtp`, `twilio`.")
-    provider_message_id: str | None = None
+    provider_message_id: str | None = Field(
+        default=None, description="The provider's id of the message, to trace it with the provider."
+    )
     reason: str | None = Field(default=None, description="Why it failed; never personal data.")
 
 
 class NotificationSent(CloudEvent):
     """`notification.sent`: the provider accepted the message."""
 
-    type: Literal["notification.sent"] = "notification.sent"
-    data: NotificationOutcomeData
+    type: Literal["notification.sent"] = Field(
+        default="notification.sent", description="The event type, always `notification.sent`."
+    )
+    data: NotificationOutcomeData = Field(description="The event's payload.")
 
 
 class NotificationFailed(CloudEvent):
     """`notification.failed`: it will not be sent on this channel, see `reason`."""
 
-    type: Literal["notification.failed"] = "notification.failed"
-    data: NotificationOutcomeData
+    type: Literal["notification.failed"] = Field(
+        default="notification.failed", description="The event type, always `notification.failed`."
+    )
+    data: NotificationOutcomeData = Field(description="The event's payload.")
 
 
 class NotificationDelivered(CloudEvent):
     """`notification.delivered`: the provider reported delivery to the handset or mailbox."""
 
-    type: Literal["notification.delivered"] = "notification.delivered"
-    data: NotificationOutcomeData
+    type: Literal["notification.delivered"] = Field(
+        default="notification.delivered",
+        description="The event type, always `notification.delivered`.",
+    )
+    data: NotificationOutcomeData = Field(description="The event's payload.")
 
 
 NotificationOutcome = Annotated[

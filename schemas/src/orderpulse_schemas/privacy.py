@@ -10,8 +10,14 @@ from orderpulse_schemas.envelope import CloudEvent, Payload
 class ErasureRequestedData(Payload):
     """Erase this customer's personal data from every store. At least one identifier is required."""
 
-    email: EmailStr | None = None
-    phone: str | None = Field(default=None, pattern=r"^\+[1-9][0-9]{6,14}$")
+    email: EmailStr | None = Field(
+        default=None, description="Erase everything held for this email address. Personal data."
+    )
+    phone: str | None = Field(
+        default=None,
+        pattern=r"^\+[1-9][0-9]{6,14}$",
+        description="Erase everything held for this phone number, in E.164. Personal data.",
+    )
     order_ids: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
         default_factory=list, description="Orders to erase in any case."
     )
@@ -26,5 +32,8 @@ class ErasureRequestedData(Payload):
 class ErasureRequested(CloudEvent):
     """`customer.erasure_requested`; `subject` is the shop's request id, not an order id."""
 
-    type: Literal["customer.erasure_requested"] = "customer.erasure_requested"
-    data: ErasureRequestedData
+    type: Literal["customer.erasure_requested"] = Field(
+        default="customer.erasure_requested",
+        description="The event type, always `customer.erasure_requested`.",
+    )
+    data: ErasureRequestedData = Field(description="The event's payload.")

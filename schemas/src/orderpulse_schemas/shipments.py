@@ -16,22 +16,33 @@ class Parcel(Payload):
     carrier: str = Field(
         min_length=1, description="Carrier code, e.g. `zasilkovna`, `ppl`, `inpost`."
     )
-    tracking_number: str = Field(min_length=1, max_length=60)
+    tracking_number: str = Field(
+        min_length=1,
+        max_length=60,
+        description="The carrier's tracking number of the parcel; shown to the customer.",
+    )
 
 
 class ShipmentDispatchedData(Parcel):
     """The parcels left the warehouse."""
 
-    tracking_url: AnyHttpUrl | None = None
+    tracking_url: AnyHttpUrl | None = Field(
+        default=None,
+        description="The carrier's tracking page of the parcel, linked for the customer.",
+    )
     parcel_count: int = Field(default=1, ge=1, description="Parcels of the order in total.")
-    expected_delivery: DateWindow
+    expected_delivery: DateWindow = Field(
+        description="Days the carrier expects to deliver; shown to the customer."
+    )
 
 
 class ShipmentDispatched(CloudEvent):
     """`shipment.dispatched`."""
 
-    type: Literal["shipment.dispatched"] = "shipment.dispatched"
-    data: ShipmentDispatchedData
+    type: Literal["shipment.dispatched"] = Field(
+        default="shipment.dispatched", description="The event type, always `shipment.dispatched`."
+    )
+    data: ShipmentDispatchedData = Field(description="The event's payload.")
 
 
 class ShipmentInTransitData(Parcel):
@@ -43,16 +54,26 @@ class ShipmentInTransitData(Parcel):
 class ShipmentInTransit(CloudEvent):
     """`shipment.in_transit`."""
 
-    type: Literal["shipment.in_transit"] = "shipment.in_transit"
-    data: ShipmentInTransitData
+    type: Literal["shipment.in_transit"] = Field(
+        default="shipment.in_transit", description="The event type, always `shipment.in_transit`."
+    )
+    data: ShipmentInTransitData = Field(description="The event's payload.")
 
 
 class ShipmentDelayedData(Parcel):
     """The carrier will be late; the customer must hear why and until when."""
 
-    reason: DelayReason
-    reason_text: str | None = Field(default=None, max_length=300)
-    new_expected_delivery: DateWindow
+    reason: DelayReason = Field(
+        description="Why the parcel is late; the notifier words it for the customer."
+    )
+    reason_text: str | None = Field(
+        default=None,
+        max_length=300,
+        description="Free text shown to the customer as written; required for `other`.",
+    )
+    new_expected_delivery: DateWindow = Field(
+        description="The carrier's new delivery estimate; shown to the customer."
+    )
 
     @model_validator(mode="after")
     def _explained(self) -> "ShipmentDelayedData":
@@ -64,16 +85,26 @@ class ShipmentDelayedData(Parcel):
 class ShipmentDelayed(CloudEvent):
     """`shipment.delayed`."""
 
-    type: Literal["shipment.delayed"] = "shipment.delayed"
-    data: ShipmentDelayedData
+    type: Literal["shipment.delayed"] = Field(
+        default="shipment.delayed", description="The event type, always `shipment.delayed`."
+    )
+    data: ShipmentDelayedData = Field(description="The event's payload.")
 
 
 class ShipmentOutForDeliveryData(Parcel):
     """The courier is on the way today."""
 
-    window_start: AwareDatetime
-    window_end: AwareDatetime
-    courier_phone: str | None = Field(default=None, pattern=r"^\+[1-9][0-9]{6,14}$")
+    window_start: AwareDatetime = Field(
+        description="Start of the time slot the courier is expected in; shown to the customer."
+    )
+    window_end: AwareDatetime = Field(
+        description="End of the time slot; not before `window_start`."
+    )
+    courier_phone: str | None = Field(
+        default=None,
+        pattern=r"^\+[1-9][0-9]{6,14}$",
+        description="The courier's phone number in E.164, for the customer to call.",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> "ShipmentOutForDeliveryData":
@@ -85,15 +116,22 @@ class ShipmentOutForDeliveryData(Parcel):
 class ShipmentOutForDelivery(CloudEvent):
     """`shipment.out_for_delivery`."""
 
-    type: Literal["shipment.out_for_delivery"] = "shipment.out_for_delivery"
-    data: ShipmentOutForDeliveryData
+    type: Literal["shipment.out_for_delivery"] = Field(
+        default="shipment.out_for_delivery",
+        description="The event type, always `shipment.out_for_delivery`.",
+    )
+    data: ShipmentOutForDeliveryData = Field(description="The event's payload.")
 
 
 class ShipmentAtPickupPointData(Parcel):
     """The parcel waits at a pickup point."""
 
-    point: PickupPoint
-    pickup_code: str = Field(min_length=1, max_length=40)
+    point: PickupPoint = Field(description="Where the parcel waits; shown to the customer.")
+    pickup_code: str = Field(
+        min_length=1,
+        max_length=40,
+        description="Code the customer gives or types in to collect the parcel.",
+    )
     stored_until: AwareDatetime = Field(description="After this the parcel goes back to the shop.")
     cash_on_delivery: Money | None = Field(default=None, description="To pay at pickup, if any.")
 
@@ -101,22 +139,29 @@ class ShipmentAtPickupPointData(Parcel):
 class ShipmentAtPickupPoint(CloudEvent):
     """`shipment.at_pickup_point`."""
 
-    type: Literal["shipment.at_pickup_point"] = "shipment.at_pickup_point"
-    data: ShipmentAtPickupPointData
+    type: Literal["shipment.at_pickup_point"] = Field(
+        default="shipment.at_pickup_point",
+        description="The event type, always `shipment.at_pickup_point`.",
+    )
+    data: ShipmentAtPickupPointData = Field(description="The event's payload.")
 
 
 class ShipmentDelivered(CloudEvent):
     """`shipment.delivered`: handed over at the door; `time` is when."""
 
-    type: Literal["shipment.delivered"] = "shipment.delivered"
-    data: Parcel
+    type: Literal["shipment.delivered"] = Field(
+        default="shipment.delivered", description="The event type, always `shipment.delivered`."
+    )
+    data: Parcel = Field(description="The event's payload.")
 
 
 class ShipmentPickedUp(CloudEvent):
     """`shipment.picked_up`: collected at the pickup point; `time` is when."""
 
-    type: Literal["shipment.picked_up"] = "shipment.picked_up"
-    data: Parcel
+    type: Literal["shipment.picked_up"] = Field(
+        default="shipment.picked_up", description="The event type, always `shipment.picked_up`."
+    )
+    data: Parcel = Field(description="The event's payload.")
 
 
 class FailureReason(StrEnum):
@@ -142,31 +187,50 @@ class CustomerAction(StrEnum):
 class ShipmentDeliveryFailedData(Parcel):
     """A delivery attempt failed; the customer must hear why and what happens next."""
 
-    reason: FailureReason
-    reason_text: str | None = Field(default=None, max_length=300)
+    reason: FailureReason = Field(
+        description="Why the attempt failed; the notifier words it for the customer."
+    )
+    reason_text: str | None = Field(
+        default=None,
+        max_length=300,
+        description="Free text shown to the customer as written, e.g. to explain `other`.",
+    )
     next_attempt: date | None = Field(default=None, description="When the carrier tries again.")
-    customer_action: CustomerAction = CustomerAction.NONE
+    customer_action: CustomerAction = Field(
+        default=CustomerAction.NONE,
+        description="What the customer must do next, if anything; shown to the customer.",
+    )
     action_url: AnyHttpUrl | None = Field(default=None, description="Where to arrange it.")
 
 
 class ShipmentDeliveryFailed(CloudEvent):
     """`shipment.delivery_failed`."""
 
-    type: Literal["shipment.delivery_failed"] = "shipment.delivery_failed"
-    data: ShipmentDeliveryFailedData
+    type: Literal["shipment.delivery_failed"] = Field(
+        default="shipment.delivery_failed",
+        description="The event type, always `shipment.delivery_failed`.",
+    )
+    data: ShipmentDeliveryFailedData = Field(description="The event's payload.")
 
 
 class ShipmentReturnedToSenderData(Parcel):
     """The parcel goes back to the shop (not collected, refused, undeliverable)."""
 
-    reason_text: str | None = Field(default=None, max_length=300)
+    reason_text: str | None = Field(
+        default=None,
+        max_length=300,
+        description="Why the parcel goes back, free text shown to the customer as written.",
+    )
 
 
 class ShipmentReturnedToSender(CloudEvent):
     """`shipment.returned_to_sender`."""
 
-    type: Literal["shipment.returned_to_sender"] = "shipment.returned_to_sender"
-    data: ShipmentReturnedToSenderData
+    type: Literal["shipment.returned_to_sender"] = Field(
+        default="shipment.returned_to_sender",
+        description="The event type, always `shipment.returned_to_sender`.",
+    )
+    data: ShipmentReturnedToSenderData = Field(description="The event's payload.")
 
 
 ShipmentEvent = Annotated[

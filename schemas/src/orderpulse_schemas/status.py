@@ -27,14 +27,18 @@ class OrderStatus(StrEnum):
 class OrderStatusChangedData(Payload):
     """The order moved to a new status because of the event `cause_id`."""
 
-    order_number: str
-    status: OrderStatus
-    previous_status: OrderStatus | None = None
+    order_number: str = Field(description="The shop's order number, as shown to the customer.")
+    status: OrderStatus = Field(description="The status the order is in now.")
+    previous_status: OrderStatus | None = Field(
+        default=None, description="The status before; null for the first one."
+    )
     cause_id: str = Field(description="`id` of the event that caused the change.")
 
 
 class OrderStatusChanged(CloudEvent):
     """`order.status_changed`; `time` is when the underlying fact happened."""
 
-    type: Literal["order.status_changed"] = "order.status_changed"
-    data: OrderStatusChangedData
+    type: Literal["order.status_changed"] = Field(
+        default="order.status_changed", description="The event type, always `order.status_changed`."
+    )
+    data: OrderStatusChangedData = Field(description="The event's payload.")

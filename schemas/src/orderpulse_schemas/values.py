@@ -36,8 +36,12 @@ class Address(Payload):
     """A postal address."""
 
     street: str = Field(min_length=1, description="Street and number.")
-    city: str = Field(min_length=1)
-    postal_code: str = Field(min_length=1)
+    city: str = Field(
+        min_length=1, description="Town or city, with the district if any, e.g. `Praha 2`."
+    )
+    postal_code: str = Field(
+        min_length=1, description="Postal code as written in the country, e.g. `120 00`."
+    )
     country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code: CZ, SK, PL.")
 
 
@@ -56,17 +60,17 @@ class Weekday(StrEnum):
 class OpeningHours(Payload):
     """One opening rule: these days, from `opens` to `closes` (local time of the place)."""
 
-    days: list[Weekday] = Field(min_length=1)
-    opens: time
-    closes: time
+    days: list[Weekday] = Field(min_length=1, description="Days of the week this rule applies to.")
+    opens: time = Field(description="Opening time, local time of the place.")
+    closes: time = Field(description="Closing time, local time of the place.")
 
 
 class PickupPoint(Payload):
     """A parcel shop or locker where the customer collects or drops off parcels."""
 
     id: str = Field(min_length=1, description="The carrier's id of the point.")
-    name: str = Field(min_length=1)
-    address: Address
+    name: str = Field(min_length=1, description="Name of the point; shown to the customer.")
+    address: Address = Field(description="Where the point is; shown to the customer.")
     opening_hours: list[OpeningHours] = Field(
         default_factory=list, description="Empty for a locker open non-stop."
     )
@@ -75,8 +79,8 @@ class PickupPoint(Payload):
 class DateWindow(Payload):
     """A day, or a range of days, when something is expected (`latest` = `earliest`: one day)."""
 
-    earliest: date
-    latest: date
+    earliest: date = Field(description="First day of the window, inclusive.")
+    latest: date = Field(description="Last day of the window, inclusive; not before `earliest`.")
 
     @model_validator(mode="after")
     def _ordered(self) -> "DateWindow":
@@ -88,19 +92,32 @@ class DateWindow(Payload):
 class Consent(Payload):
     """What the customer agreed to be contacted by about this order."""
 
-    email: bool = True
-    sms: bool = False
+    email: bool = Field(
+        default=True, description="Whether the customer may be emailed about the order."
+    )
+    sms: bool = Field(
+        default=False, description="Whether the customer agreed to text messages about the order."
+    )
 
 
 class Customer(Payload):
     """The person the order's messages are addressed to. Personal data: stored only where needed."""
 
-    first_name: str = Field(min_length=1, max_length=100)
-    last_name: str = Field(min_length=1, max_length=100)
-    email: EmailStr | None = None
+    first_name: str = Field(
+        min_length=1,
+        max_length=100,
+        description="Given name, used to greet the customer. Personal data.",
+    )
+    last_name: str = Field(min_length=1, max_length=100, description="Family name. Personal data.")
+    email: EmailStr | None = Field(
+        default=None, description="Where emails go; without it no email is sent. Personal data."
+    )
     phone: str | None = E164
-    locale: Locale
-    consent: Consent = Field(default_factory=Consent)
+    locale: Locale = Field(description="Language the customer is written to in.")
+    consent: Consent = Field(
+        default_factory=Consent,
+        description="Channels the customer agreed to be contacted by about the order.",
+    )
 
 
 class DelayReason(StrEnum):
@@ -121,15 +138,19 @@ class DelayReason(StrEnum):
 class HomeDelivery(Payload):
     """Delivery to the customer's door."""
 
-    method: Literal["home"] = "home"
-    address: Address
+    method: Literal["home"] = Field(default="home", description="Always `home`.")
+    address: Address = Field(description="Delivery address; shown to the customer. Personal data.")
 
 
 class PickupPointDelivery(Payload):
     """Delivery to a pickup point the customer chose."""
 
-    method: Literal["pickup_point"] = "pickup_point"
-    point: PickupPoint
+    method: Literal["pickup_point"] = Field(
+        default="pickup_point", description="Always `pickup_point`."
+    )
+    point: PickupPoint = Field(
+        description="The pickup point the customer chose; shown to the customer."
+    )
 
 
 Delivery = Annotated[HomeDelivery | PickupPointDelivery, Field(discriminator="method")]
