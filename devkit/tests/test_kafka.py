@@ -19,6 +19,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from orderpulse_devkit.errors import ServerFailed
 from orderpulse_devkit.kafka import LocalKafkaBroker, create_topics, kafka_bootstrap
+from orderpulse_devkit.kafka_config import cluster_id
 from orderpulse_devkit.kafka_jars import KAFKA_VERSION, POM_PATH
 
 pytestmark = pytest.mark.kafka
@@ -36,6 +37,12 @@ def test_pom_default_matches_the_pinned_version() -> None:
     ns = {"m": "http://maven.apache.org/POM/4.0.0"}
     version = ET.parse(POM_PATH).getroot().findtext("m:properties/m:kafka.version", namespaces=ns)
     assert version == KAFKA_VERSION
+
+
+def test_cluster_ids_never_look_like_an_option() -> None:
+    ids = {cluster_id() for _ in range(5000)}  # 1 in 64 base64 strings starts with "-"
+    assert len(ids) == 5000
+    assert all(len(i) == 22 and not i.startswith("-") for i in ids)
 
 
 async def test_message_round_trip_with_a_committed_group(broker: LocalKafkaBroker) -> None:

@@ -11,10 +11,14 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from orderpulse_devkit.docker_engine import docker_engine_answers
 from orderpulse_devkit.kafka_admin import create_topics, wait_for_kafka
 from orderpulse_devkit.kafka_local import LocalKafkaBroker
+
+if TYPE_CHECKING:
+    from testcontainers.community.kafka import KafkaContainer
 
 __all__ = ["CONFLUENT_IMAGE", "LocalKafkaBroker", "create_topics", "kafka_bootstrap"]
 
@@ -58,6 +62,17 @@ async def kafka_bootstrap(
 
 @asynccontextmanager
 async def _kafka_container(partitions: int) -> AsyncIterator[str]:
+    container = await asyncio.to_thread(_start_container, partitions)
+    try:
+        bootstrap: str = container.get_bootstrap_server()
+        async with asyncio.timeout(60):
+            await wait_for_kafka(bootstrap)
+        yield bootstrap
+    finally:
+        await asyncio.to_thread(container.stop)
+
+
+def _start_container(partitions: int) -> "KafkaContainer":
     from testcontainers.community.kafka import KafkaContainer
 
     container = (
@@ -66,14 +81,7 @@ async def _kafka_container(partitions: int) -> AsyncIterator[str]:
         .with_env("KAFKA_NUM_PARTITIONS", str(partitions))
         .with_env("KAFKA_AUTO_CREATE_TOPICS_ENABLE", "true")
     )
-    await asyncio.to_thread(container.start)
-    try:
-        bootstrap: str = container.get_bootstrap_server()
-        async with asyncio.timeout(60):
-            await wait_for_kafka(bootstrap)
-        yield bootstrap
-    finally:
-        await asyncio.to_thread(container.stop)
+    return container.start()
 
 
 if __name__ == "__main__":

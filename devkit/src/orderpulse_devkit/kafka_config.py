@@ -60,8 +60,15 @@ rootLogger.appenderRef.stdout.ref=STDOUT
 
 
 def cluster_id() -> str:
-    """Return a new cluster id in Kafka's ``Uuid.toString()`` form (22 url-safe chars)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    """Return a new cluster id in Kafka's ``Uuid.toString()`` form (22 url-safe chars).
+
+    Like Kafka's ``Uuid.randomUuid()`` it never starts with "-", which the storage tool's
+    argument parser would read as an option.
+    """
+    while True:
+        encoded = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not encoded.startswith("-"):
+            return encoded
 
 
 def advertised_bootstrap(properties: str) -> str | None:

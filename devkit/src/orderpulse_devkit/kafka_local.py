@@ -24,7 +24,14 @@ from orderpulse_devkit.kafka_config import (
 )
 from orderpulse_devkit.kafka_jars import KAFKA_VERSION, ensure_kafka_jars
 from orderpulse_devkit.ports import free_ports, port_is_free
-from orderpulse_devkit.processes import log_tail, pid_alive, read_pid_file, reap, terminate
+from orderpulse_devkit.processes import (
+    log_tail,
+    pid_alive,
+    pid_running,
+    read_pid_file,
+    reap,
+    terminate,
+)
 
 BROKER_JVM_OPTIONS = [
     "-Xms256m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
@@ -99,6 +106,11 @@ class LocalKafkaBroker:
             return self._proc.poll() is None
         return pid_alive(pid, str(self.properties_path))
 
+    def _still_exiting(self, pid: int) -> bool:
+        if self._proc is not None and self._proc.pid == pid:
+            return self._proc.poll() is None
+        return pid_running(pid)
+
     def _launch_unless_running(self) -> bool:
         if self.running_pid() is not None:
             self._bootstrap = advertised_bootstrap(self.properties_path.read_text())
@@ -106,19 +118,19 @@ class LocalKafkaBroker:
         lib = ensure_kafka_jars()
         java = _java()
         self._write_config()
-        classpath = [
+        jvm_args = [
             f"-Dkafka.logs.dir={self.workdir / 'logs'}",
             f"-Dlog4j.configuration=file:{self.workdir / 'log4j.properties'}",
             f"-Dlog4j2.configurationFile={self.workdir / 'log4j2.properties'}",
             "-cp", f"{lib}/*",
         ]  # fmt: skip
         if not (self.workdir / "data" / "meta.properties").exists():
-            self._format(java, classpath)
+            self._format(java, jvm_args)
         with self.log_path.open("ab") as log:
             log.write(f"=== Kafka {KAFKA_VERSION} starting {time.ctime()} ===\n".encode())
             log.flush()
             self._proc = subprocess.Popen(
-                [java, *BROKER_JVM_OPTIONS, *classpath, "kafka.Kafka", str(self.properties_path)],
+                [java, *BROKER_JVM_OPTIONS, *jvm_args, "kafka.Kafka", str(self.properties_path)],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -151,9 +163,9 @@ class LocalKafkaBroker:
         (self.workdir / "log4j2.properties").write_text(LOG4J2_PROPERTIES)
         self._bootstrap = f"127.0.0.1:{port}"
 
-    def _format(self, java: str, classpath: list[str]) -> None:
+    def _format(self, java: str, jvm_args: list[str]) -> None:
         command = [
-            java, *TOOL_JVM_OPTIONS, *classpath, "kafka.tools.StorageTool", "format",
+            java, *TOOL_JVM_OPTIONS, *jvm_args, "kafka.tools.StorageTool", "format",
             "-t", cluster_id(), "-c", str(self.properties_path), "--ignore-formatted",
         ]  # fmt: skip
         with self.log_path.open("ab") as log:
@@ -168,7 +180,7 @@ class LocalKafkaBroker:
     def _stop(self) -> None:
         pid = self.running_pid()
         if pid is not None:
-            terminate(pid, lambda: self._alive(pid))
+            terminate(pid, lambda: self._still_exiting(pid))
         reap(self._proc)
         self._proc = None
         self.pid_path.unlink(missing_ok=True)

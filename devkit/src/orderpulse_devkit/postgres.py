@@ -9,9 +9,13 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from orderpulse_devkit.docker_engine import docker_engine_answers
 from orderpulse_devkit.postgres_local import LocalPostgresServer
+
+if TYPE_CHECKING:
+    from testcontainers.community.postgres import PostgresContainer
 
 __all__ = ["POSTGRES_IMAGE", "LocalPostgresServer", "postgres_url"]
 
@@ -50,14 +54,18 @@ async def postgres_url(
 
 @asynccontextmanager
 async def _postgres_container(database: str) -> AsyncIterator[str]:
-    from testcontainers.community.postgres import PostgresContainer
-
-    container = PostgresContainer(
-        POSTGRES_IMAGE, username="postgres", password="postgres", dbname=database, driver="asyncpg"
-    )
-    await asyncio.to_thread(container.start)
+    container = await asyncio.to_thread(_start_container, database)
     try:
         url: str = container.get_connection_url()
         yield url
     finally:
         await asyncio.to_thread(container.stop)
+
+
+def _start_container(database: str) -> "PostgresContainer":
+    from testcontainers.community.postgres import PostgresContainer
+
+    container = PostgresContainer(
+        POSTGRES_IMAGE, username="postgres", password="postgres", dbname=database, driver="asyncpg"
+    )
+    return container.start()

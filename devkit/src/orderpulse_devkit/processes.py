@@ -15,26 +15,36 @@ STOP_TIMEOUT = 30.0
 """Seconds a server gets to exit after SIGTERM before it is killed."""
 
 
-def pid_alive(pid: int, cmdline_marker: str = "") -> bool:
-    """Return True when ``pid`` runs (not a zombie) and its command line contains the marker.
+def pid_alive(pid: int, cmdline_marker: str) -> bool:
+    """Return True when ``pid`` runs and its command line contains the marker.
 
-    The marker guards against a recycled pid belonging to an unrelated program. Every thread
-    counts: a JVM's main thread can be a zombie while its shutdown hooks still run.
+    The marker tells our server from an unrelated program that got a recycled pid.
+    """
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
+        return False
+    return cmdline_marker.encode() in cmdline and pid_running(pid)
+
+
+def pid_running(pid: int) -> bool:
+    """Return True while any thread of ``pid`` is not a zombie.
+
+    A JVM's main thread can be a zombie while its shutdown hooks still run, and an exiting
+    process loses its command line before it is gone, so neither is looked at here.
     """
     try:
         tasks = list(Path(f"/proc/{pid}/task").iterdir())
     except OSError:
         return False
-    return any(_task_runs(task, cmdline_marker.encode()) for task in tasks)
+    return any(_task_state(task) not in {"Z", "X", ""} for task in tasks)
 
 
-def _task_runs(task: Path, marker: bytes) -> bool:
+def _task_state(task: Path) -> str:
     try:
-        state = (task / "stat").read_text(errors="replace").rsplit(")", 1)[1].split()[0]
-        cmdline = (task / "cmdline").read_bytes().replace(b"\0", b" ")
+        return (task / "stat").read_text(errors="replace").rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError):
-        return False
-    return state not in {"Z", "X"} and marker in cmdline
+        return ""
 
 
 def read_pid_file(path: Path) -> int | None:
