@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orderpulse_devkit.ports import free_port
 from orderpulse_devkit.processes import log_tail
 
 REPO = Path(__file__).resolve().parents[3]
@@ -31,9 +32,13 @@ def service_settings(
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "DATABASE_URL": database_url or f"sqlite+aiosqlite:///{workdir / name}.db",
     }
+    if name in ("notifier", "status-tracker"):
+        settings["SHOPS_FILE"] = str(REPO / "deploy" / "shops.yaml")
     if name == "notifier":
         settings["OUTBOX_DIR"] = str(workdir / "outbox")
-        settings["SHOPS_FILE"] = str(REPO / "deploy" / "shops.yaml")
+    if name == "status-tracker":
+        settings["HTTP_HOST"] = "127.0.0.1"
+        settings["HTTP_PORT"] = str(free_port())
     return {prefix + key: value for key, value in settings.items()}
 
 

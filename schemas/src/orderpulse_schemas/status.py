@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import Field
 
 from orderpulse_schemas.envelope import CloudEvent, Payload
+from orderpulse_schemas.values import Customer
 
 
 class OrderStatus(StrEnum):
@@ -33,6 +34,11 @@ class OrderStatusChangedData(Payload):
         default=None, description="The status before; null for the first one."
     )
     cause_id: str = Field(description="`id` of the event that caused the change.")
+    customer: Customer | None = Field(
+        default=None,
+        description="Personal data. Only on `delivered` and `picked_up`: the returns service "
+        "needs it to send the return instructions.",
+    )
 
 
 class OrderStatusChanged(CloudEvent):

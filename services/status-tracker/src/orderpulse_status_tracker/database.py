@@ -1,7 +1,9 @@
 """The SQL engine: SQLite under a data directory by default, PostgreSQL in production."""
 
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -9,6 +11,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 def connect(url: str) -> AsyncEngine:
     """An engine for `url`; a SQLite file's directory is created so first runs just work."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+    if parsed.get_backend_name() != "sqlite":
+        return create_async_engine(url, pool_pre_ping=True)
+    if parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    return create_async_engine(url, pool_pre_ping=True)
+    engine = create_async_engine(url)
+    # The sqlite3 driver manages transactions itself and breaks savepoints; let SQLAlchemy do it
+    # (the recipe from SQLAlchemy's SQLite dialect documentation).
+    event.listen(engine.sync_engine, "connect", _driver_autocommit)
+    event.listen(engine.sync_engine, "begin", _begin)
+    return engine
+
+
+def _driver_autocommit(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+
+
+def _begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")

@@ -1,125 +1,221 @@
-"""What an order event changes, and what the customer must hear about it. Pure: no I/O.
+"""What a fact changes in an order, and what the customer must hear about it. Pure: no I/O.
 
-Walking-skeleton scope: order facts (`orders.v1`). Courier facts, timers and early arrivals
-come with the full lifecycle.
+Facts are order events, shipment events and fired timers. Out-of-order and repeated facts are
+absorbed here: a parcel never moves back, and the same thing is never announced twice.
 """
 
+import json
 from dataclasses import dataclass, field, replace
 
+from pydantic import BaseModel
+
 from orderpulse_schemas.notifications import (
+    AtPickupPointNotice,
     DelaySource,
+    DeliveryFailedNotice,
     Notice,
-    NotificationRequested,
-    NotificationRequestedData,
     OrderAcceptedNotice,
     OrderCancelledNotice,
     OrderDelayedNotice,
+    OrderDispatchedNotice,
+    OutForDeliveryNotice,
+    ReceivedNotice,
+    ReturnedToSenderNotice,
 )
-from orderpulse_schemas.orders import OrderAccepted, OrderCancelled, OrderDelayed, OrderEvent
-from orderpulse_schemas.status import OrderStatus, OrderStatusChanged, OrderStatusChangedData
-from orderpulse_schemas.values import Customer
-from orderpulse_status_tracker.messages import SOURCE, Outgoing, derived_id
+from orderpulse_schemas.orders import OrderAccepted, OrderCancelled, OrderDelayed
+from orderpulse_schemas.shipments import (
+    ShipmentAtPickupPoint,
+    ShipmentDelayed,
+    ShipmentDelivered,
+    ShipmentDeliveryFailed,
+    ShipmentDispatched,
+    ShipmentOutForDelivery,
+    ShipmentPickedUp,
+    ShipmentReturnedToSender,
+)
+from orderpulse_schemas.status import OrderStatus
+from orderpulse_status_tracker.facts import Fact, ShipmentFact, TimerFired, timer_id
+from orderpulse_status_tracker.messages import Outgoing, Topics, notification, status_change
+from orderpulse_status_tracker.policy import ShopPolicy
+from orderpulse_status_tracker.state import FINAL, RANK, TrackedOrder
+from orderpulse_status_tracker.timers import on_timer
 
-
-@dataclass(frozen=True)
-class Topics:
-    """Where decisions are published."""
-
-    order_status: str
-    notifications: str
-
-
-@dataclass(frozen=True)
-class TrackedOrder:
-    """What the tracker keeps of an order. `customer` is personal data."""
-
-    shop_id: str
-    order_id: str
-    order_number: str
-    status: OrderStatus
-    customer: Customer
+SHIPMENT_STATUS = {
+    "shipment.dispatched": OrderStatus.DISPATCHED,
+    "shipment.in_transit": OrderStatus.IN_TRANSIT,
+    "shipment.out_for_delivery": OrderStatus.OUT_FOR_DELIVERY,
+    "shipment.at_pickup_point": OrderStatus.AT_PICKUP_POINT,
+    "shipment.delivery_failed": OrderStatus.DELIVERY_FAILED,
+    "shipment.delivered": OrderStatus.DELIVERED,
+    "shipment.picked_up": OrderStatus.PICKED_UP,
+    "shipment.returned_to_sender": OrderStatus.RETURNED_TO_SENDER,
+}
 
 
 @dataclass(frozen=True)
 class Decision:
-    """The order after an event, and the messages the event causes."""
+    """The order after a fact (None: keep the fact until the order is known) and what it causes."""
 
     order: TrackedOrder | None
     outgoing: list[Outgoing] = field(default_factory=list)
 
 
-def decide(order: TrackedOrder | None, event: OrderEvent, topics: Topics) -> Decision:
-    """Apply `event` to `order` (None when not seen yet)."""
-    match event:
-        case OrderAccepted() if order is None:
-            accepted = TrackedOrder(
-                shop_id=event.shopid,
-                order_id=event.subject,
-                order_number=event.data.order_number,
-                status=OrderStatus.ACCEPTED,
-                customer=event.data.customer,
-            )
-            notice: Notice = OrderAcceptedNotice(
-                items=event.data.items,
-                total=event.data.total,
-                delivery=event.data.delivery,
-                promised_delivery=event.data.promised_delivery,
-            )
-            return _moved(accepted, None, event, notice, topics)
-        case OrderDelayed() if order is not None:
+def decide(order: TrackedOrder | None, fact: Fact, policy: ShopPolicy, topics: Topics) -> Decision:
+    """Apply `fact` to `order`."""
+    if isinstance(fact, OrderAccepted):
+        return _accepted(fact, policy, topics) if order is None else Decision(order)
+    if order is None:
+        return Decision(None)
+    effects = _Effects(order, fact, policy, topics)
+    match fact:
+        case TimerFired():
+            for notice in on_timer(order, fact):
+                effects.notify(notice, fact.id)
+            fired = {**effects.order.announced, fact.kind: timer_id(fact.kind, fact.due_at)}
+            effects.move(replace(effects.order, announced=fired))
+        case OrderDelayed() if not order.closed:
             notice = OrderDelayedNotice(
                 source=DelaySource.SHOP,
-                reason=event.data.reason,
-                reason_text=event.data.reason_text,
-                new_expected_delivery=event.data.new_promised_delivery,
+                reason=fact.data.reason,
+                reason_text=fact.data.reason_text,
+                new_expected_delivery=fact.data.new_promised_delivery,
             )
-            return _moved(replace(order, status=OrderStatus.DELAYED), order, event, notice, topics)
-        case OrderCancelled() if order is not None and order.status != OrderStatus.CANCELLED:
-            notice = OrderCancelledNotice(
-                reason=event.data.reason,
-                reason_text=event.data.reason_text,
-                refund=event.data.refund,
+            effects.move(replace(order, expected_delivery=fact.data.new_promised_delivery))
+            effects.notify(notice, _fingerprint(notice))
+        case OrderCancelled() if not order.closed:
+            effects.move(replace(order, status=OrderStatus.CANCELLED))
+            effects.notify(
+                OrderCancelledNotice(
+                    reason=fact.data.reason,
+                    reason_text=fact.data.reason_text,
+                    refund=fact.data.refund,
+                ),
+                "cancelled",
             )
-            return _moved(
-                replace(order, status=OrderStatus.CANCELLED), order, event, notice, topics
+        case ShipmentDelayed() if not order.closed:
+            notice = OrderDelayedNotice(
+                source=DelaySource.CARRIER,
+                reason=fact.data.reason,
+                reason_text=fact.data.reason_text,
+                new_expected_delivery=fact.data.new_expected_delivery,
             )
-    return Decision(order)
+            effects.move(replace(order, expected_delivery=fact.data.new_expected_delivery))
+            effects.notify(notice, _fingerprint(notice))
+        case _ if fact.type in SHIPMENT_STATUS and not order.closed:
+            _parcel_moved(effects, order, fact)  # type: ignore[arg-type]
+    return effects.decision()
 
 
-def _moved(
-    order: TrackedOrder,
-    before: TrackedOrder | None,
-    cause: OrderEvent,
-    notice: Notice,
-    topics: Topics,
-) -> Decision:
-    common = {
-        "source": SOURCE,
-        "time": cause.time,
-        "subject": order.order_id,
-        "shopid": order.shop_id,
-    }
-    status = OrderStatusChanged(
-        id=derived_id(order.shop_id, cause.id, "status"),
-        data=OrderStatusChangedData(
-            order_number=order.order_number,
-            status=order.status,
-            previous_status=before.status if before else None,
-            cause_id=cause.id,
+def _accepted(event: OrderAccepted, policy: ShopPolicy, topics: Topics) -> Decision:
+    order = TrackedOrder(
+        shop_id=event.shopid,
+        order_id=event.subject,
+        order_number=event.data.order_number,
+        customer=event.data.customer,
+        status=OrderStatus.ACCEPTED,
+        promised_dispatch=event.data.promised_dispatch,
+        expected_delivery=event.data.promised_delivery,
+    )
+    effects = _Effects(order, event, policy, topics, new=True)
+    effects.notify(
+        OrderAcceptedNotice(
+            items=event.data.items,
+            total=event.data.total,
+            delivery=event.data.delivery,
+            promised_delivery=event.data.promised_delivery,
         ),
-        **common,
+        "accepted",
     )
-    request = NotificationRequested(
-        id=derived_id(order.shop_id, cause.id, "notification", notice.kind),
-        data=NotificationRequestedData(
-            notification_id=derived_id(order.shop_id, cause.id, notice.kind),
-            order_number=order.order_number,
-            customer=order.customer,
-            notice=notice,
-        ),
-        **common,
-    )
-    return Decision(
-        order,
-        [Outgoing.of(topics.order_status, status), Outgoing.of(topics.notifications, request)],
-    )
+    return effects.decision()
+
+
+def _parcel_moved(effects: "_Effects", order: TrackedOrder, fact: ShipmentFact) -> None:
+    status = SHIPMENT_STATUS[fact.type]
+    current = order.parcels.get(fact.data.tracking_number)
+    if current is not None and (RANK[status] < RANK[current] or RANK[current] == FINAL):
+        return  # late or repeated: the parcel is further along already
+    parcels = {**order.parcels, fact.data.tracking_number: status}
+    moved = replace(order, parcels=parcels, last_progress_at=fact.time)
+    if isinstance(fact, ShipmentDispatched):
+        moved = replace(
+            moved,
+            parcel_count=max(order.parcel_count, fact.data.parcel_count),
+            expected_delivery=fact.data.expected_delivery,
+        )
+    if isinstance(fact, ShipmentAtPickupPoint):
+        moved = replace(moved, pickup=fact.data)
+    if RANK[status] == FINAL and not moved.closed:
+        effects.move(moved)  # one parcel of several: the order waits for the others
+        return
+    if RANK[status] >= RANK.get(order.status, 0):  # the order follows its furthest parcel
+        moved = replace(moved, status=status)
+    effects.move(moved)
+    notice = _notice_for(fact)
+    if notice is not None:
+        once = notice.kind in ("order_dispatched", "delivered", "picked_up", "returned_to_sender")
+        effects.notify(notice, notice.kind if once else _fingerprint(notice))
+
+
+def _notice_for(fact: ShipmentFact) -> Notice | None:
+    """What the customer hears about a parcel's step; transit scans are recorded, not announced."""
+    data = fact.data.model_dump()
+    match fact:
+        case ShipmentDispatched():
+            return OrderDispatchedNotice.model_validate(data)
+        case ShipmentOutForDelivery():
+            return OutForDeliveryNotice.model_validate(data)
+        case ShipmentAtPickupPoint():
+            return AtPickupPointNotice.model_validate(data)
+        case ShipmentDeliveryFailed():
+            return DeliveryFailedNotice.model_validate(data)
+        case ShipmentReturnedToSender():
+            return ReturnedToSenderNotice(reason_text=fact.data.reason_text)
+        case ShipmentDelivered():
+            return ReceivedNotice(kind="delivered", received_at=fact.time)
+        case ShipmentPickedUp():
+            return ReceivedNotice(kind="picked_up", received_at=fact.time)
+    return None
+
+
+def _fingerprint(notice: BaseModel) -> str:
+    return json.dumps(notice.model_dump(mode="json"), sort_keys=True)
+
+
+class _Effects:
+    """Collects the messages a fact causes while the order changes."""
+
+    def __init__(
+        self,
+        order: TrackedOrder,
+        cause: Fact,
+        policy: ShopPolicy,
+        topics: Topics,
+        new: bool = False,
+    ) -> None:
+        self.order, self._before = order, None if new else order
+        self._cause, self._policy, self._topics = cause, policy, topics
+        self._notices: list[Notice] = []
+
+    def move(self, order: TrackedOrder) -> None:
+        self.order = order
+
+    def notify(self, notice: Notice, fingerprint: str) -> None:
+        """Announce `notice` unless the shop does not want it or it was said already."""
+        if self.order.announced.get(notice.kind) == fingerprint:
+            return
+        self.order = replace(
+            self.order, announced={**self.order.announced, notice.kind: fingerprint}
+        )
+        if notice.kind in self._policy.notify and self.order.customer is not None:
+            self._notices.append(notice)
+
+    def decision(self) -> Decision:
+        cause_id, time = self._cause.id, self._cause.time
+        outgoing = []
+        before = self._before.status if self._before else None
+        if before is not self.order.status:
+            outgoing.append(status_change(self.order, before, cause_id, time, self._topics))
+        outgoing += [
+            notification(self.order, n, cause_id, time, self._topics) for n in self._notices
+        ]
+        return Decision(self.order, outgoing)

@@ -1,33 +1,118 @@
-"""The tracker's use case: record what an event changes, then say what must be published."""
+"""The tracker's use cases: apply facts exactly once, publish what they cause, fire due timers."""
 
-from typing import Protocol
+import logging
+from collections.abc import Awaitable, Callable, Mapping
 
-from orderpulse_schemas.orders import OrderEvent
-from orderpulse_status_tracker.lifecycle import Decision, Topics, TrackedOrder, decide
-from orderpulse_status_tracker.messages import Outgoing
+from pydantic import TypeAdapter
 
+from orderpulse_schemas.orders import OrderAccepted
+from orderpulse_schemas.privacy import ErasureRequested
+from orderpulse_status_tracker.clock import Clock
+from orderpulse_status_tracker.facts import EventFact, Fact, TimerFired
+from orderpulse_status_tracker.lifecycle import Decision, decide
+from orderpulse_status_tracker.messages import Outgoing, Topics
+from orderpulse_status_tracker.policy import ShopPolicy
+from orderpulse_status_tracker.store import Change, ConcurrentUpdate, SqlTrackerStore
+from orderpulse_status_tracker.timers import timers_for
 
-class TrackerStore(Protocol):
-    """Persistence the tracker needs (see `store.SqlTrackerStore`)."""
+log = logging.getLogger(__name__)
 
-    async def outgoing_of(self, shop_id: str, event_id: str) -> list[Outgoing] | None: ...
-    async def order(self, shop_id: str, order_id: str) -> TrackedOrder | None: ...
-    async def record(self, shop_id: str, event_id: str, decision: Decision) -> bool: ...
+Publish = Callable[[Outgoing], Awaitable[None]]
+_EARLY: TypeAdapter[Fact] = TypeAdapter(EventFact)
+_ATTEMPTS = 5
 
 
 class Tracker:
-    """Applies order events exactly once and returns the messages they cause."""
+    """Keeps every order's lifecycle and says what the customer must hear."""
 
-    def __init__(self, store: TrackerStore, topics: Topics) -> None:
-        self._store = store
-        self._topics = topics
+    def __init__(
+        self,
+        store: SqlTrackerStore,
+        *,
+        topics: Topics,
+        policies: Mapping[str, ShopPolicy],
+        publish: Publish,
+        clock: Clock,
+    ) -> None:
+        self._store, self._topics, self._policies = store, topics, policies
+        self._publish, self._clock = publish, clock
 
-    async def handle(self, event: OrderEvent) -> list[Outgoing]:
-        """Messages to publish for `event`; the same ones again when it is redelivered."""
-        done = await self._store.outgoing_of(event.shopid, event.id)
-        if done is not None:
-            return done
-        decision = decide(await self._store.order(event.shopid, event.subject), event, self._topics)
-        if await self._store.record(event.shopid, event.id, decision):
-            return decision.outgoing
-        return await self._store.outgoing_of(event.shopid, event.id) or []
+    async def handle(self, fact: Fact) -> None:
+        """Apply `fact` once (a redelivery changes nothing), then publish what it caused."""
+        shop_id, order_id = _order_of(fact)
+        for _ in range(_ATTEMPTS):
+            try:
+                await self._apply(shop_id, order_id, fact)
+                break
+            except ConcurrentUpdate:
+                log.info("order %s/%s changed meanwhile; deciding again", shop_id, order_id)
+        else:
+            raise ConcurrentUpdate(f"{shop_id}/{order_id} kept changing")
+        await self.flush(shop_id, order_id)
+
+    async def fire_due_timers(self) -> int:
+        """Handle every timer due now; how many fired."""
+        due = await self._store.due_timers(self._clock.now())
+        for timer in due:
+            await self.handle(timer)
+        return len(due)
+
+    async def flush(self, shop_id: str, order_id: str) -> None:
+        """Publish the order's outbox in order, then forget it."""
+        waiting = await self._store.outbox_of(shop_id, order_id)
+        for _, message in waiting:
+            await self._publish(message)
+        if waiting:
+            await self._store.published([row_id for row_id, _ in waiting])
+
+    async def flush_all(self) -> None:
+        """Publish what a crash left in the outbox."""
+        for shop_id, order_id in await self._store.orders_with_outbox():
+            await self.flush(shop_id, order_id)
+
+    async def erase(self, request: ErasureRequested) -> int:
+        """Forget a customer's personal data; how many orders it touched."""
+        data = request.data
+        return await self._store.erase(request.shopid, data.email, data.phone, data.order_ids)
+
+    async def _apply(self, shop_id: str, order_id: str, fact: Fact) -> None:
+        if await self._store.is_processed(shop_id, fact.id):
+            return
+        order, version = await self._store.load(shop_id, order_id)
+        if order is None and not isinstance(fact, OrderAccepted):
+            assert not isinstance(fact, TimerFired)  # timers exist only for known orders
+            await self._store.keep_early(shop_id, order_id, fact.id, fact.model_dump(mode="json"))
+            return
+        policy = self._policies.get(shop_id, ShopPolicy())
+        decision = decide(order, fact, policy, self._topics)
+        consumed = []
+        if order is None:  # the order arrived: apply what came before it
+            for row_id, early in await self._store.early_facts(shop_id, order_id):
+                decision = _then(
+                    decision,
+                    decide(decision.order, _EARLY.validate_python(early), policy, self._topics),
+                )
+                consumed.append(row_id)
+        assert decision.order is not None
+        await self._store.save(
+            Change(
+                shop_id=shop_id,
+                order_id=order_id,
+                event_id=fact.id,
+                version=version,
+                order=decision.order,
+                outgoing=decision.outgoing,
+                timers=timers_for(decision.order, policy),
+                consumed=consumed,
+            )
+        )
+
+
+def _then(first: Decision, second: Decision) -> Decision:
+    return Decision(second.order, first.outgoing + second.outgoing)
+
+
+def _order_of(fact: Fact) -> tuple[str, str]:
+    if isinstance(fact, TimerFired):
+        return fact.shop_id, fact.order_id
+    return fact.shopid, fact.subject

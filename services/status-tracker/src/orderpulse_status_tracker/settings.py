@@ -1,5 +1,8 @@
 """Configuration from `TRACKER_*` environment variables."""
 
+from pathlib import Path
+
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -11,6 +14,14 @@ class Settings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:19092"
     group_id: str = "status-tracker"
     database_url: str = "sqlite+aiosqlite:///var/status-tracker.db"
+    shops_file: Path = Path("deploy/shops.yaml")
     orders_topic: str = "orders.v1"
+    shipments_topic: str = "shipments.v1"
+    erasure_topic: str = "erasure-requests.v1"
+    outcomes_topic: str = "notification-outcomes.v1"
     order_status_topic: str = "order-status.v1"
     notifications_topic: str = "notifications.v1"
+    timer_interval_seconds: float = 30.0
+    http_host: str = "0.0.0.0"
+    http_port: int = 8080
+    support_token: SecretStr | None = None

@@ -1,46 +1,97 @@
 """The tracker's store on SQLite and on PostgreSQL."""
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from orderpulse_schemas import examples
-from orderpulse_schemas.orders import OrderAccepted
-from orderpulse_status_tracker.lifecycle import Topics, decide
-from orderpulse_status_tracker.store import SqlTrackerStore
+from orderpulse_status_tracker.database import connect
+from orderpulse_status_tracker.lifecycle import decide
+from orderpulse_status_tracker.messages import Topics
+from orderpulse_status_tracker.policy import ShopPolicy
+from orderpulse_status_tracker.store import Change, ConcurrentUpdate, SqlTrackerStore
+from orderpulse_status_tracker.timers import timers_for
 
-TOPICS = Topics("status", "requests")
+from ..stories import fact
+
+SHOP, ORDER = "kvetinac-cz", "ord-10045"
 
 
 @pytest.fixture
 async def store(database_url: str) -> AsyncIterator[SqlTrackerStore]:
-    engine = create_async_engine(database_url)
+    engine = connect(database_url)
     store = SqlTrackerStore(engine)
     await store.create_schema()
     yield store
     await engine.dispose()
 
 
-async def test_a_recorded_event_keeps_its_order_and_its_messages(store: SqlTrackerStore) -> None:
-    event = OrderAccepted.model_validate(examples.load("orders.v1", "order.accepted"))
-    decision = decide(None, event, TOPICS)
-
-    assert await store.outgoing_of(event.shopid, event.id) is None
-    assert await store.record(event.shopid, event.id, decision) is True
-
-    assert await store.order(event.shopid, event.subject) == decision.order
-    assert await store.outgoing_of(event.shopid, event.id) == decision.outgoing
-
-
-async def test_recording_the_same_event_twice_is_refused(store: SqlTrackerStore) -> None:
-    event = OrderAccepted.model_validate(examples.load("orders.v1", "order.accepted"))
-    decision = decide(None, event, TOPICS)
-    assert await store.record(event.shopid, event.id, decision) is True
-    assert await store.record(event.shopid, event.id, decision) is False
+def accepted_change(version: int = 0, event_id: str = "evt-kc-10045-accepted") -> Change:
+    decision = decide(None, fact("order.accepted"), ShopPolicy(), Topics("s", "n"))
+    assert decision.order is not None
+    return Change(
+        shop_id=SHOP,
+        order_id=ORDER,
+        event_id=event_id,
+        version=version,
+        order=decision.order,
+        outgoing=decision.outgoing if version == 0 else [],
+        timers=timers_for(decision.order, ShopPolicy()),
+    )
 
 
-async def test_orders_of_different_shops_do_not_mix(store: SqlTrackerStore) -> None:
-    event = OrderAccepted.model_validate(examples.load("orders.v1", "order.accepted"))
-    await store.record(event.shopid, event.id, decide(None, event, TOPICS))
-    assert await store.order("another-shop", event.subject) is None
+async def test_an_order_round_trips_with_its_customer(store: SqlTrackerStore) -> None:
+    change = accepted_change()
+    assert await store.save(change) is True
+    order, version = await store.load(SHOP, ORDER)
+    assert (order, version) == (change.order, 1)
+    assert await store.is_processed(SHOP, change.event_id)
+    assert [m for _, m in await store.outbox_of(SHOP, ORDER)] == change.outgoing
+
+
+async def test_the_same_event_is_saved_once(store: SqlTrackerStore) -> None:
+    assert await store.save(accepted_change()) is True
+    assert await store.save(accepted_change(version=1)) is False
+
+
+async def test_a_writer_with_a_stale_version_is_refused(store: SqlTrackerStore) -> None:
+    await store.save(accepted_change())
+    await store.save(accepted_change(version=1, event_id="evt-a"))
+    with pytest.raises(ConcurrentUpdate):
+        await store.save(accepted_change(version=1, event_id="evt-b"))
+    assert not await store.is_processed(SHOP, "evt-b")  # rolled back with the refusal
+
+
+async def test_published_messages_leave_the_outbox(store: SqlTrackerStore) -> None:
+    await store.save(accepted_change())
+    assert await store.orders_with_outbox() == [(SHOP, ORDER)]
+    await store.published([row for row, _ in await store.outbox_of(SHOP, ORDER)])
+    assert await store.outbox_of(SHOP, ORDER) == []
+
+
+async def test_timers_come_due_by_time(store: SqlTrackerStore) -> None:
+    await store.save(accepted_change())
+    assert await store.due_timers(datetime(2026, 11, 23, 12, tzinfo=UTC)) == []
+    due = await store.due_timers(datetime(2026, 11, 24, tzinfo=UTC))
+    assert [(t.kind, t.due_at) for t in due] == [
+        ("dispatch_overdue", datetime(2026, 11, 23, 23, tzinfo=UTC))
+    ]
+
+
+async def test_early_facts_wait_for_their_order(store: SqlTrackerStore) -> None:
+    early = fact("shipment.dispatched")
+    await store.keep_early(SHOP, ORDER, early.id, early.model_dump(mode="json"))
+    await store.keep_early(SHOP, ORDER, early.id, early.model_dump(mode="json"))  # redelivered
+    kept = await store.early_facts(SHOP, ORDER)
+    assert [event["id"] for _, event in kept] == [early.id]
+    assert await store.is_processed(SHOP, early.id)
+
+
+async def test_erasure_removes_the_customer_and_what_was_not_sent(store: SqlTrackerStore) -> None:
+    await store.save(accepted_change())
+    assert await store.erase(SHOP, "petr.novak@example.cz", None, []) == 1
+    order, _ = await store.load(SHOP, ORDER)
+    assert order is not None and order.customer is None
+    assert await store.outbox_of(SHOP, ORDER) == []
+    assert await store.due_timers(datetime(2030, 1, 1, tzinfo=UTC)) == []
+    assert await store.erase(SHOP, "someone.else@example.cz", None, []) == 0

@@ -1,68 +1,180 @@
+"""The lifecycle, fact by fact: pure decisions, no storage or broker."""
+
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
-from orderpulse_schemas import examples
-from orderpulse_schemas.notifications import NotificationRequested
-from orderpulse_schemas.orders import OrderAccepted, OrderCancelled, OrderDelayed
-from orderpulse_schemas.status import OrderStatus, OrderStatusChanged
-from orderpulse_status_tracker.lifecycle import Topics, decide
+from orderpulse_schemas.status import OrderStatus
+from orderpulse_status_tracker.facts import Fact, TimerFired
+from orderpulse_status_tracker.lifecycle import decide
+from orderpulse_status_tracker.messages import Topics
+from orderpulse_status_tracker.policy import ALL_KINDS, ShopPolicy
+from orderpulse_status_tracker.state import TrackedOrder
+from orderpulse_status_tracker.timers import timers_for
+
+from ..stories import as_fact, fact, home_journey, pickup_journey
 
 TOPICS = Topics(order_status="status", notifications="requests")
 
 
-def accepted() -> OrderAccepted:
-    return OrderAccepted.model_validate(examples.load("orders.v1", "order.accepted"))
+class Run:
+    """Applies facts one after another, as the tracker would, and keeps what they caused."""
+
+    def __init__(self, policy: ShopPolicy | None = None) -> None:
+        self.order: TrackedOrder | None = None
+        self.policy = policy or ShopPolicy()
+        self.notices: list[str] = []
+        self.statuses: list[str] = []
+        self.requests: list[dict[str, Any]] = []
+
+    def apply(self, *facts: Fact | dict[str, Any]) -> "Run":
+        for item in facts:
+            parsed = as_fact(item) if isinstance(item, dict) else item
+            decision = decide(self.order, parsed, self.policy, TOPICS)
+            self.order = decision.order
+            for message in decision.outgoing:
+                if message.topic == "status":
+                    self.statuses.append(message.value["data"]["status"])
+                else:
+                    self.requests.append(message.value)
+                    self.notices.append(message.value["data"]["notice"]["kind"])
+        return self
 
 
-def test_an_accepted_order_is_tracked_and_the_customer_thanked() -> None:
-    decision = decide(None, accepted(), TOPICS)
+def test_a_home_delivery_tells_the_customer_each_real_step() -> None:
+    run = Run().apply(*home_journey())
+    assert run.notices == ["order_accepted", "order_dispatched", "out_for_delivery", "delivered"]
+    assert run.statuses == ["accepted", "dispatched", "in_transit", "out_for_delivery", "delivered"]
 
-    assert decision.order is not None
-    assert (decision.order.status, decision.order.order_number) == (OrderStatus.ACCEPTED, "10045")
-    assert [(m.topic, m.key) for m in decision.outgoing] == [
-        ("status", "ord-10045"),
-        ("requests", "ord-10045"),
+
+def test_a_pickup_point_delivery_gives_the_point_the_code_and_the_deadline() -> None:
+    run = Run().apply(*pickup_journey())
+    assert run.notices == ["order_accepted", "order_dispatched", "at_pickup_point", "picked_up"]
+    notice = run.requests[2]["data"]["notice"]
+    assert notice["pickup_code"] == "483921"
+    assert notice["stored_until"] == "2026-12-02T23:59:00+01:00"
+    assert notice["point"]["name"].startswith("Praha 2")
+    assert notice["cash_on_delivery"] == {"amount": "689.00", "currency": "CZK"}
+
+
+def test_the_same_facts_twice_say_nothing_new() -> None:
+    run = Run().apply(*home_journey())
+    said = list(run.notices)
+    again = [dict(e, id=e["id"] + "-resent") for e in home_journey()[1:]]
+    run.apply(*again)
+    assert run.notices == said
+
+
+def test_a_late_transit_scan_does_not_move_a_delivered_order_back() -> None:
+    run = Run().apply(*home_journey())
+    run.apply(fact("shipment.in_transit", id="evt-late-scan"))
+    assert run.order is not None and run.order.status is OrderStatus.DELIVERED
+    assert run.statuses[-1] == "delivered"
+
+
+def test_an_order_of_two_parcels_is_delivered_when_both_are() -> None:
+    run = Run().apply(fact("order.accepted"), fact("shipment.dispatched", data={"parcel_count": 2}))
+    second = {"tracking_number": "40512345679"}
+    run.apply(
+        fact("shipment.dispatched", id="evt-2nd-dispatched", data={**second, "parcel_count": 2})
+    )
+    run.apply(fact("shipment.delivered"))
+    assert run.notices == ["order_accepted", "order_dispatched"]
+    run.apply(fact("shipment.delivered", id="evt-2nd-delivered", data=second))
+    assert run.notices[-1] == "delivered"
+    assert run.order is not None and run.order.closed
+
+
+def test_a_delay_says_why_and_until_when_once_per_new_date() -> None:
+    run = Run().apply(fact("order.accepted"), fact("shipment.dispatched"), fact("shipment.delayed"))
+    run.apply(fact("shipment.delayed", id="evt-same-delay-again"))
+    later = {"new_expected_delivery": {"earliest": "2026-11-28", "latest": "2026-11-28"}}
+    run.apply(fact("shipment.delayed", id="evt-later-delay", data=later))
+    delays = [
+        r["data"]["notice"] for r in run.requests if r["data"]["notice"]["kind"] == "order_delayed"
     ]
-    status = OrderStatusChanged.model_validate(decision.outgoing[0].value)
-    request = NotificationRequested.model_validate(decision.outgoing[1].value)
-    assert (status.data.status, status.data.cause_id) == ("accepted", "evt-kc-10045-accepted")
-    assert request.data.notice.kind == "order_accepted"
-    assert request.data.customer.first_name == "Petr"
+    assert [d["new_expected_delivery"]["latest"] for d in delays] == ["2026-11-26", "2026-11-28"]
+    assert {d["source"] for d in delays} == {"carrier"}
+    assert all(d["reason"] for d in delays)
 
 
-def test_the_same_cause_always_yields_the_same_message_ids() -> None:
-    first, again = decide(None, accepted(), TOPICS), decide(None, accepted(), TOPICS)
-    assert [m.value["id"] for m in first.outgoing] == [m.value["id"] for m in again.outgoing]
-    ids = [m.value["data"].get("notification_id") for m in first.outgoing]
-    assert ids[1] == [m.value["data"].get("notification_id") for m in again.outgoing][1]
+def test_a_shop_delay_before_dispatch_is_announced() -> None:
+    run = Run().apply(fact("order.accepted"), fact("order.delayed"))
+    assert run.notices == ["order_accepted", "order_delayed"]
+    assert run.requests[-1]["data"]["notice"]["source"] == "shop"
 
 
-def test_a_second_accepted_event_for_a_known_order_changes_nothing() -> None:
-    order = decide(None, accepted(), TOPICS).order
-    resent = accepted().model_copy(update={"id": "evt-other"})
-    assert decide(order, resent, TOPICS).outgoing == []
+def test_a_cancelled_order_ignores_later_courier_facts() -> None:
+    run = Run().apply(fact("order.accepted"), fact("order.cancelled", subject="ord-10045"))
+    run.apply(fact("shipment.dispatched"))
+    assert run.notices == ["order_accepted", "order_cancelled"]
+    assert run.statuses == ["accepted", "cancelled"]
 
 
-def _loaded(event_type: str, **data: Any) -> dict[str, Any]:
-    message = examples.load("orders.v1", event_type)
-    message["data"].update(data)
-    return message
+def test_statuses_a_shop_does_not_want_announced_still_change() -> None:
+    quiet = ShopPolicy(notify=ALL_KINDS - {"out_for_delivery", "order_dispatched"})
+    run = Run(quiet).apply(*home_journey())
+    assert run.notices == ["order_accepted", "delivered"]
+    assert "out_for_delivery" in run.statuses
 
 
-def test_a_shop_delay_tells_why_and_until_when() -> None:
-    order = decide(None, accepted(), TOPICS).order
-    delayed = OrderDelayed.model_validate(_loaded("order.delayed"))
-    decision = decide(order, delayed, TOPICS)
-
-    assert decision.order is not None and decision.order.status == OrderStatus.DELAYED
-    notice = NotificationRequested.model_validate(decision.outgoing[1].value).data.notice
-    assert notice.kind == "order_delayed"
-    assert notice.reason == delayed.data.reason
-    assert notice.new_expected_delivery == delayed.data.new_promised_delivery
+def test_an_erased_customer_is_told_nothing_more() -> None:
+    run = Run().apply(fact("order.accepted"))
+    assert run.order is not None
+    run.order = replace(run.order, customer=None)
+    run.apply(fact("shipment.dispatched"))
+    assert run.notices == ["order_accepted"]
 
 
-def test_a_cancellation_is_announced_once() -> None:
-    order = decide(None, accepted(), TOPICS).order
-    cancelled = OrderCancelled.model_validate(_loaded("order.cancelled"))
-    first = decide(order, cancelled, TOPICS)
-    assert [m.topic for m in first.outgoing] == ["status", "requests"]
-    assert decide(first.order, cancelled.model_copy(update={"id": "evt-x"}), TOPICS).outgoing == []
+def test_a_promised_dispatch_day_passing_with_no_parcel_is_announced() -> None:
+    run = Run().apply(fact("order.accepted"))
+    assert run.order is not None
+    due = timers_for(run.order, run.policy)["dispatch_overdue"]
+    assert due.isoformat() == "2026-11-24T00:00:00+01:00"  # the end of the promised day, in Prague
+    run.apply(TimerFired("kvetinac-cz", "ord-10045", "dispatch_overdue", due))
+    assert run.requests[-1]["data"]["notice"] == {"kind": "order_delayed", "source": "overdue"}
+    assert "dispatch_overdue" not in timers_for(run.order, run.policy)  # fired once
+
+
+def test_a_passed_delivery_date_says_when_the_parcel_was_last_seen() -> None:
+    run = Run().apply(*home_journey()[:3])
+    assert run.order is not None
+    due = timers_for(run.order, run.policy)["delivery_overdue"]
+    run.apply(TimerFired("kvetinac-cz", "ord-10045", "delivery_overdue", due))
+    assert run.requests[-1]["data"]["notice"]["last_progress_on"] == "2026-11-24"
+
+
+def test_a_pickup_reminder_comes_a_day_before_the_deadline_unless_picked_up() -> None:
+    run = Run().apply(*pickup_journey()[:3])
+    assert run.order is not None
+    due = timers_for(run.order, run.policy)["pickup_reminder"]
+    assert due == datetime.fromisoformat("2026-12-02T23:59:00+01:00") - timedelta(hours=24)
+    reminded = Run().apply(
+        *pickup_journey()[:3], TimerFired("kvetinac-cz", "ord-10046", "pickup_reminder", due)
+    )
+    assert reminded.notices[-1] == "pickup_reminder"
+    assert reminded.requests[-1]["data"]["notice"]["pickup_code"] == "483921"
+
+
+def test_progress_cancels_timers_and_a_late_timer_says_nothing() -> None:
+    run = Run().apply(*pickup_journey())
+    assert run.order is not None
+    assert timers_for(run.order, run.policy) == {}
+    said = len(run.notices)
+    run.apply(
+        TimerFired(
+            "kvetinac-cz",
+            "ord-10046",
+            "pickup_reminder",
+            datetime.fromisoformat("2026-12-01T23:59:00+01:00"),
+        )
+    )
+    run.apply(
+        TimerFired(
+            "kvetinac-cz",
+            "ord-10046",
+            "delivery_overdue",
+            datetime.fromisoformat("2026-12-01T00:00:00+01:00"),
+        )
+    )
+    assert len(run.notices) == said
