@@ -1,5 +1,8 @@
 """Facts for tests, built from the contract's examples: the stories of ord-10045 and ord-10046."""
 
+import json
+import re
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -8,6 +11,9 @@ from orderpulse_schemas import examples
 from orderpulse_status_tracker.facts import EventFact, Fact
 
 _FACT: TypeAdapter[Fact] = TypeAdapter(EventFact)
+_HOME_PARCEL = "40512345678"
+"""The PPL parcel of ord-10045 in the examples."""
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def event(event_type: str, **changes: Any) -> dict[str, Any]:
@@ -58,3 +64,42 @@ def pickup_journey(order: str = "ord-10046") -> list[dict[str, Any]]:
         event("shipment.at_pickup_point", id=f"evt-{order}-at-point", subject=order),
         event("shipment.picked_up", id=f"evt-{order}-picked-up", subject=order),
     ]
+
+
+def home_journey_for(order: str) -> list[dict[str, Any]]:
+    """The home journey of ord-10045 told about `order`: its own event ids, number and parcel.
+
+    Event ids are `evt-<order>-<step>`, the order number is the order id without `ord-`, and the
+    parcel's tracking number (in URLs too) is derived from the order id.
+    """
+    number = order.removeprefix("ord-")
+    parcel = f"PPL-{number}"
+    journey = []
+    for message in home_journey():
+        message = json.loads(json.dumps(message).replace(_HOME_PARCEL, parcel))
+        message.update(id=f"evt-{order}-{message['type'].split('.', 1)[1]}", subject=order)
+        if message["type"] == "order.accepted":
+            message["data"]["order_number"] = number
+        journey.append(message)
+    return journey
+
+
+def later(message: dict[str, Any], days: int) -> dict[str, Any]:
+    """`message` with every date and time in it moved by `days` (say, so no timer comes due)."""
+    shifted: dict[str, Any] = _shift(message, timedelta(days=days))
+    return shifted
+
+
+def _shift(value: Any, delta: timedelta) -> Any:
+    if isinstance(value, dict):
+        return {key: _shift(item, delta) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shift(item, delta) for item in value]
+    if isinstance(value, str) and _ISO_DAY.match(value):
+        try:
+            if len(value) == 10:
+                return (date.fromisoformat(value) + delta).isoformat()
+            return (datetime.fromisoformat(value) + delta).isoformat()
+        except ValueError:
+            return value
+    return value

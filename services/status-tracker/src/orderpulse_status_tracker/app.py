@@ -4,25 +4,25 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Annotated
 
 from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
-from faststream.kafka.subscriber.usecase import DefaultSubscriber
 from faststream.specification import AsyncAPI
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orderpulse_schemas.dead_letters import dead_lettering
 from orderpulse_schemas.notifications import NotificationRequested
-from orderpulse_schemas.orders import OrderEvent
-from orderpulse_schemas.outcomes import NotificationOutcome
+from orderpulse_schemas.outcomes import NotificationDelivered, NotificationFailed, NotificationSent
 from orderpulse_schemas.privacy import ErasureRequested
-from orderpulse_schemas.shipments import ShipmentEvent
 from orderpulse_schemas.status import OrderStatusChanged
 from orderpulse_schemas.topics import ERASURE_REQUESTS, NOTIFICATION_OUTCOMES, ORDERS, SHIPMENTS
 from orderpulse_status_tracker import http
 from orderpulse_status_tracker.clock import Clock, SystemClock
 from orderpulse_status_tracker.database import connect
+from orderpulse_status_tracker.facts import EventFacts
 from orderpulse_status_tracker.messages import Outgoing, Topics
 from orderpulse_status_tracker.service import Tracker
 from orderpulse_status_tracker.settings import Settings
@@ -31,6 +31,14 @@ from orderpulse_status_tracker.store import SqlTrackerStore
 from orderpulse_status_tracker.timeline import Timeline
 
 log = logging.getLogger(__name__)
+
+NotificationOutcome = NotificationSent | NotificationFailed | NotificationDelivered
+# One consumer reads all four topics: one group member, fewer rebalances, and the facts of an
+# order are applied one at a time in the order they arrive.
+TrackerInput = Annotated[
+    EventFacts | ErasureRequested | NotificationSent | NotificationFailed | NotificationDelivered,
+    Field(discriminator="type"),
+]
 
 
 def build_app(
@@ -71,29 +79,23 @@ def build_app(
         clock=clock or SystemClock(),
     )
 
-    def subscriber(topic: str) -> DefaultSubscriber:
-        return broker.subscriber(topic, group_id=settings.group_id, auto_offset_reset="earliest")
-
-    @subscriber(settings.orders_topic)
-    async def on_order_event(event: OrderEvent) -> None:
-        """Apply the shop's fact; the offset is committed after its effects are published."""
-        await tracker.handle(event)
-
-    @subscriber(settings.shipments_topic)
-    async def on_shipment_event(event: ShipmentEvent) -> None:
-        """Apply the courier's fact."""
-        await tracker.handle(event)
-
-    @subscriber(settings.erasure_topic)
-    async def on_erasure_requested(request: ErasureRequested) -> None:
-        """Forget the customer's personal data."""
-        erased = await tracker.erase(request)
-        log.info("erasure request %s: %d order(s) erased", request.id, erased)
-
-    @subscriber(settings.outcomes_topic)
-    async def on_notification_outcome(outcome: NotificationOutcome) -> None:
-        """Remember what became of a notification, for the timeline."""
-        await timeline.record_outcome(outcome)
+    @broker.subscriber(
+        settings.orders_topic,
+        settings.shipments_topic,
+        settings.erasure_topic,
+        settings.outcomes_topic,
+        group_id=settings.group_id,
+        auto_offset_reset="earliest",
+    )
+    async def on_event(event: TrackerInput) -> None:
+        """Apply a fact, forget a customer or note an outcome; the offset is committed after."""
+        if isinstance(event, ErasureRequested):
+            erased = await tracker.erase(event)
+            log.info("erasure request %s: %d order(s) erased", event.id, erased)
+        elif isinstance(event, NotificationOutcome):
+            await timeline.record_outcome(event)
+        else:
+            await tracker.handle(event)
 
     @contextlib.asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:

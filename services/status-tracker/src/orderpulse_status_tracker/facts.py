@@ -61,7 +61,6 @@ ShipmentFact = (
     | ShipmentReturnedToSender
 )
 Fact = OrderAccepted | OrderDelayed | OrderCancelled | ShipmentFact | TimerFired
-EventFact = Annotated[
-    OrderAccepted | OrderDelayed | OrderCancelled | ShipmentFact, Field(discriminator="type")
-]
+EventFacts = OrderAccepted | OrderDelayed | OrderCancelled | ShipmentFact
+EventFact = Annotated[EventFacts, Field(discriminator="type")]
 """A fact that came as an event; how early facts are read back from storage."""

@@ -1,5 +1,6 @@
 """The tracker's use cases: apply facts exactly once, publish what they cause, fire due timers."""
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 
@@ -36,10 +37,17 @@ class Tracker:
     ) -> None:
         self._store, self._topics, self._policies = store, topics, policies
         self._publish, self._clock = publish, clock
+        self._locks = [asyncio.Lock() for _ in range(64)]
 
     async def handle(self, fact: Fact) -> None:
         """Apply `fact` once (a redelivery changes nothing), then publish what it caused."""
         shop_id, order_id = _order_of(fact)
+        # The consumer and the timer loop take turns on an order (striped locks: bounded memory).
+        async with self._locks[hash((shop_id, order_id)) % len(self._locks)]:
+            await self._apply_until_settled(shop_id, order_id, fact)
+            await self.flush(shop_id, order_id)
+
+    async def _apply_until_settled(self, shop_id: str, order_id: str, fact: Fact) -> None:
         for _ in range(_ATTEMPTS):
             try:
                 await self._apply(shop_id, order_id, fact)
@@ -48,7 +56,6 @@ class Tracker:
                 log.info("order %s/%s changed meanwhile; deciding again", shop_id, order_id)
         else:
             raise ConcurrentUpdate(f"{shop_id}/{order_id} kept changing")
-        await self.flush(shop_id, order_id)
 
     async def fire_due_timers(self) -> int:
         """Handle every timer due now; how many fired."""

@@ -1,0 +1,206 @@
+"""The status-tracker killed (SIGKILL) in the middle of a stream of events, then restarted.
+
+No notification request may be lost and none may be duplicated: after the restart every cause
+yields its request exactly once by id. A redelivery may re-publish the very same record (the
+notifier dedupes by `notification_id`), so copies are allowed only when byte-identical; the test
+prints how many there were.
+
+The tracker runs alone on its own topics and consumer group (a uuid suffix), so it shares the
+session's broker with the other e2e module without seeing its traffic.
+"""
+
+import asyncio
+import importlib.util
+import json
+import random
+import time
+import uuid
+from collections import Counter, defaultdict, deque
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+
+from orderpulse_devkit.kafka import create_topics
+from orderpulse_devkit.services import REPO, ServiceProcess, service_settings
+from orderpulse_status_tracker.messages import derived_id
+
+pytestmark = pytest.mark.kafka
+
+ORDERS = 150
+KILL_AT = 1 / 3
+"""Kill once this share of the expected requests is on the topic."""
+KINDS = ("order_accepted", "order_dispatched", "out_for_delivery", "delivered")
+"""What a home journey announces, in lifecycle order (the transit scan is not announced)."""
+NOTICE_OF = {
+    "order.accepted": "order_accepted",
+    "shipment.dispatched": "order_dispatched",
+    "shipment.out_for_delivery": "out_for_delivery",
+    "shipment.delivered": "delivered",
+}
+
+
+def _stories() -> ModuleType:
+    """The tracker's test stories (services/status-tracker/tests is not an importable package)."""
+    path = REPO / "services" / "status-tracker" / "tests" / "stories.py"
+    spec = importlib.util.spec_from_file_location("tracker_stories", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+stories = _stories()
+
+
+def journeys(count: int) -> dict[str, list[dict[str, Any]]]:
+    """`count` home journeys, a year in the future so that no timer of the tracker comes due."""
+    orders = [f"ord-crash-{n:04d}" for n in range(count)]
+    first = stories.home_journey_for(orders[0])[0]
+    days = (date.today() - date.fromisoformat(first["time"][:10])).days + 365
+    return {
+        order: [stories.later(message, days) for message in stories.home_journey_for(order)]
+        for order in orders
+    }
+
+
+def interleaved(by_order: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Every event once, orders mixed at random, each order's own events in their order."""
+    rng = random.Random(20261123)
+    queues = [deque(events) for events in by_order.values()]
+    stream = []
+    while queues:
+        queue = rng.choice(queues)
+        stream.append(queue.popleft())
+        if not queue:
+            queues.remove(queue)
+    return stream
+
+
+class Watch:
+    """Collects every record of a topic from its start, as an outside observer."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.records: list[ConsumerRecord[bytes, bytes]] = []
+        self.ids: set[str] = set()
+        self._consumer = AIOKafkaConsumer(
+            topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest"
+        )
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._consumer.start()
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self._consumer.stop()
+
+    async def _run(self) -> None:
+        while True:
+            batch = await self._consumer.getmany(timeout_ms=200)
+            for record in (r for part in batch.values() for r in part):
+                self.records.append(record)
+                self.ids.add(json.loads(record.value)["data"]["notification_id"])
+
+
+@pytest.fixture
+async def producer(kafka: str) -> AsyncIterator[AIOKafkaProducer]:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka, acks="all", linger_ms=5)
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+async def wait_for(check: Any, tracker: ServiceProcess, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert tracker.running, f"the tracker died:\n{tracker.log()}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}:\n{tracker.log(40)}"
+        await asyncio.sleep(0.01)
+
+
+async def test_a_killed_tracker_loses_and_duplicates_no_notification_request(
+    kafka: str, producer: AIOKafkaProducer, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    workdir: Path = tmp_path_factory.mktemp("tracker-crash")
+    suffix = uuid.uuid4().hex[:8]
+    topics = {
+        name: f"{name.lower()}.crash-{suffix}"
+        for name in ("ORDERS", "SHIPMENTS", "ORDER_STATUS", "NOTIFICATIONS", "ERASURE", "OUTCOMES")
+    }
+    await create_topics(kafka, topics.values(), partitions=3)
+    env = service_settings("status-tracker", kafka, workdir)
+    env.update({f"TRACKER_{name}_TOPIC": topic for name, topic in topics.items()})
+    env["TRACKER_GROUP_ID"] = f"status-tracker-crash-{suffix}"
+
+    by_order = journeys(ORDERS)
+    expected = {
+        derived_id(message["shopid"], message["id"], NOTICE_OF[message["type"]])
+        for events in by_order.values()
+        for message in events
+        if message["type"] in NOTICE_OF
+    }
+    assert len(expected) == len(KINDS) * ORDERS
+    stream = interleaved(by_order)
+
+    watch = Watch(kafka, topics["NOTIFICATIONS"])
+    await watch.start()
+    tracker = ServiceProcess("status-tracker", env, workdir)
+    tracker.start()
+    try:
+        started = time.monotonic()
+        for message in stream:
+            topic = topics["ORDERS" if message["type"].startswith("order.") else "SHIPMENTS"]
+            value = json.dumps(message, ensure_ascii=False).encode()
+            await producer.send(topic, value, key=message["subject"].encode())
+        await producer.flush()
+        sent_in = time.monotonic() - started
+
+        await wait_for(
+            lambda: len(watch.ids) >= KILL_AT * len(expected), tracker, 30, "the first third"
+        )
+        assert tracker.kill() == -9
+        at_kill = len(watch.ids)
+        killed_at = time.monotonic() - started
+        tracker.start()
+        await wait_for(lambda: watch.ids >= expected, tracker, 45, "every request")
+        await asyncio.sleep(1.5)  # a late copy or a stray request would show up by now
+        finished = time.monotonic() - started
+    finally:
+        code = tracker.stop()
+        await watch.stop()
+    assert code == 0, f"the tracker did not stop cleanly:\n{tracker.log()}"
+
+    values: dict[str, set[bytes]] = defaultdict(set)
+    kinds: dict[str, list[str]] = defaultdict(list)
+    for record in watch.records:
+        request = json.loads(record.value)
+        notification_id = request["data"]["notification_id"]
+        assert record.key == request["subject"].encode()
+        if notification_id not in values:
+            kinds[request["subject"]].append(request["data"]["notice"]["kind"])
+        values[notification_id].add(record.value)
+    copies = len(watch.records) - len(values)
+    report = (
+        f"{len(stream)} events sent in {sent_in:.1f} s; tracker killed at {killed_at:.1f} s "
+        f"with {at_kill}/{len(expected)} requests out; all out by {finished - 1.5:.1f} s; "
+        f"{len(watch.records)} records, {len(values)} distinct, {copies} re-published copies"
+    )
+    print(report)
+
+    assert set(values) == expected, (
+        f"lost {len(expected - set(values))}, unexpected {len(set(values) - expected)}; {report}"
+    )
+    differing = {nid for nid, bodies in values.items() if len(bodies) > 1}
+    assert not differing, f"{len(differing)} ids published with different bodies; {report}"
+    per_kind = Counter((order, kind) for order, seen in kinds.items() for kind in seen)
+    assert set(per_kind.values()) == {1}, report
+    out_of_order = {order: seen for order, seen in kinds.items() if tuple(seen) != KINDS}
+    assert not out_of_order, f"not in lifecycle order: {out_of_order}; {report}"
