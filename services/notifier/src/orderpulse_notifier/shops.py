@@ -38,8 +38,10 @@ class SmsDiacritics(StrEnum):
     TRANSLITERATE = "transliterate"
 
 
-class Shop(_Strict):
-    """One e-shop's configuration."""
+class Shop(BaseModel):
+    """One e-shop's configuration (the other services' sections, e.g. `tracking`, are theirs)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     brand: str
     website: AnyHttpUrl

@@ -42,10 +42,9 @@ class Tracker:
     async def handle(self, fact: Fact) -> None:
         """Apply `fact` once (a redelivery changes nothing), then publish what it caused."""
         shop_id, order_id = _order_of(fact)
-        # The consumer and the timer loop take turns on an order (striped locks: bounded memory).
-        async with self._locks[hash((shop_id, order_id)) % len(self._locks)]:
+        async with self._turn(shop_id, order_id):
             await self._apply_until_settled(shop_id, order_id, fact)
-            await self.flush(shop_id, order_id)
+            await self._flush(shop_id, order_id)
 
     async def _apply_until_settled(self, shop_id: str, order_id: str, fact: Fact) -> None:
         for _ in range(_ATTEMPTS):
@@ -64,18 +63,27 @@ class Tracker:
             await self.handle(timer)
         return len(due)
 
-    async def flush(self, shop_id: str, order_id: str) -> None:
+    async def flush_all(self) -> None:
+        """Publish what a crash left in the outbox."""
+        for shop_id, order_id in await self._store.orders_with_outbox():
+            async with self._turn(shop_id, order_id):
+                await self._flush(shop_id, order_id)
+
+    def _turn(self, shop_id: str, order_id: str) -> asyncio.Lock:
+        """The consumer, the timer loop and the start-up flush take turns on an order.
+
+        Striped locks keep memory bounded; Kafka keeps other processes off the same order, and
+        order versions catch what gets through (another replica's timer loop).
+        """
+        return self._locks[hash((shop_id, order_id)) % len(self._locks)]
+
+    async def _flush(self, shop_id: str, order_id: str) -> None:
         """Publish the order's outbox in order, then forget it."""
         waiting = await self._store.outbox_of(shop_id, order_id)
         for _, message in waiting:
             await self._publish(message)
         if waiting:
             await self._store.published([row_id for row_id, _ in waiting])
-
-    async def flush_all(self) -> None:
-        """Publish what a crash left in the outbox."""
-        for shop_id, order_id in await self._store.orders_with_outbox():
-            await self.flush(shop_id, order_id)
 
     async def erase(self, request: ErasureRequested) -> int:
         """Forget a customer's personal data; how many orders it touched."""

@@ -27,7 +27,6 @@ from ..stories import event, home_journey, pickup_journey
 
 pytestmark = pytest.mark.kafka
 
-SHOPS = Path(__file__).resolve().parents[4] / "deploy" / "shops.yaml"
 TOKEN = "support-token-for-tests"
 
 
@@ -91,13 +90,15 @@ def kinds(requests: list[dict[str, Any]], order: str) -> list[str]:
 
 
 @pytest.fixture
-async def tracker(kafka: str, database_url: str) -> AsyncIterator[Tracker]:
+async def tracker(kafka: str, database_url: str, tmp_path: Path) -> AsyncIterator[Tracker]:
     unique = uuid.uuid4().hex[:8]
+    shops = tmp_path / "shops.yaml"  # announces everything, as a shop does by default
+    shops.write_text("shops:\n  kvetinac-cz:\n    time_zone: Europe/Prague\n")
     settings = Settings(
         kafka_bootstrap_servers=kafka,
         group_id=f"tracker-{unique}",
         database_url=database_url,
-        shops_file=SHOPS,
+        shops_file=shops,
         timer_interval_seconds=0.05,
         support_token=SecretStr(TOKEN),
         **{
