@@ -39,8 +39,9 @@ async def services(kafka: str, workdir: Path) -> AsyncIterator[dict[str, Service
     for service in running.values():
         service.start()
     yield running
-    for name, service in running.items():
-        assert service.stop() == 0, f"{name} did not shut down cleanly:\n{service.log()}"
+    exits = {name: service.stop() for name, service in running.items()}  # stop all, then judge
+    for name, code in exits.items():
+        assert code == 0, f"{name} did not shut down cleanly:\n{running[name].log()}"
 
 
 @pytest.fixture

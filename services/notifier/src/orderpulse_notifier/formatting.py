@@ -4,9 +4,9 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import phonenumbers
+from babel import Locale
 from babel.dates import (
     format_date,
-    format_datetime,
     format_interval,
     format_skeleton,
     format_time,
@@ -18,6 +18,19 @@ from vokativ import vokativ
 from orderpulse_schemas.values import DateWindow, Money, OpeningHours, Weekday
 
 _WEEK = list(Weekday)
+Day = date  # `date` is also a method name below
+_CARRIERS = {
+    "ppl": "PPL",
+    "dpd": "DPD",
+    "gls": "GLS",
+    "dhl": "DHL",
+    "zasilkovna": "Zásilkovna",
+    "ceska_posta": "Česká pošta",
+    "slovenska_posta": "Slovenská pošta",
+    "poczta_polska": "Poczta Polska",
+    "inpost": "InPost",
+    "sps": "SPS",
+}
 
 
 class LocaleFormat:
@@ -40,12 +53,40 @@ class LocaleFormat:
     def short_window(self, window: DateWindow) -> str:
         """The same, short enough for an SMS: `čt 26. 11.`, `24.–26. 11.`."""
         if window.earliest == window.latest:
-            return format_skeleton("MMMEd", window.earliest, locale=self.locale)
+            return self.short_date(window.earliest)
         return format_interval(window.earliest, window.latest, "MMMd", locale=self.locale)
 
     def moment(self, when: datetime) -> str:
-        """A date and time in the shop's time zone."""
-        return format_datetime(when.astimezone(self._zone), "medium", locale=self.locale)
+        """A day and time in the shop's time zone: `2. prosince 2026 23:59`."""
+        local = when.astimezone(self._zone)
+        day = format_date(local.date(), "long", locale=self.locale)
+        clock = format_time(local, "short", locale=self.locale)
+        return str(Locale.parse(self.locale).datetime_formats["long"]).format(clock, day)
+
+    def short_date(self, day: Day) -> str:
+        """A day short enough for an SMS: `čt 26. 11.`, `Thu, Nov 26`."""
+        return format_skeleton("MMMEd", day, locale=self.locale)
+
+    def short_moment(self, when: datetime) -> str:
+        """A day and time short enough for an SMS: `st 2. 12. 23:59`."""
+        local = when.astimezone(self._zone)
+        return f"{self.short_date(local.date())} {format_time(local, 'short', locale=self.locale)}"
+
+    def time_range(self, start: datetime, end: datetime) -> str:
+        """`9:00–12:00` in the shop's time zone (the day is said separately)."""
+        first = format_time(start.astimezone(self._zone), "short", locale=self.locale)
+        last = format_time(end.astimezone(self._zone), "short", locale=self.locale)
+        return f"{first}–{last}"
+
+    def day_of(self, when: datetime) -> str:
+        """The day of a moment, in the shop's time zone, in full."""
+        return self.date(when.astimezone(self._zone).date())
+
+    def carrier(self, code: str) -> str:
+        """A carrier's name as customers know it: `zasilkovna` → `Zásilkovna` (Packeta in SK)."""
+        if code == "zasilkovna" and self.locale != "cs":
+            return "Packeta"
+        return _CARRIERS.get(code, code.upper())
 
     def money(self, money: Money) -> str:
         """`1 297,00 Kč`."""

@@ -96,7 +96,7 @@ class Tracker:
         order, version = await self._store.load(shop_id, order_id)
         if order is None and not isinstance(fact, OrderAccepted):
             assert not isinstance(fact, TimerFired)  # timers exist only for known orders
-            await self._store.keep_early(shop_id, order_id, fact.id, fact.model_dump(mode="json"))
+            await self._store.keep_early(shop_id, order_id, version, fact.model_dump(mode="json"))
             return
         policy = self._policies.get(shop_id, ShopPolicy())
         decision = decide(order, fact, policy, self._topics)

@@ -80,6 +80,8 @@ class SqlTrackerStore:
             ).first()
         if row is None:
             return None, 0
+        if row.state is None:
+            return None, row.version  # facts came before the order
         order = _STATE.validate_python({**row.state, "customer": row.customer})
         return order, row.version
 
@@ -94,27 +96,25 @@ class SqlTrackerStore:
         return [(row.id, row.event) for row in rows]
 
     async def keep_early(
-        self, shop_id: str, order_id: str, event_id: str, event: dict[str, Any]
+        self, shop_id: str, order_id: str, version: int, event: dict[str, Any]
     ) -> None:
-        """Keep a fact about an order not seen yet; it is applied when the order arrives."""
-        try:
-            async with self._engine.begin() as conn:
-                await conn.execute(processed.insert().values(shop_id=shop_id, event_id=event_id))
-                await conn.execute(
-                    pending.insert().values(shop_id=shop_id, order_id=order_id, event=event)
-                )
-        except IntegrityError:
-            pass  # kept already
+        """Keep a fact about an order not seen yet; it is applied when the order arrives.
+
+        The order's row is created (or its version bumped) even before the order is known, so a
+        replica saving the order meanwhile and this fact cannot both succeed unseen by the other.
+        """
+        async with self._engine.begin() as conn:
+            if not await _claim(conn, shop_id, event["id"]):
+                return  # kept already
+            await _bump(conn, shop_id, order_id, version, {"version": version + 1})
+            await conn.execute(
+                pending.insert().values(shop_id=shop_id, order_id=order_id, event=event)
+            )
 
     async def save(self, change: Change) -> bool:
         """Save a change atomically; False when its event was saved before."""
         async with self._engine.begin() as conn:
-            try:
-                async with conn.begin_nested():
-                    await conn.execute(
-                        processed.insert().values(shop_id=change.shop_id, event_id=change.event_id)
-                    )
-            except IntegrityError:
+            if not await _claim(conn, change.shop_id, change.event_id):
                 return False
             await _write_order(conn, change)
             await _write_effects(conn, change)
@@ -199,27 +199,53 @@ def utc(moment: datetime | str) -> datetime:
     return parsed.astimezone(UTC)
 
 
+async def _claim(conn: AsyncConnection, shop_id: str, event_id: str) -> bool:
+    """Record the event as processed; False when it was already."""
+    try:
+        async with conn.begin_nested():
+            await conn.execute(processed.insert().values(shop_id=shop_id, event_id=event_id))
+    except IntegrityError:
+        return False
+    return True
+
+
 async def _write_order(conn: AsyncConnection, change: Change) -> None:
     customer = change.order.customer
-    values = {
-        "version": change.version + 1,
-        "state": _STATE.dump_python(replace(change.order, customer=None), mode="json"),
-        "customer": customer.model_dump(mode="json") if customer else None,
-        "customer_email": customer.email if customer else None,
-        "customer_phone": customer.phone if customer else None,
-    }
-    if change.version == 0:
-        await conn.execute(
-            orders.insert().values(shop_id=change.shop_id, order_id=change.order_id, **values)
-        )
+    await _bump(
+        conn,
+        change.shop_id,
+        change.order_id,
+        change.version,
+        {
+            "version": change.version + 1,
+            "state": _STATE.dump_python(replace(change.order, customer=None), mode="json"),
+            "customer": customer.model_dump(mode="json") if customer else None,
+            "customer_email": customer.email if customer else None,
+            "customer_phone": customer.phone if customer else None,
+        },
+    )
+
+
+async def _bump(
+    conn: AsyncConnection, shop_id: str, order_id: str, version: int, values: dict[str, Any]
+) -> None:
+    """Write the order's row if it is still at `version` (0: absent), else ConcurrentUpdate."""
+    if version == 0:
+        try:
+            async with conn.begin_nested():
+                await conn.execute(
+                    orders.insert().values(shop_id=shop_id, order_id=order_id, **values)
+                )
+        except IntegrityError as error:  # another writer created the row meanwhile
+            raise ConcurrentUpdate(f"{shop_id}/{order_id}") from error
         return
     updated = await conn.execute(
         orders.update()
-        .where(*_is(orders, change.shop_id, change.order_id), orders.c.version == change.version)
+        .where(*_is(orders, shop_id, order_id), orders.c.version == version)
         .values(**values)
     )
     if updated.rowcount != 1:
-        raise ConcurrentUpdate(f"{change.shop_id}/{change.order_id}")
+        raise ConcurrentUpdate(f"{shop_id}/{order_id}")
 
 
 async def _write_effects(conn: AsyncConnection, change: Change) -> None:

@@ -41,7 +41,7 @@ class Timeline:
         where = (orders.c.shop_id == shop_id, orders.c.order_id == order_id)
         async with self._engine.connect() as conn:
             state = await conn.scalar(sa.select(orders.c.state).where(*where))
-            if state is None:
+            if state is None:  # unknown, or only early courier facts so far
                 return None
             states = await conn.execute(
                 sa.select(history.c.status, history.c.at, history.c.cause_id)

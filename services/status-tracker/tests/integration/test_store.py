@@ -1,6 +1,7 @@
 """The tracker's store on SQLite and on PostgreSQL."""
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -80,11 +81,28 @@ async def test_timers_come_due_by_time(store: SqlTrackerStore) -> None:
 
 async def test_early_facts_wait_for_their_order(store: SqlTrackerStore) -> None:
     early = fact("shipment.dispatched")
-    await store.keep_early(SHOP, ORDER, early.id, early.model_dump(mode="json"))
-    await store.keep_early(SHOP, ORDER, early.id, early.model_dump(mode="json"))  # redelivered
+    await store.keep_early(SHOP, ORDER, 0, early.model_dump(mode="json"))
+    await store.keep_early(SHOP, ORDER, 1, early.model_dump(mode="json"))  # redelivered
     kept = await store.early_facts(SHOP, ORDER)
     assert [event["id"] for _, event in kept] == [early.id]
     assert await store.is_processed(SHOP, early.id)
+    assert await store.load(SHOP, ORDER) == (None, 1)  # known to exist, not yet what it is
+
+
+async def test_an_early_fact_and_its_order_saved_at_once_cannot_both_pass_unseen(
+    store: SqlTrackerStore,
+) -> None:
+    """Two replicas: one keeps a courier fact, one saves the order, both having seen nothing."""
+    early = fact("shipment.dispatched").model_dump(mode="json")
+    assert await store.save(accepted_change(version=0))
+    with pytest.raises(ConcurrentUpdate):
+        await store.keep_early(SHOP, ORDER, 0, early)  # must reload: the order is known now
+    assert not await store.is_processed(SHOP, early["id"])
+
+    other = "ord-10046"
+    await store.keep_early(SHOP, other, 0, {**early, "id": "evt-x", "subject": other})
+    with pytest.raises(ConcurrentUpdate):  # must reload: it has an early fact to apply
+        await store.save(replace(accepted_change(version=0), order_id=other, event_id="evt-y"))
 
 
 async def test_erasure_removes_the_customer_and_what_was_not_sent(store: SqlTrackerStore) -> None:
