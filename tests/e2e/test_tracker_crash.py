@@ -3,7 +3,7 @@
 No notification request may be lost and none may be duplicated: after the restart every cause
 yields its request exactly once by id. A redelivery may re-publish the very same record (the
 notifier dedupes by `notification_id`), so copies are allowed only when byte-identical; the test
-prints how many there were.
+prints how many there were (`pytest -s` or `-rP` shows it).
 
 The tracker runs alone on its own topics and consumer group (a uuid suffix), so it shares the
 session's broker with the other e2e module without seeing its traffic.
@@ -16,13 +16,14 @@ import random
 import time
 import uuid
 from collections import Counter, defaultdict, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import date
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 from orderpulse_devkit.kafka import create_topics
@@ -32,6 +33,8 @@ from orderpulse_status_tracker.messages import derived_id
 pytestmark = pytest.mark.kafka
 
 ORDERS = 150
+SEND_RATE = 60
+"""Events a second: slower than the tracker takes them, so the crash comes mid-stream."""
 KILL_AT = 1 / 3
 """Kill once this share of the expected requests is on the topic."""
 KINDS = ("order_accepted", "order_dispatched", "out_for_delivery", "delivered")
@@ -118,12 +121,38 @@ async def producer(kafka: str) -> AsyncIterator[AIOKafkaProducer]:
     await producer.stop()
 
 
-async def wait_for(check: Any, tracker: ServiceProcess, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
+async def send(
+    producer: AIOKafkaProducer, stream: list[dict[str, Any]], topics: dict[str, str]
+) -> float:
+    """Produce the stream at about SEND_RATE events a second; when the last one was acked."""
+    for start in range(0, len(stream), SEND_RATE // 10):
+        for message in stream[start : start + SEND_RATE // 10]:
+            topic = topics["ORDERS" if message["type"].startswith("order.") else "SHIPMENTS"]
+            value = json.dumps(message, ensure_ascii=False).encode()
+            await producer.send(topic, value, key=message["subject"].encode())
+        await asyncio.sleep(0.1)
+    await producer.flush()
+    return time.monotonic()
+
+
+async def wait_for(
+    check: Callable[[], bool], tracker: ServiceProcess, seconds: float, what: Callable[[], str]
+) -> None:
+    deadline = time.monotonic() + seconds
     while not check():
         assert tracker.running, f"the tracker died:\n{tracker.log()}"
-        assert time.monotonic() < deadline, f"timed out waiting for {what}:\n{tracker.log(40)}"
+        assert time.monotonic() < deadline, f"timed out: {what()}\n{tracker.log(20)}"
         await asyncio.sleep(0.01)
+
+
+def shops_file(workdir: Path) -> Path:
+    """deploy/shops.yaml with every shop announcing every kind: the crash, not a shop's taste."""
+    shops = yaml.safe_load((REPO / "deploy" / "shops.yaml").read_text(encoding="utf-8"))
+    for shop in shops["shops"].values():
+        shop.get("tracking", {}).pop("notify", None)
+    path = workdir / "shops.yaml"
+    path.write_text(yaml.safe_dump(shops, allow_unicode=True), encoding="utf-8")
+    return path
 
 
 async def test_a_killed_tracker_loses_and_duplicates_no_notification_request(
@@ -139,14 +168,18 @@ async def test_a_killed_tracker_loses_and_duplicates_no_notification_request(
     env = service_settings("status-tracker", kafka, workdir)
     env.update({f"TRACKER_{name}_TOPIC": topic for name, topic in topics.items()})
     env["TRACKER_GROUP_ID"] = f"status-tracker-crash-{suffix}"
+    env["TRACKER_SHOPS_FILE"] = str(shops_file(workdir))
 
     by_order = journeys(ORDERS)
-    expected = {
-        derived_id(message["shopid"], message["id"], NOTICE_OF[message["type"]])
+    kind_of = {
+        derived_id(message["shopid"], message["id"], NOTICE_OF[message["type"]]): (
+            NOTICE_OF[message["type"]]
+        )
         for events in by_order.values()
         for message in events
         if message["type"] in NOTICE_OF
     }
+    expected = set(kind_of)
     assert len(expected) == len(KINDS) * ORDERS
     stream = interleaved(by_order)
 
@@ -154,26 +187,34 @@ async def test_a_killed_tracker_loses_and_duplicates_no_notification_request(
     await watch.start()
     tracker = ServiceProcess("status-tracker", env, workdir)
     tracker.start()
+    started = time.monotonic()
+    sending = asyncio.create_task(send(producer, stream, topics))
     try:
-        started = time.monotonic()
-        for message in stream:
-            topic = topics["ORDERS" if message["type"].startswith("order.") else "SHIPMENTS"]
-            value = json.dumps(message, ensure_ascii=False).encode()
-            await producer.send(topic, value, key=message["subject"].encode())
-        await producer.flush()
-        sent_in = time.monotonic() - started
-
         await wait_for(
-            lambda: len(watch.ids) >= KILL_AT * len(expected), tracker, 30, "the first third"
+            lambda: len(watch.ids) >= KILL_AT * len(expected),
+            tracker,
+            30,
+            lambda: f"{len(watch.ids)} of {len(expected)} requests before the crash",
         )
         assert tracker.kill() == -9
-        at_kill = len(watch.ids)
-        killed_at = time.monotonic() - started
+        at_kill, killed_at = len(watch.ids), time.monotonic() - started
+        mid_stream = not sending.done()  # else the crash hit the backlog of a slow tracker
         tracker.start()
-        await wait_for(lambda: watch.ids >= expected, tracker, 45, "every request")
+        sent_in = await sending - started
+        await wait_for(
+            lambda: watch.ids >= expected,
+            tracker,
+            45,
+            lambda: (
+                f"{len(expected - watch.ids)} of {len(expected)} requests missing: "
+                + str(Counter(kind_of[i] for i in expected - watch.ids))
+            ),
+        )
         await asyncio.sleep(1.5)  # a late copy or a stray request would show up by now
         finished = time.monotonic() - started
     finally:
+        sending.cancel()
+        await asyncio.gather(sending, return_exceptions=True)
         code = tracker.stop()
         await watch.stop()
     assert code == 0, f"the tracker did not stop cleanly:\n{tracker.log()}"
@@ -189,8 +230,9 @@ async def test_a_killed_tracker_loses_and_duplicates_no_notification_request(
         values[notification_id].add(record.value)
     copies = len(watch.records) - len(values)
     report = (
-        f"{len(stream)} events sent in {sent_in:.1f} s; tracker killed at {killed_at:.1f} s "
-        f"with {at_kill}/{len(expected)} requests out; all out by {finished - 1.5:.1f} s; "
+        f"{len(stream)} events sent over {sent_in:.1f} s; tracker killed at {killed_at:.1f} s "
+        f"({'while' if mid_stream else 'after'} they were sent) with {at_kill}/{len(expected)} "
+        f"requests out; all out by {finished - 1.5:.1f} s; "
         f"{len(watch.records)} records, {len(values)} distinct, {copies} re-published copies"
     )
     print(report)

@@ -1,0 +1,401 @@
+"""How fast one status-tracker process works through a backlog, on a real broker.
+
+    uv run python bench/tracker.py [--orders N] [--databases sqlite,postgresql] [--keep DIR]
+
+For each database: new topics (3 partitions) and a new consumer group, N order journeys (home and
+pickup-point deliveries mixed, 4-5 events each) produced onto the orders and shipments topics
+BEFORE the tracker starts, then one tracker process (`python -m orderpulse_status_tracker`) and a
+stopwatch until every expected notification request is on the notifications topic and the
+group's offsets are committed to the end. Reported: events/s in, notification requests/s out, the
+process's CPU seconds and peak RSS. Everything it starts (broker, PostgreSQL, tracker) it stops.
+
+The broker is `KAFKA_BOOTSTRAP_SERVERS` when set, else a local one in a temporary directory; the
+same goes for PostgreSQL and `ORDERPULSE_TEST_POSTGRES_URL`. Results are printed and appended to
+bench/results/tracker-<date>.json.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import importlib.util
+import json
+import os
+import platform
+import random
+import tempfile
+import time
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import yaml
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+
+from orderpulse_devkit.kafka import create_topics, kafka_bootstrap
+from orderpulse_devkit.postgres import postgres_url
+from orderpulse_devkit.services import REPO, ServiceProcess, service_settings
+
+RESULTS = Path(__file__).resolve().parent / "results"
+PARTITIONS = 3
+TIMEOUT = 900.0
+"""Seconds a run may take before it is given up."""
+HOME = ("order_accepted", "order_dispatched", "out_for_delivery", "delivered")
+PICKUP = ("order_accepted", "order_dispatched", "at_pickup_point", "picked_up")
+
+
+def _stories() -> ModuleType:
+    """The tracker's test stories, which build journeys from the contract's examples."""
+    path = REPO / "services" / "status-tracker" / "tests" / "stories.py"
+    spec = importlib.util.spec_from_file_location("tracker_stories", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+stories = _stories()
+
+
+@dataclass
+class Result:
+    database: str
+    orders: int
+    events: int
+    expected_requests: int
+    requests_seen: int
+    produce_seconds: float
+    startup_seconds: float
+    """Tracker start to its first committed offset (imports, group join, first event)."""
+    first_request_seconds: float
+    """Tracker start to its first notification request."""
+    requests_seconds: float
+    """Tracker start to the last expected notification request."""
+    consumed_seconds: float
+    """Tracker start to the group's offsets committed at the end of both input topics."""
+    events_per_second: float
+    requests_per_second: float
+    steady_events_per_second: float
+    """Events over the time from the first committed offset to the end (startup left out)."""
+    cpu_seconds: float
+    peak_rss_mib: float
+
+
+def journeys(count: int) -> tuple[list[list[dict[str, Any]]], int]:
+    """`count` journeys (three home deliveries to two pickups) and the requests they cause.
+
+    The journeys are moved a year ahead so that no timer comes due; the shop announces every kind.
+    """
+    result, requests = [], 0
+    days: int | None = None
+    for n in range(count):
+        order = f"ord-bench-{n:06d}"
+        home = n % 5 < 3
+        journey = stories.home_journey_for(order) if home else stories.pickup_journey(order)
+        if days is None:
+            days = (date.today() - date.fromisoformat(journey[0]["time"][:10])).days + 365
+        result.append([stories.later(message, days) for message in journey])
+        requests += len(HOME if home else PICKUP)
+    return result, requests
+
+
+def interleaved(journeys: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Every event once, orders mixed at random, each order's own events in their order."""
+    rng = random.Random(20261123)
+    queues = [deque(journey) for journey in journeys]
+    stream = []
+    while queues:
+        index = rng.randrange(len(queues))
+        stream.append(queues[index].popleft())
+        if not queues[index]:
+            queues[index] = queues[-1]
+            queues.pop()
+    return stream
+
+
+def shops_file(workdir: Path) -> Path:
+    """deploy/shops.yaml with every shop announcing every kind, so the expected count is fixed."""
+    shops = yaml.safe_load((REPO / "deploy" / "shops.yaml").read_text(encoding="utf-8"))
+    for shop in shops["shops"].values():
+        shop.get("tracking", {}).pop("notify", None)
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / "shops.yaml"
+    path.write_text(yaml.safe_dump(shops, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def child_pid(marker: str) -> int:
+    """The pid of our child process whose command line holds `marker`."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat[1]) == os.getpid() and marker.encode() in cmdline:
+            return int(entry.name)
+    raise LookupError(f"no child process running {marker}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of `pid` (its threads included) from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mib(pid: int) -> float:
+    """The high-water mark of the resident set of `pid` (VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def produce(bootstrap: str, stream: list[dict[str, Any]], topics: dict[str, str]) -> float:
+    """Put the whole stream on the input topics; how long it took."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20)
+    await producer.start()
+    started = time.monotonic()
+    try:
+        for message in stream:
+            topic = topics["orders" if message["type"].startswith("order.") else "shipments"]
+            value = json.dumps(message, ensure_ascii=False).encode()
+            await producer.send(topic, value, key=message["subject"].encode())
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return time.monotonic() - started
+
+
+class Requests:
+    """Watches the notifications topic: distinct request ids and when the first one came."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.ids: set[str] = set()
+        self.first: float | None = None
+        self._consumer = AIOKafkaConsumer(
+            topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest"
+        )
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> "Requests":
+        await self._consumer.start()
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self._consumer.stop()
+
+    async def _run(self) -> None:
+        while True:
+            batch = await self._consumer.getmany(timeout_ms=100)
+            for record in (r for part in batch.values() for r in part):
+                self.first = self.first or time.monotonic()
+                self.ids.add(json.loads(record.value)["data"]["notification_id"])
+
+
+async def committed(admin: AIOKafkaAdminClient, group: str, ends: dict[Any, int]) -> int:
+    """How many of the input events the group has committed (0 before it exists)."""
+    try:
+        offsets = await admin.list_consumer_group_offsets(group)
+    except KafkaError:  # the group or its coordinator is not there yet
+        return 0
+    return sum(
+        min(meta.offset, end) for partition, end in ends.items() if (meta := offsets.get(partition))
+    )
+
+
+async def end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition, int]:
+    """The end offset of every partition of `topics`."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for topic in topics for p in range(PARTITIONS)]
+        return dict(await consumer.end_offsets(partitions))
+    finally:
+        await consumer.stop()
+
+
+async def run(
+    bootstrap: str, database: str, database_url: str | None, orders: int, workdir: Path
+) -> Result:
+    """One tracker process through a pre-loaded backlog of `orders` journeys."""
+    suffix = uuid.uuid4().hex[:8]
+    names = ("orders", "shipments", "order_status", "notifications", "erasure", "outcomes")
+    topics = {name: f"bench-{name}-{suffix}" for name in names}
+    await create_topics(bootstrap, topics.values(), partitions=PARTITIONS)
+    group = f"status-tracker-bench-{suffix}"
+    shops = shops_file(workdir)  # creates the run's directory
+    env = service_settings("status-tracker", bootstrap, workdir, database_url)
+    env.update({f"TRACKER_{name.upper()}_TOPIC": topic for name, topic in topics.items()})
+    env.update(TRACKER_GROUP_ID=group, TRACKER_SHOPS_FILE=str(shops))
+
+    by_order, expected = journeys(orders)
+    stream = interleaved(by_order)
+    print(f"[{database}] producing {len(stream)} events of {orders} journeys …", flush=True)
+    produce_seconds = await produce(bootstrap, stream, topics)
+    ends = await end_offsets(bootstrap, [topics["orders"], topics["shipments"]])
+    assert sum(ends.values()) == len(stream), f"{sum(ends.values())} on the topics"
+
+    tracker = ServiceProcess("status-tracker", env, workdir)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        async with Requests(bootstrap, topics["notifications"]) as requests:
+            started = time.monotonic()
+            tracker.start()
+            pid = child_pid("orderpulse_status_tracker")
+            print(f"[{database}] tracker pid {pid} started; waiting …", flush=True)
+            done_requests = done_consumed = first_commit = None
+            last_report = started
+            while done_requests is None or done_consumed is None:
+                if not tracker.running:
+                    raise RuntimeError(f"the tracker died:\n{tracker.log()}")
+                now = time.monotonic()
+                if now - started > TIMEOUT:
+                    raise TimeoutError(
+                        f"{len(requests.ids)}/{expected} requests after {TIMEOUT} s:\n"
+                        + tracker.log(20)
+                    )
+                if done_requests is None and len(requests.ids) >= expected:
+                    done_requests = now
+                if done_consumed is None:
+                    count = await committed(admin, group, ends)
+                    first_commit = first_commit or (now if count else None)
+                    done_consumed = now if count >= len(stream) else None
+                if now - last_report >= 10:
+                    print(f"  {now - started:5.0f} s: {len(requests.ids)}/{expected} requests")
+                    last_report = now
+                await asyncio.sleep(0.05)
+            cpu, rss = cpu_seconds(pid), peak_rss_mib(pid)
+            first_request = requests.first or done_requests
+            first_commit = first_commit or done_consumed
+            seen = len(requests.ids)
+    finally:
+        await admin.close()
+        code = tracker.stop()
+    if code != 0:
+        raise RuntimeError(f"the tracker exited with {code}:\n{tracker.log()}")
+    finished = max(done_requests, done_consumed)
+    return Result(
+        database=database,
+        orders=orders,
+        events=len(stream),
+        expected_requests=expected,
+        requests_seen=seen,
+        produce_seconds=round(produce_seconds, 2),
+        startup_seconds=round(first_commit - started, 2),
+        first_request_seconds=round(first_request - started, 2),
+        requests_seconds=round(done_requests - started, 2),
+        consumed_seconds=round(done_consumed - started, 2),
+        events_per_second=round(len(stream) / (finished - started), 1),
+        requests_per_second=round(expected / (done_requests - started), 1),
+        steady_events_per_second=round(len(stream) / (finished - first_commit), 1),
+        cpu_seconds=round(cpu, 2),
+        peak_rss_mib=round(rss, 1),
+    )
+
+
+@contextlib.asynccontextmanager
+async def database(kind: str, workdir: Path) -> AsyncIterator[str | None]:
+    """None for SQLite (the tracker's file in the run's directory), else a PostgreSQL URL."""
+    if kind == "sqlite":
+        yield None
+    elif kind == "postgresql":
+        async with postgres_url(workdir / "postgres") as url:
+            yield url
+    else:
+        raise ValueError(f"unknown database {kind!r}")
+
+
+def table(results: list[Result]) -> str:
+    """The results as a plain text table."""
+    columns = [
+        ("database", "database", "{}"),
+        ("orders", "orders", "{}"),
+        ("events", "events", "{}"),
+        ("requests", "expected_requests", "{}"),
+        ("startup s", "startup_seconds", "{:.1f}"),
+        ("1st request s", "first_request_seconds", "{:.1f}"),
+        ("all out s", "requests_seconds", "{:.1f}"),
+        ("events/s in", "events_per_second", "{:.0f}"),
+        ("steady ev/s", "steady_events_per_second", "{:.0f}"),
+        ("requests/s out", "requests_per_second", "{:.0f}"),
+        ("CPU s", "cpu_seconds", "{:.1f}"),
+        ("CPU ms/event", "cpu_ms_per_event", "{:.1f}"),
+        ("peak RSS MiB", "peak_rss_mib", "{:.0f}"),
+    ]
+    rows = [[title for title, _, _ in columns]]
+    for result in results:
+        values = {**asdict(result), "cpu_ms_per_event": 1000 * result.cpu_seconds / result.events}
+        rows.append([fmt.format(values[key]) for _, key, fmt in columns])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def save(results: list[Result], argv: dict[str, Any], bootstrap_source: str) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(UTC)
+    path = RESULTS / f"tracker-{now.date().isoformat()}.json"
+    runs = json.loads(path.read_text()) if path.exists() else []
+    runs.append(
+        {
+            "at": now.isoformat(timespec="seconds"),
+            "args": argv,
+            "kafka": bootstrap_source,
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            "results": [asdict(result) for result in results],
+        }
+    )
+    path.write_text(json.dumps(runs, indent=2) + "\n")
+    return path
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--orders", type=int, default=2000, help="journeys (default 2000)")
+    parser.add_argument(
+        "--databases",
+        default="sqlite,postgresql",
+        help="comma-separated: sqlite, postgresql (default both)",
+    )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="work in DIR and keep it (logs, databases); default: a temporary directory",
+    )
+    args = parser.parse_args()
+    kinds = [kind.strip() for kind in args.databases.split(",") if kind.strip()]
+    results = []
+    with contextlib.ExitStack() as stack:
+        if args.keep:
+            workdir = args.keep.resolve() / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        else:
+            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="op-bench-")))
+        async with kafka_bootstrap(workdir / "kafka") as bootstrap:
+            for kind in kinds:
+                async with database(kind, workdir) as url:
+                    results.append(await run(bootstrap, kind, url, args.orders, workdir / kind))
+    print()
+    print(table(results))
+    source = "KAFKA_BOOTSTRAP_SERVERS" if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else "local"
+    path = save(results, {"orders": args.orders, "databases": kinds}, source)
+    print(f"\nwritten to {path.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
