@@ -3,7 +3,7 @@
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Annotated
 
 from faststream import AckPolicy
@@ -68,8 +68,9 @@ def build_app(
         ),
     }
 
-    async def publish(message: Outgoing) -> None:
-        await publishers[message.topic].publish(message.value, key=message.key.encode())
+    async def publish(message: Outgoing) -> Awaitable[object]:
+        publisher = publishers[message.topic]
+        return await publisher.publish(message.value, key=message.key.encode(), no_confirm=True)
 
     tracker = Tracker(
         store,

@@ -12,7 +12,7 @@ def connect(url: str) -> AsyncEngine:
     """An engine for `url`; a SQLite file's directory is created so first runs just work."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True)
+        return create_async_engine(url, pool_recycle=1800)
     if parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url)
@@ -25,6 +25,12 @@ def connect(url: str) -> AsyncEngine:
 
 def _driver_autocommit(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    # WAL: readers do not block the writer; NORMAL: durable across a crash of the process (not
+    # of the machine), without an fsync per transaction.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 def _begin(connection: Any) -> None:

@@ -18,7 +18,8 @@ from orderpulse_status_tracker.timers import timers_for
 
 log = logging.getLogger(__name__)
 
-Publish = Callable[[Outgoing], Awaitable[None]]
+Publish = Callable[[Outgoing], Awaitable[Awaitable[object]]]
+"""Hands a message to the producer; the awaitable it returns completes when Kafka has it."""
 _EARLY: TypeAdapter[Fact] = TypeAdapter(EventFact)
 _ATTEMPTS = 5
 
@@ -80,8 +81,10 @@ class Tracker:
     async def _flush(self, shop_id: str, order_id: str) -> None:
         """Publish the order's outbox in order, then forget it."""
         waiting = await self._store.outbox_of(shop_id, order_id)
-        for _, message in waiting:
-            await self._publish(message)
+        # Handed to the producer one by one, so one order's messages stay in order (same key,
+        # same partition, idempotent producer); their acknowledgements are awaited together.
+        acknowledgements = [await self._publish(message) for _, message in waiting]
+        await asyncio.gather(*acknowledgements)
         if waiting:
             await self._store.published([row_id for row_id, _ in waiting])
 
@@ -91,9 +94,10 @@ class Tracker:
         return await self._store.erase(request.shopid, data.email, data.phone, data.order_ids)
 
     async def _apply(self, shop_id: str, order_id: str, fact: Fact) -> None:
-        if await self._store.is_processed(shop_id, fact.id):
-            return
-        order, version = await self._store.load(shop_id, order_id)
+        loaded = await self._store.load_unless_processed(shop_id, order_id, fact.id)
+        if loaded is None:
+            return  # a redelivery: its effects are saved, its messages flushed below
+        order, version = loaded
         if order is None and not isinstance(fact, OrderAccepted):
             assert not isinstance(fact, TimerFired)  # timers exist only for known orders
             await self._store.keep_early(shop_id, order_id, version, fact.model_dump(mode="json"))

@@ -65,25 +65,21 @@ class SqlTrackerStore:
     async def is_processed(self, shop_id: str, event_id: str) -> bool:
         """Whether this event's effects are saved already."""
         async with self._engine.connect() as conn:
-            found = await conn.scalar(
-                sa.select(sa.literal(1)).where(
-                    processed.c.shop_id == shop_id, processed.c.event_id == event_id
-                )
-            )
-        return found is not None
+            return await _processed(conn, shop_id, event_id)
 
     async def load(self, shop_id: str, order_id: str) -> tuple[TrackedOrder | None, int]:
         """The order and its version (0 when unknown)."""
         async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(sa.select(orders).where(*_is(orders, shop_id, order_id)))
-            ).first()
-        if row is None:
-            return None, 0
-        if row.state is None:
-            return None, row.version  # facts came before the order
-        order = _STATE.validate_python({**row.state, "customer": row.customer})
-        return order, row.version
+            return await _load(conn, shop_id, order_id)
+
+    async def load_unless_processed(
+        self, shop_id: str, order_id: str, event_id: str
+    ) -> tuple[TrackedOrder | None, int] | None:
+        """The order and its version, or None when this event's effects are saved already."""
+        async with self._engine.connect() as conn:
+            if await _processed(conn, shop_id, event_id):
+                return None
+            return await _load(conn, shop_id, order_id)
 
     async def early_facts(self, shop_id: str, order_id: str) -> list[tuple[int, dict[str, Any]]]:
         """Facts that came before the order itself, oldest first, with their ids."""
@@ -182,6 +178,27 @@ class SqlTrackerStore:
                     timers.delete().where(timers.c.shop_id == shop_id, timers.c.order_id.in_(found))
                 )
         return len(found)
+
+
+async def _processed(conn: AsyncConnection, shop_id: str, event_id: str) -> bool:
+    found = await conn.scalar(
+        sa.select(sa.literal(1)).where(
+            processed.c.shop_id == shop_id, processed.c.event_id == event_id
+        )
+    )
+    return found is not None
+
+
+async def _load(
+    conn: AsyncConnection, shop_id: str, order_id: str
+) -> tuple[TrackedOrder | None, int]:
+    row = (await conn.execute(sa.select(orders).where(*_is(orders, shop_id, order_id)))).first()
+    if row is None:
+        return None, 0
+    if row.state is None:
+        return None, row.version  # facts came before the order
+    order = _STATE.validate_python({**row.state, "customer": row.customer})
+    return order, row.version
 
 
 def _is(table: sa.Table, shop_id: str, order_id: str) -> tuple[sa.ColumnElement[bool], ...]:
