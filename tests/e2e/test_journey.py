@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaProducer
 from orderpulse_devkit.kafka import create_topics
 from orderpulse_devkit.records import read_records
 from orderpulse_devkit.services import MODULES, ServiceProcess, service_settings
+from orderpulse_devkit.upcoming import upcoming
 from orderpulse_schemas import dead_letters, examples
 from orderpulse_schemas.topics import ALL_TOPICS
 
@@ -71,7 +72,7 @@ def outbox(workdir: Path, order_number: str) -> Iterator[Path]:
 async def test_an_accepted_order_becomes_one_czech_email_and_one_sms(
     kafka: str, services: dict[str, ServiceProcess], producer: AIOKafkaProducer, workdir: Path
 ) -> None:
-    event = examples.load("orders.v1", "order.accepted")
+    event = upcoming(examples.load("orders.v1", "order.accepted"))
     value = json.dumps(event, ensure_ascii=False).encode()
     await producer.send_and_wait("orders.v1", value=value, key=event["subject"].encode())
 
@@ -99,7 +100,7 @@ async def test_an_accepted_order_becomes_one_czech_email_and_one_sms(
 async def test_a_malformed_event_is_dead_lettered_and_the_next_one_still_flows(
     kafka: str, services: dict[str, ServiceProcess], producer: AIOKafkaProducer, workdir: Path
 ) -> None:
-    english = examples.load("orders.v1", "order.accepted")
+    english = upcoming(examples.load("orders.v1", "order.accepted"))
     english.update(id="evt-e2e-en-accepted", subject="ord-20001")
     english["data"].update(order_number="20001")
     english["data"]["customer"].update(first_name="Emma", last_name="Clarke", locale="en")

@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 from orderpulse_devkit.kafka import create_topics, kafka_bootstrap
 from orderpulse_devkit.records import read_records
 from orderpulse_devkit.services import MODULES, ServiceProcess, service_settings
+from orderpulse_devkit.upcoming import upcoming
 from orderpulse_schemas import examples
 from orderpulse_schemas.topics import ALL_TOPICS
 
@@ -28,8 +29,8 @@ MALFORMED = b'{"type": "order.accepted", "subject": "ord-broken", "data": {"orde
 
 def journeys() -> list[dict[str, Any]]:
     """Realistic order events: a Czech home delivery and an English pickup-point order."""
-    czech = examples.load("orders.v1", "order.accepted")
-    english = examples.load("orders.v1", "order.accepted")
+    czech = upcoming(examples.load("orders.v1", "order.accepted"))
+    english = upcoming(examples.load("orders.v1", "order.accepted"))
     point = examples.load("shipments.v1", "shipment.at_pickup_point")["data"]["point"]
     english.update(id="evt-demo-20001-accepted", subject="ord-20001")
     english["data"].update(
