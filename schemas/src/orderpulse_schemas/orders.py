@@ -115,4 +115,6 @@ class OrderCancelled(CloudEvent):
     data: OrderCancelledData = Field(description="The event's payload.")
 
 
-OrderEvent = Annotated[OrderAccepted | OrderDelayed | OrderCancelled, Field(discriminator="type")]
+OrderEvents = OrderAccepted | OrderDelayed | OrderCancelled
+"""Every event of the topic, for a consumer that unions them with its own types."""
+OrderEvent = Annotated[OrderEvents, Field(discriminator="type")]

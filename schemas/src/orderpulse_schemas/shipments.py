@@ -233,7 +233,7 @@ class ShipmentReturnedToSender(CloudEvent):
     data: ShipmentReturnedToSenderData = Field(description="The event's payload.")
 
 
-ShipmentEvent = Annotated[
+ShipmentEvents = (
     ShipmentDispatched
     | ShipmentInTransit
     | ShipmentDelayed
@@ -242,6 +242,7 @@ ShipmentEvent = Annotated[
     | ShipmentDelivered
     | ShipmentPickedUp
     | ShipmentDeliveryFailed
-    | ShipmentReturnedToSender,
-    Field(discriminator="type"),
-]
+    | ShipmentReturnedToSender
+)
+"""Every event of the topic, for a consumer that unions them with its own types."""
+ShipmentEvent = Annotated[ShipmentEvents, Field(discriminator="type")]

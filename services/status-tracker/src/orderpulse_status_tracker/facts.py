@@ -6,18 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from orderpulse_schemas.orders import OrderAccepted, OrderCancelled, OrderDelayed
-from orderpulse_schemas.shipments import (
-    ShipmentAtPickupPoint,
-    ShipmentDelayed,
-    ShipmentDelivered,
-    ShipmentDeliveryFailed,
-    ShipmentDispatched,
-    ShipmentInTransit,
-    ShipmentOutForDelivery,
-    ShipmentPickedUp,
-    ShipmentReturnedToSender,
-)
+from orderpulse_schemas.orders import OrderEvents
+from orderpulse_schemas.shipments import ShipmentEvents
 
 TimerKind = Literal["dispatch_overdue", "delivery_overdue", "pickup_reminder"]
 
@@ -49,18 +39,8 @@ def timer_id(kind: str, due_at: datetime) -> str:
     return f"timer/{kind}/{due_at.isoformat()}"
 
 
-ShipmentFact = (
-    ShipmentDispatched
-    | ShipmentInTransit
-    | ShipmentDelayed
-    | ShipmentOutForDelivery
-    | ShipmentAtPickupPoint
-    | ShipmentDelivered
-    | ShipmentPickedUp
-    | ShipmentDeliveryFailed
-    | ShipmentReturnedToSender
-)
-Fact = OrderAccepted | OrderDelayed | OrderCancelled | ShipmentFact | TimerFired
-EventFacts = OrderAccepted | OrderDelayed | OrderCancelled | ShipmentFact
+ShipmentFact = ShipmentEvents
+Fact = OrderEvents | ShipmentEvents | TimerFired
+EventFacts = OrderEvents | ShipmentEvents
 EventFact = Annotated[EventFacts, Field(discriminator="type")]
 """A fact that came as an event; how early facts are read back from storage."""

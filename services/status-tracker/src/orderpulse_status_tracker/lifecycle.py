@@ -22,10 +22,11 @@ from orderpulse_schemas.notifications import (
     ReceivedNotice,
     ReturnedToSenderNotice,
 )
-from orderpulse_schemas.orders import OrderAccepted, OrderCancelled, OrderDelayed
+from orderpulse_schemas.orders import OrderAccepted, OrderCancelled, OrderDelayed, OrderDelayedData
 from orderpulse_schemas.shipments import (
     ShipmentAtPickupPoint,
     ShipmentDelayed,
+    ShipmentDelayedData,
     ShipmentDelivered,
     ShipmentDeliveryFailed,
     ShipmentDispatched,
@@ -34,6 +35,7 @@ from orderpulse_schemas.shipments import (
     ShipmentReturnedToSender,
 )
 from orderpulse_schemas.status import OrderStatus
+from orderpulse_schemas.values import DateWindow
 from orderpulse_status_tracker.facts import Fact, ShipmentFact, TimerFired, timer_id
 from orderpulse_status_tracker.messages import Outgoing, Topics, notification, status_change
 from orderpulse_status_tracker.policy import ShopPolicy
@@ -74,14 +76,7 @@ def decide(order: TrackedOrder | None, fact: Fact, policy: ShopPolicy, topics: T
             fired = {**effects.order.announced, fact.kind: timer_id(fact.kind, fact.due_at)}
             effects.move(replace(effects.order, announced=fired))
         case OrderDelayed() if not order.closed:
-            notice = OrderDelayedNotice(
-                source=DelaySource.SHOP,
-                reason=fact.data.reason,
-                reason_text=fact.data.reason_text,
-                new_expected_delivery=fact.data.new_promised_delivery,
-            )
-            effects.move(replace(order, expected_delivery=fact.data.new_promised_delivery))
-            effects.notify(notice, _fingerprint(notice))
+            _delayed(effects, DelaySource.SHOP, fact.data, fact.data.new_promised_delivery)
         case OrderCancelled() if not order.closed:
             effects.move(replace(order, status=OrderStatus.CANCELLED))
             effects.notify(
@@ -93,17 +88,27 @@ def decide(order: TrackedOrder | None, fact: Fact, policy: ShopPolicy, topics: T
                 "cancelled",
             )
         case ShipmentDelayed() if not order.closed:
-            notice = OrderDelayedNotice(
-                source=DelaySource.CARRIER,
-                reason=fact.data.reason,
-                reason_text=fact.data.reason_text,
-                new_expected_delivery=fact.data.new_expected_delivery,
-            )
-            effects.move(replace(order, expected_delivery=fact.data.new_expected_delivery))
-            effects.notify(notice, _fingerprint(notice))
+            _delayed(effects, DelaySource.CARRIER, fact.data, fact.data.new_expected_delivery)
         case _ if fact.type in SHIPMENT_STATUS and not order.closed:
             _parcel_moved(effects, order, fact)  # type: ignore[arg-type]
     return effects.decision()
+
+
+def _delayed(
+    effects: "_Effects",
+    source: DelaySource,
+    delay: OrderDelayedData | ShipmentDelayedData,
+    new_date: DateWindow,
+) -> None:
+    """A delay moves the expected date and is announced once per new date, with its reason."""
+    notice = OrderDelayedNotice(
+        source=source,
+        reason=delay.reason,
+        reason_text=delay.reason_text,
+        new_expected_delivery=new_date,
+    )
+    effects.move(replace(effects.order, expected_delivery=new_date))
+    effects.notify(notice, _fingerprint(notice))
 
 
 def _accepted(event: OrderAccepted, policy: ShopPolicy, topics: Topics) -> Decision:
