@@ -13,6 +13,7 @@ from orderpulse_schemas.notifications import (
     Notice,
     OrderDelayedNotice,
 )
+from orderpulse_schemas.shipments import ShipmentAtPickupPointData
 from orderpulse_schemas.status import OrderStatus
 from orderpulse_status_tracker.facts import TimerFired, TimerKind, timer_id
 from orderpulse_status_tracker.policy import ShopPolicy
@@ -26,10 +27,11 @@ def timers_for(order: TrackedOrder, policy: ShopPolicy) -> dict[TimerKind, datet
     wanted: dict[TimerKind, datetime] = {}
     if order.promised_dispatch and not order.dispatched:
         wanted["dispatch_overdue"] = _end_of(order.promised_dispatch, policy)
-    wanted["delivery_overdue"] = _end_of(order.expected_delivery.latest, policy)
-    if order.pickup and OrderStatus.AT_PICKUP_POINT in order.parcels.values():
+    if waiting := _waiting_at_point(order):  # now the deadline to collect it matters
         hours = timedelta(hours=policy.pickup_reminder_hours)
-        wanted["pickup_reminder"] = order.pickup.stored_until - hours
+        wanted["pickup_reminder"] = waiting.stored_until - hours
+    else:
+        wanted["delivery_overdue"] = _end_of(order.expected_delivery.latest, policy)
     return {
         kind: due
         for kind, due in wanted.items()
@@ -44,16 +46,19 @@ def on_timer(order: TrackedOrder, timer: TimerFired) -> list[Notice]:
     match timer.kind:
         case "dispatch_overdue" if not order.dispatched:
             return [OrderDelayedNotice(source=DelaySource.OVERDUE)]
-        case "delivery_overdue":
+        case "delivery_overdue" if not _waiting_at_point(order):
             last_scan = order.last_progress_at.date() if order.last_progress_at else None
             return [OrderDelayedNotice(source=DelaySource.OVERDUE, last_progress_on=last_scan)]
-        case "pickup_reminder" if order.pickup and _still_waiting(order):
-            return [AtPickupPointNotice(**order.pickup.model_dump(), kind="pickup_reminder")]
+        case "pickup_reminder" if waiting := _waiting_at_point(order):
+            return [AtPickupPointNotice(**waiting.model_dump(), kind="pickup_reminder")]
     return []
 
 
-def _still_waiting(order: TrackedOrder) -> bool:
-    return OrderStatus.AT_PICKUP_POINT in order.parcels.values()
+def _waiting_at_point(order: TrackedOrder) -> ShipmentAtPickupPointData | None:
+    """Where and until when a parcel waits for the customer, if one does."""
+    if OrderStatus.AT_PICKUP_POINT in order.parcels.values():
+        return order.pickup
+    return None
 
 
 def _end_of(day: date, policy: ShopPolicy) -> datetime:

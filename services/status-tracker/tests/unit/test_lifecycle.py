@@ -178,3 +178,12 @@ def test_progress_cancels_timers_and_a_late_timer_says_nothing() -> None:
         )
     )
     assert len(run.notices) == said
+
+
+def test_a_parcel_waiting_at_a_pickup_point_is_not_overdue() -> None:
+    run = Run().apply(*pickup_journey()[:3])
+    assert run.order is not None
+    assert set(timers_for(run.order, run.policy)) == {"pickup_reminder"}
+    late = datetime.fromisoformat("2026-12-05T00:00:00+01:00")
+    run.apply(TimerFired("kvetinac-cz", "ord-10046", "delivery_overdue", late))
+    assert run.notices[-1] == "at_pickup_point"
