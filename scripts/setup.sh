@@ -4,6 +4,7 @@
 #   uv and the locked Python packages (uv from PyPI when absent);
 #   without a Docker engine: Java 17 and Maven for the Kafka broker, and (for the tests)
 #   Debian's PostgreSQL server, installed with apt-get when running as root.
+#   With --with-postgres (the tests), also Debian's Chromium, Docker or not.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$HOME/.local/bin:$PATH" UV_PYTHON_DOWNLOADS=never
@@ -29,6 +30,11 @@ if ! command -v uv >/dev/null; then
   python3 -m pip install --quiet --user "uv==0.13.9"
 fi
 uv sync --frozen --all-packages --quiet
+
+# The notifier's preview gallery test opens pages in headless Chromium, with or without Docker.
+if $with_postgres && ! command -v chromium >/dev/null; then
+  install_debian_packages chromium
+fi
 
 if docker info >/dev/null 2>&1; then
   exit 0  # testcontainers brings Kafka and PostgreSQL

@@ -17,7 +17,7 @@ from orderpulse_notifier.ports import (
 )
 from orderpulse_notifier.rendering import Renderer
 from orderpulse_notifier.shops import Shop, SmsDiacritics
-from orderpulse_notifier.sms import measure, transliterate
+from orderpulse_notifier.sms import SmsText, measure, transliterate
 from orderpulse_schemas.notifications import NotificationRequested
 from orderpulse_schemas.outcomes import (
     Channel,
@@ -96,10 +96,7 @@ class Notifier:
         )
 
     def _sms_of(self, request: NotificationRequested, shop: Shop, delivery_id: str) -> SmsMessage:
-        body = self._renderer.sms(request, shop)
-        if shop.sms_diacritics is SmsDiacritics.TRANSLITERATE:
-            body = transliterate(body)
-        text = measure(body)
+        text = render_sms(self._renderer, request, shop)
         assert request.data.customer.phone is not None  # channels_for chose SMS only with a number
         return SmsMessage(
             delivery_id=delivery_id,
@@ -130,6 +127,14 @@ class Notifier:
             shopid=request.shopid,
             data=data,
         )
+
+
+def render_sms(renderer: Renderer, request: NotificationRequested, shop: Shop) -> SmsText:
+    """The SMS as sent: rendered, without diacritics when the shop says so, and measured."""
+    body = renderer.sms(request, shop)
+    if shop.sms_diacritics is SmsDiacritics.TRANSLITERATE:
+        body = transliterate(body)
+    return measure(body)
 
 
 def _label(request: NotificationRequested) -> str:

@@ -1,0 +1,125 @@
+"""`python -m orderpulse_notifier.preview`: a shop's messages, rendered into an HTML gallery.
+
+Each kind's example request, in each locale, goes through the notifier's own rendering and SMS
+pipeline. Writes `<out>/<locale>/<kind>.html` (the email's HTML as sent) and `<out>/index.html`.
+"""
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+
+from babel import Locale as BabelLocale
+from jinja2 import Environment, StrictUndefined
+
+from orderpulse_notifier.errors import RenderError
+from orderpulse_notifier.rendering import Renderer
+from orderpulse_notifier.service import render_sms
+from orderpulse_notifier.shops import Shop, load_shops
+from orderpulse_notifier.sms import SmsText
+from orderpulse_schemas import examples
+from orderpulse_schemas.notifications import NotificationRequested
+from orderpulse_schemas.values import Locale
+
+LOCALES = tuple(locale.value for locale in Locale)
+_PACKAGE = files("orderpulse_notifier")
+
+
+@dataclass(frozen=True)
+class Preview:
+    """One kind in one locale: the email and the SMS as the customer gets them."""
+
+    kind: str
+    locale: str
+    subject: str
+    html: str
+    text: str
+    sms: SmsText
+
+    @property
+    def path(self) -> str:
+        """The email's file, relative to the gallery."""
+        return f"{self.locale}/{self.kind}.html"
+
+    @property
+    def language(self) -> str:
+        """The locale's name in its own language: `čeština`."""
+        return str(BabelLocale.parse(self.locale).display_name)
+
+    @property
+    def sms_cost(self) -> str:
+        """`GSM-7 · 1 segment`, `UCS-2 · 2 segments`."""
+        plural = "" if self.sms.segments == 1 else "s"
+        return f"{self.sms.encoding} · {self.sms.segments} segment{plural}"
+
+
+def template_kinds() -> list[str]:
+    """The kinds that have templates (the directories of the English ones)."""
+    english = _PACKAGE / "templates" / "en"
+    return sorted(entry.name for entry in english.iterdir() if entry.is_dir())
+
+
+def example_request(kind: str, locale: str, shop_id: str) -> NotificationRequested:
+    """The example request of `kind`, for `shop_id`, to a customer who reads `locale`."""
+    message = examples.load("notifications.v1", f"notification.requested.{kind}")
+    message["shopid"] = shop_id
+    message["data"]["customer"]["locale"] = locale
+    return NotificationRequested.model_validate(message)
+
+
+def render(renderer: Renderer, shop_id: str, shop: Shop, kind: str, locale: str) -> Preview:
+    """Render one kind in one locale exactly as the notifier would send it."""
+    request = example_request(kind, locale, shop_id)
+    subject, html, text = renderer.email(request, shop)
+    return Preview(kind, locale, subject, html, text, render_sms(renderer, request, shop))
+
+
+def write_gallery(out: Path, shop_id: str, shop: Shop, previews: Sequence[Preview]) -> Path:
+    """Write each email's HTML and the gallery page; return the page's path."""
+    sections: dict[str, list[Preview]] = {}
+    for preview in previews:
+        file = out / preview.path
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_bytes(preview.html.encode())  # as the outbox writes it
+        sections.setdefault(preview.kind, []).append(preview)
+    page = Environment(autoescape=True, undefined=StrictUndefined).from_string(
+        (_PACKAGE / "preview.html").read_text(encoding="utf-8")
+    )
+    index = out / "index.html"
+    index.write_text(page.render(shop_id=shop_id, shop=shop, sections=sections), encoding="utf-8")
+    return index
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Render every requested kind × locale for one shop and print the gallery's path."""
+    parser = argparse.ArgumentParser(
+        prog="python -m orderpulse_notifier.preview", description=__doc__
+    )
+    parser.add_argument("--shops", type=Path, default=Path("deploy/shops.yaml"), help="shops file")
+    parser.add_argument("--shop", help="shop id (default: the first in the shops file)")
+    parser.add_argument("--out", type=Path, default=Path("var/preview"), help="output directory")
+    parser.add_argument("--overrides", type=Path, help="per-shop template overrides directory")
+    parser.add_argument("--kind", nargs="+", action="extend", help="kinds (default: all)")
+    parser.add_argument("--locale", nargs="+", action="extend", choices=LOCALES)
+    args = parser.parse_args(argv)
+    try:
+        shops = load_shops(args.shops)
+        shop_id = args.shop or next(iter(shops), "")
+        if shop_id not in shops:
+            raise ValueError(f"no shop {shop_id!r} in {args.shops} (there are: {', '.join(shops)})")
+        renderer = Renderer(args.overrides)
+        previews = [
+            render(renderer, shop_id, shops[shop_id], kind, locale)
+            for kind in args.kind or template_kinds()
+            for locale in args.locale or LOCALES
+        ]
+        index = write_gallery(args.out, shop_id, shops[shop_id], previews)
+    except (OSError, ValueError, RenderError) as error:
+        sys.exit(f"preview: {error}")
+    print(index)
+
+
+if __name__ == "__main__":
+    main()

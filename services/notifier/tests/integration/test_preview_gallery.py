@@ -1,0 +1,195 @@
+"""The preview gallery, opened in headless Chromium: every kind × locale card shows its messages.
+
+Chromium is Debian's `chromium` (installed by `scripts/setup.sh --with-postgres`); without it
+these tests fail rather than skip.
+"""
+
+import json
+import shutil
+import struct
+import subprocess
+import zlib
+from pathlib import Path
+
+import pytest
+
+from orderpulse_notifier.preview import LOCALES, main, template_kinds
+from orderpulse_notifier.rendering import Renderer
+from orderpulse_notifier.service import render_sms
+from orderpulse_notifier.shops import Shop
+
+from ..conftest import SHOPS_FILE, notification
+
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Loads the gallery in a frame and reports what a person would see in each card: the load event
+# waits for every email's frame, and file access lets the probe look inside the frames.
+PROBE = """<!DOCTYPE html>
+<html><body><iframe id="gallery" src="%s" style="width:1400px;height:1800px"></iframe>
+<pre id="report"></pre>
+<script>
+window.addEventListener("load", () => {
+  const gallery = document.getElementById("gallery").contentDocument;
+  const cards = [...gallery.querySelectorAll("article.card")].map((card) => {
+    const box = card.getBoundingClientRect(), style = getComputedStyle(card);
+    const frame = card.querySelector("iframe"), frameBox = frame.getBoundingClientRect();
+    return {
+      kind: card.dataset.kind, locale: card.dataset.locale,
+      box: [box.left, box.top, box.width, box.height],
+      shown: style.display !== "none" && style.visibility === "visible" && style.opacity === "1",
+      subject: card.querySelector(".subject").innerText,
+      sms: card.querySelector(".bubble").innerText,
+      cost: card.querySelector(".cost").innerText,
+      src: frame.getAttribute("src"), frame: [frameBox.width, frameBox.height],
+      email: frame.contentDocument ? frame.contentDocument.body.innerText : null,
+    };
+  });
+  document.getElementById("report").textContent = JSON.stringify(cards);
+});
+</script></body></html>
+"""
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.fail("chromium is missing: run scripts/setup.sh --with-postgres (apt: chromium)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def gallery(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("preview")
+    main(["--shops", str(SHOPS_FILE), "--shop", "kvetinac-cz", "--out", str(out)])
+    return out / "index.html"
+
+
+def browse(chromium: str, profile: Path, *args: str) -> str:
+    """Run headless Chromium once with a fresh profile; its standard output."""
+    done = subprocess.run(
+        [chromium, *FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_the_command_prints_the_gallery_and_writes_each_email_as_sent(
+    gallery: Path, shops: dict[str, Shop], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["--shops", str(SHOPS_FILE), "--out", str(tmp_path), "--kind", "order_accepted"])
+    assert capsys.readouterr().out == f"{tmp_path / 'index.html'}\n"
+    for locale in LOCALES:
+        _, html, _ = Renderer().email(
+            notification("order_accepted", locale=locale), shops["kvetinac-cz"]
+        )
+        assert (tmp_path / locale / "order_accepted.html").read_bytes() == html.encode()
+
+
+def test_every_card_is_visible_with_its_subject_sms_and_loaded_email(
+    chromium: str, gallery: Path, shops: dict[str, Shop], tmp_path: Path
+) -> None:
+    probe = tmp_path / "probe.html"
+    probe.write_text(PROBE % gallery.as_uri(), encoding="utf-8")
+    dom = browse(
+        chromium,
+        tmp_path / "profile",
+        "--allow-file-access-from-files",
+        "--dump-dom",
+        probe.as_uri(),
+    )
+    report = dom.split('<pre id="report">', 1)[1].split("</pre>", 1)[0]
+    cards = {(card["kind"], card["locale"]): card for card in json.loads(report)}
+
+    expected = [(kind, locale) for kind in template_kinds() for locale in LOCALES]
+    assert sorted(cards) == sorted(expected)
+    shop = shops["kvetinac-cz"]
+    for kind, locale in expected:
+        card, request = cards[kind, locale], notification(kind, locale=locale)
+        subject, _, _ = Renderer().email(request, shop)
+        sms = render_sms(Renderer(), request, shop)
+        left, top, width, height = card["box"]
+        assert card["shown"] and left >= 0 and top >= 0 and width >= 380 and height >= 640, card
+        assert words(card["subject"]) == words(subject)
+        assert words(card["sms"]) == words(sms.body)
+        segments = f"{sms.segments} segment{'' if sms.segments == 1 else 's'}"
+        assert card["cost"] == f"SMS: {sms.encoding} · {segments}"
+        assert (gallery.parent / card["src"]).is_file()
+        assert card["frame"][0] >= 380 and card["frame"][1] >= 640
+        assert card["email"] is not None, f"{kind}/{locale}: the email's frame did not load"
+        assert shop.brand in card["email"] and request.data.order_number in card["email"]
+
+
+def test_a_screenshot_of_the_gallery_shows_rendered_messages(
+    chromium: str, gallery: Path, tmp_path: Path
+) -> None:
+    shot = tmp_path / "gallery.png"
+    browse(
+        chromium,
+        tmp_path / "profile",
+        "--window-size=1400,1800",
+        "--hide-scrollbars",
+        f"--screenshot={shot}",
+        gallery.as_uri(),
+    )
+    width, height, rows = png_rows(shot.read_bytes(), limit=240)
+    assert (width, height) == (1400, 1800)
+    assert shot.stat().st_size > 100_000, "a page of emails compresses to far more than this"
+    colours = {row[i : i + 3] for row in rows for i in range(0, len(row), 3)}
+    assert len(colours) > 100, "the top of the gallery is (nearly) one colour"
+
+
+def png_rows(png: bytes, limit: int) -> tuple[int, int, list[bytes]]:
+    """Width, height and the first `limit` rows of an 8-bit RGB(A) PNG, as RGB bytes."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    header, idat, at = b"", b"", 8
+    while at < len(png):
+        (size,) = struct.unpack(">I", png[at : at + 4])
+        name, data = png[at + 4 : at + 8], png[at + 8 : at + 8 + size]
+        if name == b"IHDR":
+            header = data
+        elif name == b"IDAT":
+            idat += data
+        at += 12 + size
+    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", header)
+    assert depth == 8 and colour in (2, 6) and interlace == 0, "unexpected PNG format"
+    channels = 3 if colour == 2 else 4
+    stride, raw = width * channels, zlib.decompress(idat)
+    rows, previous = [], bytearray(stride)
+    for y in range(min(limit, height)):
+        kind, line = (
+            raw[y * (stride + 1)],
+            bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)]),
+        )
+        for i in range(stride):
+            a = line[i - channels] if i >= channels else 0
+            b, c = previous[i], previous[i - channels] if i >= channels else 0
+            if kind == 1:
+                line[i] = (line[i] + a) & 255
+            elif kind == 2:
+                line[i] = (line[i] + b) & 255
+            elif kind == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif kind == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(bytes(px for j in range(0, stride, channels) for px in line[j : j + 3]))
+        previous = line
+    return width, height, rows
