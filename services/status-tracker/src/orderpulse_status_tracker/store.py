@@ -62,16 +62,6 @@ class SqlTrackerStore:
         async with self._engine.begin() as conn:
             await conn.run_sync(metadata.create_all)
 
-    async def is_processed(self, shop_id: str, event_id: str) -> bool:
-        """Whether this event's effects are saved already."""
-        async with self._engine.connect() as conn:
-            return await _processed(conn, shop_id, event_id)
-
-    async def load(self, shop_id: str, order_id: str) -> tuple[TrackedOrder | None, int]:
-        """The order and its version (0 when unknown)."""
-        async with self._engine.connect() as conn:
-            return await _load(conn, shop_id, order_id)
-
     async def load_unless_processed(
         self, shop_id: str, order_id: str, event_id: str
     ) -> tuple[TrackedOrder | None, int] | None:

@@ -44,9 +44,9 @@ def accepted_change(version: int = 0, event_id: str = "evt-kc-10045-accepted") -
 async def test_an_order_round_trips_with_its_customer(store: SqlTrackerStore) -> None:
     change = accepted_change()
     assert await store.save(change) is True
-    order, version = await store.load(SHOP, ORDER)
+    order, version = await store.load_unless_processed(SHOP, ORDER, "unseen")
     assert (order, version) == (change.order, 1)
-    assert await store.is_processed(SHOP, change.event_id)
+    assert await store.load_unless_processed(SHOP, ORDER, change.event_id) is None
     assert [m for _, m in await store.outbox_of(SHOP, ORDER)] == change.outgoing
 
 
@@ -60,7 +60,9 @@ async def test_a_writer_with_a_stale_version_is_refused(store: SqlTrackerStore) 
     await store.save(accepted_change(version=1, event_id="evt-a"))
     with pytest.raises(ConcurrentUpdate):
         await store.save(accepted_change(version=1, event_id="evt-b"))
-    assert not await store.is_processed(SHOP, "evt-b")  # rolled back with the refusal
+    assert (
+        await store.load_unless_processed(SHOP, ORDER, "evt-b") is not None
+    )  # rolled back with the refusal
 
 
 async def test_published_messages_leave_the_outbox(store: SqlTrackerStore) -> None:
@@ -85,8 +87,11 @@ async def test_early_facts_wait_for_their_order(store: SqlTrackerStore) -> None:
     await store.keep_early(SHOP, ORDER, 1, early.model_dump(mode="json"))  # redelivered
     kept = await store.early_facts(SHOP, ORDER)
     assert [event["id"] for _, event in kept] == [early.id]
-    assert await store.is_processed(SHOP, early.id)
-    assert await store.load(SHOP, ORDER) == (None, 1)  # known to exist, not yet what it is
+    assert await store.load_unless_processed(SHOP, ORDER, early.id) is None
+    assert await store.load_unless_processed(SHOP, ORDER, "unseen") == (
+        None,
+        1,
+    )  # known to exist, not yet what it is
 
 
 async def test_an_early_fact_and_its_order_saved_at_once_cannot_both_pass_unseen(
@@ -97,7 +102,7 @@ async def test_an_early_fact_and_its_order_saved_at_once_cannot_both_pass_unseen
     assert await store.save(accepted_change(version=0))
     with pytest.raises(ConcurrentUpdate):
         await store.keep_early(SHOP, ORDER, 0, early)  # must reload: the order is known now
-    assert not await store.is_processed(SHOP, early["id"])
+    assert await store.load_unless_processed(SHOP, ORDER, early["id"]) is not None
 
     other = "ord-10046"
     await store.keep_early(SHOP, other, 0, {**early, "id": "evt-x", "subject": other})
@@ -108,7 +113,7 @@ async def test_an_early_fact_and_its_order_saved_at_once_cannot_both_pass_unseen
 async def test_erasure_removes_the_customer_and_what_was_not_sent(store: SqlTrackerStore) -> None:
     await store.save(accepted_change())
     assert await store.erase(SHOP, "petr.novak@example.cz", None, []) == 1
-    order, _ = await store.load(SHOP, ORDER)
+    order, _ = await store.load_unless_processed(SHOP, ORDER, "unseen")
     assert order is not None and order.customer is None
     assert await store.outbox_of(SHOP, ORDER) == []
     assert await store.due_timers(datetime(2030, 1, 1, tzinfo=UTC)) == []
