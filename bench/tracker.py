@@ -17,7 +17,6 @@ bench/results/tracker-<date>.json.
 import argparse
 import asyncio
 import contextlib
-import importlib.util
 import json
 import os
 import platform
@@ -30,7 +29,6 @@ from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import yaml
@@ -38,6 +36,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
+from orderpulse_devkit import journeys as stories
 from orderpulse_devkit.kafka import create_topics, kafka_bootstrap
 from orderpulse_devkit.postgres import postgres_url
 from orderpulse_devkit.services import REPO, ServiceProcess, service_settings
@@ -48,19 +47,6 @@ TIMEOUT = 900.0
 """Seconds a run may take before it is given up."""
 HOME = ("order_accepted", "order_dispatched", "out_for_delivery", "delivered")
 PICKUP = ("order_accepted", "order_dispatched", "at_pickup_point", "picked_up")
-
-
-def _stories() -> ModuleType:
-    """The tracker's test stories, which build journeys from the contract's examples."""
-    path = REPO / "services" / "status-tracker" / "tests" / "stories.py"
-    spec = importlib.util.spec_from_file_location("tracker_stories", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-stories = _stories()
 
 
 @dataclass

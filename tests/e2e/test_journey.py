@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from orderpulse_devkit.journeys import upcoming
 from orderpulse_devkit.kafka import create_topics
 from orderpulse_devkit.records import read_records
 from orderpulse_devkit.services import MODULES, ServiceProcess, service_settings
-from orderpulse_devkit.upcoming import upcoming
 from orderpulse_schemas import dead_letters, examples
 from orderpulse_schemas.topics import ALL_TOPICS
 

@@ -10,7 +10,6 @@ session's broker with the other e2e module without seeing its traffic.
 """
 
 import asyncio
-import importlib.util
 import json
 import random
 import time
@@ -19,13 +18,13 @@ from collections import Counter, defaultdict, deque
 from collections.abc import AsyncIterator, Callable
 from datetime import date
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
+from orderpulse_devkit import journeys as stories
 from orderpulse_devkit.kafka import create_topics
 from orderpulse_devkit.services import REPO, ServiceProcess, service_settings
 from orderpulse_status_tracker.messages import derived_id
@@ -45,19 +44,6 @@ NOTICE_OF = {
     "shipment.out_for_delivery": "out_for_delivery",
     "shipment.delivered": "delivered",
 }
-
-
-def _stories() -> ModuleType:
-    """The tracker's test stories (services/status-tracker/tests is not an importable package)."""
-    path = REPO / "services" / "status-tracker" / "tests" / "stories.py"
-    spec = importlib.util.spec_from_file_location("tracker_stories", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-stories = _stories()
 
 
 def journeys(count: int) -> dict[str, list[dict[str, Any]]]:

@@ -16,10 +16,10 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
+from orderpulse_devkit.journeys import upcoming
 from orderpulse_devkit.kafka import create_topics, kafka_bootstrap
 from orderpulse_devkit.records import read_records
 from orderpulse_devkit.services import MODULES, ServiceProcess, service_settings
-from orderpulse_devkit.upcoming import upcoming
 from orderpulse_schemas import examples
 from orderpulse_schemas.topics import ALL_TOPICS
 

@@ -1,105 +1,30 @@
-"""Facts for tests, built from the contract's examples: the stories of ord-10045 and ord-10046."""
+"""Facts for tracker tests: the example journeys (see `orderpulse_devkit.journeys`), parsed."""
 
-import json
-import re
-from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter
 
-from orderpulse_schemas import examples
+from orderpulse_devkit.journeys import event, home_journey, home_journey_for, later, pickup_journey
 from orderpulse_status_tracker.facts import EventFact, Fact
 
+__all__ = [
+    "as_fact",
+    "event",
+    "fact",
+    "home_journey",
+    "home_journey_for",
+    "later",
+    "pickup_journey",
+]
+
 _FACT: TypeAdapter[Fact] = TypeAdapter(EventFact)
-_HOME_PARCEL = "40512345678"
-"""The PPL parcel of ord-10045 in the examples."""
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def event(event_type: str, **changes: Any) -> dict[str, Any]:
-    """The example of `event_type` with envelope fields replaced and `data` fields merged."""
-    topic = "orders.v1" if event_type.startswith("order.") else "shipments.v1"
-    message = examples.load(topic, event_type)
-    message["data"].update(changes.pop("data", {}))
-    message.update(changes)
-    return message
 
 
 def fact(event_type: str, **changes: Any) -> Fact:
-    """The same, parsed as the tracker sees it."""
+    """The example of `event_type`, changed as given, parsed as the tracker sees it."""
     return as_fact(event(event_type, **changes))
 
 
 def as_fact(message: dict[str, Any]) -> Fact:
     """An event message parsed as the tracker sees it."""
     return _FACT.validate_python(message)
-
-
-def home_journey() -> list[dict[str, Any]]:
-    """ord-10045: accepted, dispatched by PPL, a transit scan, out for delivery, delivered."""
-    return [
-        event("order.accepted"),
-        event("shipment.dispatched"),
-        event("shipment.in_transit"),
-        event("shipment.out_for_delivery"),
-        event("shipment.delivered"),
-    ]
-
-
-def pickup_journey(order: str = "ord-10046") -> list[dict[str, Any]]:
-    """An order sent to a Zásilkovna point, waiting there, then picked up."""
-    point = examples.load("shipments.v1", "shipment.at_pickup_point")["data"]["point"]
-    parcel = {"carrier": "zasilkovna", "tracking_number": "Z2045718836"}
-    return [
-        event(
-            "order.accepted",
-            id=f"evt-{order}-accepted",
-            subject=order,
-            data={
-                "order_number": order[4:],
-                "delivery": {"method": "pickup_point", "point": point},
-            },
-        ),
-        event("shipment.dispatched", id=f"evt-{order}-dispatched", subject=order, data=parcel),
-        event("shipment.at_pickup_point", id=f"evt-{order}-at-point", subject=order),
-        event("shipment.picked_up", id=f"evt-{order}-picked-up", subject=order),
-    ]
-
-
-def home_journey_for(order: str) -> list[dict[str, Any]]:
-    """The home journey of ord-10045 told about `order`: its own event ids, number and parcel.
-
-    Event ids are `evt-<order>-<step>`, the order number is the order id without `ord-`, and the
-    parcel's tracking number (in URLs too) is derived from the order id.
-    """
-    number = order.removeprefix("ord-")
-    parcel = f"PPL-{number}"
-    journey = []
-    for message in home_journey():
-        message = json.loads(json.dumps(message).replace(_HOME_PARCEL, parcel))
-        message.update(id=f"evt-{order}-{message['type'].split('.', 1)[1]}", subject=order)
-        if message["type"] == "order.accepted":
-            message["data"]["order_number"] = number
-        journey.append(message)
-    return journey
-
-
-def later(message: dict[str, Any], days: int) -> dict[str, Any]:
-    """`message` with every date and time in it moved by `days` (say, so no timer comes due)."""
-    shifted: dict[str, Any] = _shift(message, timedelta(days=days))
-    return shifted
-
-
-def _shift(value: Any, delta: timedelta) -> Any:
-    if isinstance(value, dict):
-        return {key: _shift(item, delta) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_shift(item, delta) for item in value]
-    if isinstance(value, str) and _ISO_DAY.match(value):
-        try:
-            if len(value) == 10:
-                return (date.fromisoformat(value) + delta).isoformat()
-            return (datetime.fromisoformat(value) + delta).isoformat()
-        except ValueError:
-            return value
-    return value
