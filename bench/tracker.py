@@ -39,6 +39,7 @@ from aiokafka.errors import KafkaError
 from orderpulse_devkit import journeys as stories
 from orderpulse_devkit.kafka import create_topics, kafka_bootstrap
 from orderpulse_devkit.postgres import postgres_url
+from orderpulse_devkit.records import NotificationWatch
 from orderpulse_devkit.services import REPO, ServiceProcess, service_settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -161,36 +162,6 @@ async def produce(bootstrap: str, stream: list[dict[str, Any]], topics: dict[str
     return time.monotonic() - started
 
 
-class Requests:
-    """Watches the notifications topic: distinct request ids and when the first one came."""
-
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        self.ids: set[str] = set()
-        self.first: float | None = None
-        self._consumer = AIOKafkaConsumer(
-            topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest"
-        )
-        self._task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> "Requests":
-        await self._consumer.start()
-        self._task = asyncio.create_task(self._run())
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-        await self._consumer.stop()
-
-    async def _run(self) -> None:
-        while True:
-            batch = await self._consumer.getmany(timeout_ms=100)
-            for record in (r for part in batch.values() for r in part):
-                self.first = self.first or time.monotonic()
-                self.ids.add(json.loads(record.value)["data"]["notification_id"])
-
-
 async def committed(admin: AIOKafkaAdminClient, group: str, ends: dict[Any, int]) -> int:
     """How many of the input events the group has committed (0 before it exists)."""
     try:
@@ -238,7 +209,7 @@ async def run(
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        async with Requests(bootstrap, topics["notifications"]) as requests:
+        async with NotificationWatch(bootstrap, topics["notifications"]) as requests:
             started = time.monotonic()
             tracker.start()
             pid = child_pid("orderpulse_status_tracker")

@@ -22,10 +22,11 @@ from typing import Any
 
 import pytest
 import yaml
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaProducer
 
 from orderpulse_devkit import journeys as stories
 from orderpulse_devkit.kafka import create_topics
+from orderpulse_devkit.records import NotificationWatch
 from orderpulse_devkit.services import REPO, ServiceProcess, service_settings
 from orderpulse_status_tracker.messages import derived_id
 
@@ -68,35 +69,6 @@ def interleaved(by_order: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any
         if not queue:
             queues.remove(queue)
     return stream
-
-
-class Watch:
-    """Collects every record of a topic from its start, as an outside observer."""
-
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        self.records: list[ConsumerRecord[bytes, bytes]] = []
-        self.ids: set[str] = set()
-        self._consumer = AIOKafkaConsumer(
-            topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest"
-        )
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        await self._consumer.start()
-        self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-        await self._consumer.stop()
-
-    async def _run(self) -> None:
-        while True:
-            batch = await self._consumer.getmany(timeout_ms=200)
-            for record in (r for part in batch.values() for r in part):
-                self.records.append(record)
-                self.ids.add(json.loads(record.value)["data"]["notification_id"])
 
 
 @pytest.fixture
@@ -169,7 +141,7 @@ async def test_a_killed_tracker_loses_and_duplicates_no_notification_request(
     assert len(expected) == len(KINDS) * ORDERS
     stream = interleaved(by_order)
 
-    watch = Watch(kafka, topics["NOTIFICATIONS"])
+    watch = NotificationWatch(kafka, topics["NOTIFICATIONS"])
     await watch.start()
     tracker = ServiceProcess("status-tracker", env, workdir)
     tracker.start()

@@ -1,6 +1,8 @@
 """Read what landed on a topic, as an outside observer (a throwaway consumer, no group)."""
 
 import asyncio
+import json
+import time
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
@@ -20,3 +22,46 @@ async def read_records(
     finally:
         await consumer.stop()
     return records
+
+
+class NotificationWatch:
+    """Watches a notifications topic from its start while a test or benchmark runs.
+
+    Keeps every record, the distinct `notification_id`s, and when (monotonic) the first came.
+    """
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.records: list[ConsumerRecord[bytes, bytes]] = []
+        self.ids: set[str] = set()
+        self.first: float | None = None
+        self._consumer = AIOKafkaConsumer(
+            topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest"
+        )
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Start reading in the background."""
+        await self._consumer.start()
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        """Stop reading."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self._consumer.stop()
+
+    async def __aenter__(self) -> "NotificationWatch":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.stop()
+
+    async def _run(self) -> None:
+        while True:
+            batch = await self._consumer.getmany(timeout_ms=100)
+            for record in (r for part in batch.values() for r in part):
+                self.first = self.first or time.monotonic()
+                self.records.append(record)
+                self.ids.add(json.loads(record.value)["data"]["notification_id"])
