@@ -9,7 +9,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AnyHttpUrl, AwareDatetime, Field, model_validator
 
 from orderpulse_schemas.envelope import CloudEvent, Payload
 from orderpulse_schemas.orders import CancelReason, OrderItem
@@ -26,7 +26,14 @@ from orderpulse_schemas.shipments import (
     ShipmentDispatchedData,
     ShipmentOutForDeliveryData,
 )
-from orderpulse_schemas.values import Customer, DateWindow, DelayReason, Delivery, Money
+from orderpulse_schemas.values import (
+    Customer,
+    DateWindow,
+    DelayReason,
+    Delivery,
+    Money,
+    PickupPoint,
+)
 
 
 class OrderAcceptedNotice(Payload):
@@ -157,6 +164,23 @@ class ReturnInstructionsNotice(Payload):
     withdrawal_deadline: date = Field(
         description="Last day the customer may withdraw from the purchase."
     )
+    received: Literal["delivered", "picked_up"] | None = Field(
+        default=None,
+        description="Set when the shop merges the instructions into the arrival message, which "
+        "then opens with the news that the order was delivered or picked up.",
+    )
+    return_code: str | None = Field(
+        default=None,
+        max_length=40,
+        description="Code the customer shows at the drop-off point (also as a QR code), if any.",
+    )
+    return_url: AnyHttpUrl | None = Field(
+        default=None, description="This order's page in the shop's returns portal, if any."
+    )
+    dropoff_point: PickupPoint | None = Field(
+        default=None,
+        description="The drop-off point nearest the customer, e.g. where they collected the order.",
+    )
 
 
 class ReturnRequestedNotice(ReturnRequestedData):
@@ -167,6 +191,10 @@ class ReturnRequestedNotice(ReturnRequestedData):
     )
     requested_at: AwareDatetime = Field(
         description="When the customer withdrew, with a UTC offset."
+    )
+    refund_by: date | None = Field(
+        default=None,
+        description="Last day of the 14 days the shop has to refund, counted from `requested_at`.",
     )
 
 

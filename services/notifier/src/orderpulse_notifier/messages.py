@@ -4,6 +4,15 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class InlineImage:
+    """A picture the HTML shows as `cid:<cid>` (e.g. a return code's QR code)."""
+
+    cid: str
+    content: bytes
+    mime_type: str = "image/png"
+
+
+@dataclass(frozen=True)
 class EmailMessage:
     """An email: subject, HTML and plain-text alternatives."""
 
@@ -14,6 +23,7 @@ class EmailMessage:
     html: str
     text: str
     label: str  # shop/order/kind, for people browsing the outbox; no personal data
+    images: tuple[InlineImage, ...] = ()
 
 
 @dataclass(frozen=True)
