@@ -31,7 +31,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
@@ -40,7 +39,7 @@ from orderpulse_devkit import journeys as stories
 from orderpulse_devkit.kafka import create_topics, kafka_bootstrap
 from orderpulse_devkit.postgres import postgres_url
 from orderpulse_devkit.records import NotificationWatch
-from orderpulse_devkit.services import REPO, ServiceProcess, service_settings
+from orderpulse_devkit.services import REPO, ServiceProcess, announce_everything, service_settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PARTITIONS = 3
@@ -104,17 +103,6 @@ def interleaved(journeys: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
             queues[index] = queues[-1]
             queues.pop()
     return stream
-
-
-def shops_file(workdir: Path) -> Path:
-    """deploy/shops.yaml with every shop announcing every kind, so the expected count is fixed."""
-    shops = yaml.safe_load((REPO / "deploy" / "shops.yaml").read_text(encoding="utf-8"))
-    for shop in shops["shops"].values():
-        shop.get("tracking", {}).pop("notify", None)
-    workdir.mkdir(parents=True, exist_ok=True)
-    path = workdir / "shops.yaml"
-    path.write_text(yaml.safe_dump(shops, allow_unicode=True), encoding="utf-8")
-    return path
 
 
 def child_pid(marker: str) -> int:
@@ -193,7 +181,7 @@ async def run(
     topics = {name: f"bench-{name}-{suffix}" for name in names}
     await create_topics(bootstrap, topics.values(), partitions=PARTITIONS)
     group = f"status-tracker-bench-{suffix}"
-    shops = shops_file(workdir)  # creates the run's directory
+    shops = announce_everything(workdir)  # creates the run's directory
     env = service_settings("status-tracker", bootstrap, workdir, database_url)
     env.update({f"TRACKER_{name.upper()}_TOPIC": topic for name, topic in topics.items()})
     env.update(TRACKER_GROUP_ID=group, TRACKER_SHOPS_FILE=str(shops))

@@ -17,7 +17,12 @@ from aiokafka import AIOKafkaProducer
 from orderpulse_devkit.journeys import upcoming
 from orderpulse_devkit.kafka import create_topics
 from orderpulse_devkit.records import read_records
-from orderpulse_devkit.services import MODULES, ServiceProcess, service_settings
+from orderpulse_devkit.services import (
+    MODULES,
+    ServiceProcess,
+    announce_everything,
+    service_settings,
+)
 from orderpulse_schemas import dead_letters, examples
 from orderpulse_schemas.topics import ALL_TOPICS
 
@@ -33,8 +38,11 @@ async def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def services(kafka: str, workdir: Path) -> AsyncIterator[dict[str, ServiceProcess]]:
     topics = [t.name for t in ALL_TOPICS] + [t.dead_letter for t in ALL_TOPICS]
     await create_topics(kafka, topics)
+    shops = announce_everything(workdir)
     running = {
-        name: ServiceProcess(name, service_settings(name, kafka, workdir), workdir)
+        name: ServiceProcess(
+            name, service_settings(name, kafka, workdir, shops_file=shops), workdir
+        )
         for name in MODULES
     }
     for service in running.values():

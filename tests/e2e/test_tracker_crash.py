@@ -21,13 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from aiokafka import AIOKafkaProducer
 
 from orderpulse_devkit import journeys as stories
 from orderpulse_devkit.kafka import create_topics
 from orderpulse_devkit.records import NotificationWatch
-from orderpulse_devkit.services import REPO, ServiceProcess, service_settings
+from orderpulse_devkit.services import ServiceProcess, announce_everything, service_settings
 from orderpulse_status_tracker.messages import derived_id
 
 pytestmark = pytest.mark.kafka
@@ -103,16 +102,6 @@ async def wait_for(
         await asyncio.sleep(0.01)
 
 
-def shops_file(workdir: Path) -> Path:
-    """deploy/shops.yaml with every shop announcing every kind: the crash, not a shop's taste."""
-    shops = yaml.safe_load((REPO / "deploy" / "shops.yaml").read_text(encoding="utf-8"))
-    for shop in shops["shops"].values():
-        shop.get("tracking", {}).pop("notify", None)
-    path = workdir / "shops.yaml"
-    path.write_text(yaml.safe_dump(shops, allow_unicode=True), encoding="utf-8")
-    return path
-
-
 async def test_a_killed_tracker_loses_and_duplicates_no_notification_request(
     kafka: str, producer: AIOKafkaProducer, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -126,7 +115,7 @@ async def test_a_killed_tracker_loses_and_duplicates_no_notification_request(
     env = service_settings("status-tracker", kafka, workdir)
     env.update({f"TRACKER_{name}_TOPIC": topic for name, topic in topics.items()})
     env["TRACKER_GROUP_ID"] = f"status-tracker-crash-{suffix}"
-    env["TRACKER_SHOPS_FILE"] = str(shops_file(workdir))
+    env["TRACKER_SHOPS_FILE"] = str(announce_everything(workdir))
 
     by_order = journeys(ORDERS)
     kind_of = {

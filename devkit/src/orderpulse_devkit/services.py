@@ -11,6 +11,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from orderpulse_devkit.ports import free_port
 from orderpulse_devkit.processes import log_tail
 
@@ -23,8 +25,29 @@ MODULES = {
 }
 
 
+def announce_everything(workdir: Path) -> Path:
+    """deploy/shops.yaml with every kind announced on every channel at any hour.
+
+    Tests and benchmarks count messages; a shop's taste or the hour they run at must not change
+    the count (quiet hours and channel choices have tests of their own).
+    """
+    shops = yaml.safe_load((REPO / "deploy" / "shops.yaml").read_text(encoding="utf-8"))
+    for shop in shops["shops"].values():
+        shop.get("tracking", {}).pop("notify", None)
+        shop.get("messaging", {}).pop("channels", None)
+        shop.get("messaging", {}).pop("quiet_hours", None)
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / "shops-announce-everything.yaml"
+    path.write_text(yaml.safe_dump(shops, allow_unicode=True), encoding="utf-8")
+    return path
+
+
 def service_settings(
-    name: str, bootstrap: str, workdir: Path, database_url: str | None = None
+    name: str,
+    bootstrap: str,
+    workdir: Path,
+    database_url: str | None = None,
+    shops_file: Path = REPO / "deploy" / "shops.yaml",
 ) -> dict[str, str]:
     """Environment variables that point service `name` at the broker and at files in `workdir`."""
     _, prefix = MODULES[name]
@@ -33,10 +56,10 @@ def service_settings(
         "DATABASE_URL": database_url or f"sqlite+aiosqlite:///{workdir / name}.db",
     }
     if name in ("notifier", "status-tracker"):
-        settings["SHOPS_FILE"] = str(REPO / "deploy" / "shops.yaml")
+        settings["SHOPS_FILE"] = str(shops_file)
     if name == "notifier":
         settings["OUTBOX_DIR"] = str(workdir / "outbox")
-    if name == "status-tracker":
+    if name in ("notifier", "status-tracker"):
         settings["HTTP_HOST"] = "127.0.0.1"
         settings["HTTP_PORT"] = str(free_port())
     return {prefix + key: value for key, value in settings.items()}

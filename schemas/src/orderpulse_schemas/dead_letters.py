@@ -42,6 +42,29 @@ def why_unreadable(body: bytes, contract: TypeAdapter[Any]) -> str | None:
     return None
 
 
+async def dead_letter(broker: Any, record: Any, reason: str, *, group: str) -> None:
+    """Copy a consumed record (aiokafka `ConsumerRecord`) unchanged to `<topic>.dlq`, with why."""
+    await broker.publish(
+        record.value,
+        topic=f"{record.topic}.dlq",
+        key=record.key,
+        headers={
+            REASON: reason,
+            SOURCE_TOPIC: record.topic,
+            SOURCE_PARTITION: str(record.partition),
+            SOURCE_OFFSET: str(record.offset),
+            CONSUMER_GROUP: group,
+        },
+    )
+    log.warning(
+        "dead-lettered %s[%s]@%s: %s",
+        record.topic,
+        record.partition,
+        record.offset,
+        reason.split(":")[0],
+    )
+
+
 def dead_lettering(
     contracts: Mapping[str, TypeAdapter[Any]], *, group: str
 ) -> Callable[..., BaseMiddleware]:
@@ -56,25 +79,7 @@ def dead_lettering(
             reason = None if contract is None else why_unreadable(msg.body, contract)
             if reason is None:
                 return await call_next(msg)
-            await self.context.get("broker").publish(
-                msg.body,
-                topic=f"{record.topic}.dlq",
-                key=record.key,
-                headers={
-                    REASON: reason,
-                    SOURCE_TOPIC: record.topic,
-                    SOURCE_PARTITION: str(record.partition),
-                    SOURCE_OFFSET: str(record.offset),
-                    CONSUMER_GROUP: group,
-                },
-            )
-            log.warning(
-                "dead-lettered %s[%s]@%s: %s",
-                record.topic,
-                record.partition,
-                record.offset,
-                reason.split(":")[0],
-            )
+            await dead_letter(self.context.get("broker"), record, reason, group=group)
             return None
 
     return DeadLettering

@@ -1,67 +1,210 @@
-"""Composition root: the notifier's Kafka app, wired from settings."""
+"""Composition root: the notifier's Kafka consumer, deferred-text loop and HTTP routes.
 
-from datetime import UTC, datetime
+Requests are taken in batches and handled concurrently (each order's in sequence), so a slow
+provider's latency overlaps instead of adding up; the batch's offsets are committed only after
+every request in it is done (at-least-once; the delivery store makes sends idempotent).
+"""
 
-from faststream import AckPolicy, FastStream
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from aiolimiter import AsyncLimiter
+from faststream import AckPolicy
+from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
 from faststream.specification import AsyncAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from orderpulse_notifier.adapters.outbox import OutboxSender
+from orderpulse_notifier import http
 from orderpulse_notifier.database import connect
+from orderpulse_notifier.providers import Providers, confirm_subscription, providers_from
+from orderpulse_notifier.receipts import Receipt
 from orderpulse_notifier.rendering import Renderer
-from orderpulse_notifier.service import Notifier
+from orderpulse_notifier.service import Handled, Notifier, Retry
 from orderpulse_notifier.settings import Settings
 from orderpulse_notifier.shops import load_shops
 from orderpulse_notifier.store import SqlDeliveryStore
-from orderpulse_schemas.dead_letters import dead_lettering
+from orderpulse_schemas.dead_letters import dead_letter, why_unreadable
 from orderpulse_schemas.notifications import NotificationRequested
 from orderpulse_schemas.outcomes import NotificationOutcome
 from orderpulse_schemas.topics import NOTIFICATIONS
 
+log = logging.getLogger(__name__)
 
-def build_app(settings: Settings, *, engine: AsyncEngine | None = None) -> FastStream:
-    """The notifier: consumes notification requests, sends them, publishes outcomes."""
+KEEP_REQUESTS_FOR_RECEIPTS = timedelta(days=3)
+
+
+def build_app(
+    settings: Settings,
+    *,
+    engine: AsyncEngine | None = None,
+    now: Callable[[], datetime] | None = None,
+    providers: Providers | None = None,
+) -> AsgiFastStream:
+    """The notifier: notification requests in; messages to providers, outcomes out."""
     engine = engine or connect(settings.database_url)
     store = SqlDeliveryStore(engine)
-    outbox = OutboxSender(settings.outbox_dir)
+    providers = providers or providers_from(settings)
     notifier = Notifier(
         shops=load_shops(settings.shops_file),
         renderer=Renderer(settings.template_overrides),
-        email=outbox,
-        sms=outbox,
+        email=providers.email,
+        sms=providers.sms,
         store=store,
-        now=lambda: datetime.now(UTC),
+        now=now or (lambda: datetime.now(UTC)),
+        retry=Retry(
+            attempts=settings.retry_attempts,
+            initial_seconds=settings.retry_initial_seconds,
+            max_seconds=settings.retry_max_seconds,
+            timeout_seconds=settings.send_timeout_seconds,
+        ),
+        lease=timedelta(seconds=settings.lease_seconds),
+        limits={
+            channel: AsyncLimiter(rate, 1)
+            for channel, rate in providers.rates.items()
+            if rate is not None
+        },
+        sms_receipts=providers.twilio_receipts is not None,
     )
     broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
         enable_idempotence=True,
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        middlewares=[
-            dead_lettering(
-                {settings.notifications_topic: NOTIFICATIONS.events}, group=settings.group_id
+    )
+    outcomes = broker.publisher(settings.outcomes_topic, schema=NotificationOutcome)
+
+    async def publish(handled: Handled) -> None:
+        sending = [
+            await outcomes.publish(
+                outcome.model_dump(mode="json", exclude_none=True),
+                key=outcome.subject.encode(),
+                no_confirm=True,
             )
+            for outcome in handled.outcomes
+        ]
+        # Handed over one by one (one order's outcomes stay in order), acknowledged together;
+        # the in-memory test broker confirms at once and hands back nothing to await.
+        await asyncio.gather(*(ack for ack in sending if ack is not None))
+
+    async def readable(message: KafkaMessage) -> list[Any]:
+        """The batch's valid requests; each unreadable one is dead-lettered with its reason."""
+        valid = []
+        for record in message.raw_message:
+            reason = why_unreadable(record.value, NOTIFICATIONS.events)
+            if reason is None:
+                valid.append(json.loads(record.value))
+            else:
+                await dead_letter(broker, record, reason, group=settings.group_id)
+        return valid
+
+    @broker.subscriber(
+        settings.notifications_topic,
+        group_id=settings.group_id,
+        auto_offset_reset="earliest",
+        batch=True,
+        max_records=settings.batch_size,
+        decoder=readable,
+    )
+    async def on_notification_requests(
+        requests: list[NotificationRequested], message: KafkaMessage
+    ) -> None:
+        """Send, publish the outcomes, dead-letter what outlasted its retries; then commit."""
+        handled = await notifier.handle_all(requests)
+        await publish(handled)
+        gave_up = {channel.request.id: channel.reason for channel in handled.gave_up}
+        for record in message.raw_message:
+            event_id = _event_id(record.value)
+            if event_id in gave_up:
+                reason = f"retries exhausted: {gave_up.pop(event_id)}"
+                await dead_letter(broker, record, reason, group=settings.group_id)
+
+    async def on_receipt(receipt: Receipt) -> None:
+        await publish(await notifier.on_receipt(receipt))
+
+    async def failing() -> str | None:
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+        except Exception:
+            return "database"
+        return None if await broker.ping(3.0) else "kafka"
+
+    loop = _Loop(
+        settings.deferred_interval_seconds,
+        [
+            lambda: _send_due(notifier, publish),
+            lambda: notifier.forget_kept_requests(KEEP_REQUESTS_FOR_RECEIPTS),
         ],
     )
 
-    outcomes = broker.publisher(settings.outcomes_topic, schema=NotificationOutcome)
+    @contextlib.asynccontextmanager
+    async def lifespan() -> AsyncIterator[None]:
+        await store.create_schema()
+        await loop.start()
+        yield
+        await loop.stop()
+        await providers.aclose()
+        await engine.dispose()
 
-    @broker.subscriber(
-        settings.notifications_topic, group_id=settings.group_id, auto_offset_reset="earliest"
+    return AsgiFastStream(
+        broker,
+        asgi_routes=http.routes(
+            failing=failing,
+            on_receipt=on_receipt,
+            twilio=providers.twilio_receipts,
+            sns=providers.sns_receipts,
+            confirm_subscription=confirm_subscription,
+        ),
+        lifespan=lifespan,
+        specification=AsyncAPI(title="orderpulse notifier"),
     )
-    async def on_notification_requested(request: NotificationRequested) -> None:
-        """Send, then publish outcomes; the offset is committed after."""
-        for outcome in await notifier.handle(request):
-            await outcomes.publish(
-                outcome.model_dump(mode="json", exclude_none=True), key=outcome.subject.encode()
-            )
-
-    app = FastStream(broker, specification=AsyncAPI(title="orderpulse notifier"))
-    app.on_startup(store.create_schema)
-    app.after_shutdown(engine.dispose)
-    return app
 
 
-def create_app() -> FastStream:
+async def _send_due(notifier: Notifier, publish: Callable[[Handled], Awaitable[None]]) -> None:
+    await publish(await notifier.send_due())
+
+
+def _event_id(value: bytes) -> str | None:
+    try:
+        found = json.loads(value).get("id")
+    except (ValueError, AttributeError):
+        return None
+    return found if isinstance(found, str) else None
+
+
+class _Loop:
+    """Runs periodic chores (deferred texts, data retention) while the app runs."""
+
+    def __init__(self, interval: float, chores: Sequence[Callable[[], Awaitable[object]]]) -> None:
+        self._interval, self._chores = interval, chores
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            for chore in self._chores:
+                try:
+                    await chore()
+                except Exception:
+                    log.exception("a periodic chore failed; trying again in %s s", self._interval)
+            await asyncio.sleep(self._interval)
+
+
+def create_app() -> AsgiFastStream:
     """Entry point for `faststream run|docs --factory`: settings from the environment."""
     return build_app(Settings())

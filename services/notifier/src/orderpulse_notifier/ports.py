@@ -1,9 +1,11 @@
-"""The roles the notifier's core needs from the outside world."""
+"""The roles the notifier's core needs from the outside world, and the records it keeps."""
 
+from datetime import datetime
 from enum import StrEnum
 from typing import NamedTuple, Protocol
 
 from orderpulse_notifier.messages import EmailMessage, SmsMessage
+from orderpulse_schemas.outcomes import Channel
 
 
 class EmailSender(Protocol):
@@ -25,9 +27,26 @@ class SmsSender(Protocol):
 class DeliveryStatus(StrEnum):
     """Where one channel of one notification is."""
 
-    PENDING = "pending"
-    SENT = "sent"
-    FAILED = "failed"
+    PENDING = "pending"  # claimed: being sent, or its sender died (then the lease runs out)
+    DEFERRED = "deferred"  # waiting for quiet hours to end
+    SENT = "sent"  # the provider accepted it
+    FAILED = "failed"  # it will not go out on this channel: see the reason
+    DELIVERED = "delivered"  # the provider reported it delivered
+
+
+class Target(NamedTuple):
+    """One channel of one notification: what a delivery is for. No personal data."""
+
+    notification_id: str
+    channel: Channel
+    shop_id: str
+    order_id: str
+    kind: str
+
+    @property
+    def delivery_id(self) -> str:
+        """The idempotency key of this channel of this notification."""
+        return f"{self.notification_id}:{self.channel.value}"
 
 
 class Delivery(NamedTuple):
@@ -39,8 +58,56 @@ class Delivery(NamedTuple):
     reason: str | None = None
 
 
-class DeliveryStore(Protocol):
-    """Claims a delivery before sending and records how it ended."""
+class Due(NamedTuple):
+    """A deferred delivery whose time has come, with the request it renders from."""
 
-    async def claim(self, delivery_id: str) -> Delivery: ...
-    async def finish(self, delivery_id: str, delivery: Delivery) -> None: ...
+    target: Target
+    request: str
+
+
+class Receipted(NamedTuple):
+    """A delivery a provider's receipt changed, with the request when it was kept for fallback."""
+
+    target: Target
+    delivery: Delivery
+    request: str | None
+
+
+class DeliveryStore(Protocol):
+    """Claims a delivery before sending, records how it ended, keeps deferred ones durably."""
+
+    async def claim(self, target: Target, now: datetime, lease_until: datetime) -> Delivery | None:
+        """None when the caller now holds the delivery and must send it; else how it stands."""
+        ...
+
+    async def finish(self, target: Target, delivery: Delivery, keep: str | None = None) -> None:
+        """Record the end; `keep` holds the request while a receipt may still need a fallback."""
+        ...
+
+    async def release(self, target: Target, now: datetime) -> None:
+        """Give a claim back unsent, so a later redelivery may take it at once."""
+        ...
+
+    async def defer(self, target: Target, due_at: datetime, request: str) -> None:
+        """Keep a claimed delivery until `due_at`, with the request it renders from."""
+        ...
+
+    async def take_due(self, now: datetime, lease_until: datetime, limit: int) -> list[Due]:
+        """Deferred deliveries due by `now`, each taken by this caller alone until `lease_until`."""
+        ...
+
+    async def make_moot(
+        self, shop_id: str, order_id: str, kinds: frozenset[str], reason: str
+    ) -> list[Target]:
+        """Fail the order's deferred deliveries of these kinds; the ones it failed."""
+        ...
+
+    async def record_receipt(
+        self, provider: str, provider_message_id: str, delivery: Delivery
+    ) -> Receipted | None:
+        """Move a sent delivery on to `delivery`; None when unknown or already final."""
+        ...
+
+    async def forget_requests(self, before: datetime) -> int:
+        """Drop requests kept for receipts, last touched before `before`; how many."""
+        ...

@@ -1,10 +1,12 @@
 """`python -m orderpulse_notifier.preview`: a shop's messages, rendered into an HTML gallery.
 
 Each kind's example request, in each locale, goes through the notifier's own rendering and SMS
-pipeline. Writes `<out>/<locale>/<kind>.html` (the email's HTML as sent) and `<out>/index.html`.
+pipeline. Writes `<out>/<locale>/<kind>.html` (the email's HTML as sent, its inline images such as
+QR codes embedded as data: URIs so a browser shows them) and `<out>/index.html`.
 """
 
 import argparse
+import base64
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,11 +17,12 @@ from babel import Locale as BabelLocale
 from jinja2 import Environment, StrictUndefined
 
 from orderpulse_notifier.errors import RenderError
-from orderpulse_notifier.rendering import Renderer
+from orderpulse_notifier.messages import InlineImage
+from orderpulse_notifier.rendering import RETURN_POLICY_KINDS, Renderer
 from orderpulse_notifier.service import render_sms
 from orderpulse_notifier.shops import Shop, load_shops
 from orderpulse_notifier.sms import SmsText
-from orderpulse_schemas import examples
+from orderpulse_schemas import examples, notice_models
 from orderpulse_schemas.notifications import NotificationRequested
 from orderpulse_schemas.values import Locale
 
@@ -37,6 +40,7 @@ class Preview:
     html: str
     text: str
     sms: SmsText
+    images: tuple[InlineImage, ...] = ()
 
     @property
     def path(self) -> str:
@@ -55,10 +59,12 @@ class Preview:
         return f"{self.sms.encoding} · {self.sms.segments} segment{plural}"
 
 
-def template_kinds() -> list[str]:
-    """The kinds that have templates (the directories of the English ones)."""
-    english = _PACKAGE / "templates" / "en"
-    return sorted(entry.name for entry in english.iterdir() if entry.is_dir())
+def notice_kinds(shop: Shop) -> list[str]:
+    """The kinds the contract defines that `shop` can send (how to return needs its policy).
+
+    From the contract, not the template directories: a kind without templates fails the gallery.
+    """
+    return sorted(k for k in notice_models() if shop.returns or k not in RETURN_POLICY_KINDS)
 
 
 def example_request(kind: str, locale: str, shop_id: str) -> NotificationRequested:
@@ -72,8 +78,17 @@ def example_request(kind: str, locale: str, shop_id: str) -> NotificationRequest
 def render(renderer: Renderer, shop_id: str, shop: Shop, kind: str, locale: str) -> Preview:
     """Render one kind in one locale exactly as the notifier would send it."""
     request = example_request(kind, locale, shop_id)
-    subject, html, text = renderer.email(request, shop)
-    return Preview(kind, locale, subject, html, text, render_sms(renderer, request, shop))
+    email = renderer.email(request, shop)
+    sms = render_sms(renderer, request, shop)
+    return Preview(kind, locale, email.subject, email.html, email.text, sms, email.images)
+
+
+def embed_images(html: str, images: Sequence[InlineImage]) -> str:
+    """The HTML with each `cid:` image as a data: URI: a browser cannot see the email's parts."""
+    for image in images:
+        data = base64.b64encode(image.content).decode("ascii")
+        html = html.replace(f"cid:{image.cid}", f"data:{image.mime_type};base64,{data}")
+    return html
 
 
 def write_gallery(out: Path, shop_id: str, shop: Shop, previews: Sequence[Preview]) -> Path:
@@ -82,7 +97,7 @@ def write_gallery(out: Path, shop_id: str, shop: Shop, previews: Sequence[Previe
     for preview in previews:
         file = out / preview.path
         file.parent.mkdir(parents=True, exist_ok=True)
-        file.write_bytes(preview.html.encode())  # as the outbox writes it
+        file.write_bytes(embed_images(preview.html, preview.images).encode())
         sections.setdefault(preview.kind, []).append(preview)
     page = Environment(autoescape=True, undefined=StrictUndefined).from_string(
         (_PACKAGE / "preview.html").read_text(encoding="utf-8")
@@ -112,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         renderer = Renderer(args.overrides)
         previews = [
             render(renderer, shop_id, shops[shop_id], kind, locale)
-            for kind in args.kind or template_kinds()
+            for kind in args.kind or notice_kinds(shops[shop_id])
             for locale in args.locale or LOCALES
         ]
         index = write_gallery(args.out, shop_id, shops[shop_id], previews)

@@ -3,12 +3,18 @@
 A missing template or variable is an error, never a silent fallback to another language.
 Layout: `templates/<locale>/<kind>/{email_subject.txt, email.html, email.txt, sms.txt}`;
 a shop overrides any of them at `<overrides>/<shop id>/<same path>`.
+
+An email's HTML may show a QR code: `<img src="{{ qr(notice.return_code) }}">` makes a PNG and
+gives back its `cid:` URL; the picture travels with the email as an inline image.
 """
 
+import hashlib
+import io
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import css_inline
+import segno
 from jinja2 import (
     BaseLoader,
     ChoiceLoader,
@@ -18,15 +24,65 @@ from jinja2 import (
     PrefixLoader,
     StrictUndefined,
     TemplateError,
+    TemplateRuntimeError,
     select_autoescape,
 )
 
 from orderpulse_notifier.errors import RenderError
 from orderpulse_notifier.formatting import LocaleFormat
+from orderpulse_notifier.messages import InlineImage
 from orderpulse_notifier.shops import Shop
 from orderpulse_schemas.notifications import NotificationRequested
 
 _INLINER = css_inline.CSSInliner(keep_style_tags=False)
+# Kinds whose messages explain how to return, so they need the shop's `returns` policy; the
+# later return messages (label, received, refunded, rejected) say nothing the policy decides.
+RETURN_POLICY_KINDS = frozenset(
+    {"return_instructions", "return_window_closing", "return_requested"}
+)
+QR_SCALE = 10  # pixels a module: a short code is 290 px, sharp at the 160 px the emails show it
+QR_BORDER = 4  # modules of quiet zone, as the QR standard asks, so scanners find the code
+
+
+class RenderedEmail(NamedTuple):
+    """An email's parts; its HTML shows each of `images` as `cid:<cid>`."""
+
+    subject: str
+    html: str
+    text: str
+    images: tuple[InlineImage, ...] = ()
+
+
+class QrCodes:
+    """The templates' `qr(text)`: one email's QR codes, as PNGs the HTML links as `cid:` URLs.
+
+    The id derives from the text, so a retried email carries the same ids and a code shown twice
+    travels once.
+    """
+
+    def __init__(self) -> None:
+        self._images: dict[str, InlineImage] = {}
+
+    def __call__(self, text: object) -> str:
+        """Make (once) the QR code of `text`; its `cid:` URL for an `<img src>`."""
+        if not isinstance(text, str) or not text:
+            raise TemplateRuntimeError(f"qr() needs text to encode, not {text!r}")
+        cid = f"qr-{hashlib.sha256(text.encode()).hexdigest()[:16]}@orderpulse"
+        if cid not in self._images:
+            png = io.BytesIO()
+            try:
+                # Never a Micro QR (segno.make's choice for short text): few scanners read those.
+                # Error correction at least M; segno raises it when that costs no extra size.
+                code = segno.make_qr(text, error="m")
+            except segno.DataOverflowError as error:
+                raise TemplateRuntimeError(f"qr(): {error}") from error
+            code.save(png, kind="png", scale=QR_SCALE, border=QR_BORDER)
+            self._images[cid] = InlineImage(cid, png.getvalue())
+        return f"cid:{cid}"
+
+    def shown_in(self, html: str) -> tuple[InlineImage, ...]:
+        """The images `html` links to (a template may have made one it then did not show)."""
+        return tuple(image for cid, image in self._images.items() if f"cid:{cid}" in html)
 
 
 class Renderer:
@@ -45,22 +101,34 @@ class Renderer:
             keep_trailing_newline=False,
         )
 
-    def email(self, request: NotificationRequested, shop: Shop) -> tuple[str, str, str]:
-        """Subject, HTML (CSS inlined) and plain text."""
+    def email(self, request: NotificationRequested, shop: Shop) -> RenderedEmail:
+        """Subject, HTML (CSS inlined), plain text and the images the HTML shows.
+
+        Only the HTML gets `qr()`: plain text and SMS cannot show a picture, so they say the code.
+        """
+        qr = QrCodes()
         subject = " ".join(self._render(request, shop, "email_subject.txt").split())
-        html = _INLINER.inline(self._render(request, shop, "email.html"))
-        return subject, html, self._render(request, shop, "email.txt").strip() + "\n"
+        html = _INLINER.inline(self._render(request, shop, "email.html", qr=qr))
+        text = self._render(request, shop, "email.txt").strip() + "\n"
+        return RenderedEmail(subject, html, text, qr.shown_in(html))
 
     def sms(self, request: NotificationRequested, shop: Shop) -> str:
         """The SMS body on one line per paragraph, trimmed."""
         return self._render(request, shop, "sms.txt").strip()
 
-    def _render(self, request: NotificationRequested, shop: Shop, part: str) -> str:
+    def _render(
+        self, request: NotificationRequested, shop: Shop, part: str, **extra: object
+    ) -> str:
         data = request.data
         path = f"{data.customer.locale.value}/{data.notice.kind}/{part}"
+        if shop.returns is None and data.notice.kind in RETURN_POLICY_KINDS:
+            raise RenderError(
+                f"{path}: shop {request.shopid!r} has no returns policy (`returns` in the shops "
+                f"file), which {data.notice.kind} needs to tell the customer how to return"
+            )
         try:
             template = self._env.select_template([f"shops/{request.shopid}/{path}", path])
-            return template.render(_context(request, shop))
+            return template.render(_context(request, shop) | extra)
         except TemplateError as error:
             raise RenderError(f"{path}: {error.message or type(error).__name__}") from error
 

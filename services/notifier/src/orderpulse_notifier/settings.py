@@ -1,13 +1,14 @@
-"""Configuration from `NOTIFIER_*` environment variables."""
+"""Configuration from `NOTIFIER_*` environment variables; secrets only from the environment."""
 
 from pathlib import Path
 from typing import Literal
 
+from pydantic import AnyHttpUrl, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    """Where the notifier reads and writes, and which providers it uses."""
+    """Where the notifier reads and writes, which providers it uses, and how hard it tries."""
 
     model_config = SettingsConfigDict(env_prefix="NOTIFIER_")
 
@@ -18,6 +19,54 @@ class Settings(BaseSettings):
     outcomes_topic: str = "notification-outcomes.v1"
     shops_file: Path = Path("deploy/shops.yaml")
     template_overrides: Path | None = None
-    email_backend: Literal["outbox"] = "outbox"
-    sms_backend: Literal["outbox"] = "outbox"
+    http_host: str = "0.0.0.0"
+    http_port: int = 8080
+    public_url: AnyHttpUrl | None = None  # how providers reach this service, for receipts
+
+    # Concurrency: records taken per poll, handled concurrently (one order's in sequence).
+    batch_size: int = 200
+    retry_attempts: int = 5
+    retry_initial_seconds: float = 0.5
+    retry_max_seconds: float = 10.0
+    send_timeout_seconds: float = 20.0
+    lease_seconds: float = 300.0
+    deferred_interval_seconds: float = 15.0
+
+    email_backend: Literal["outbox", "ses", "smtp"] = "outbox"
+    sms_backend: Literal["outbox", "twilio"] = "outbox"
     outbox_dir: Path = Path("var/outbox")
+
+    ses_region: str | None = None
+    ses_endpoint_url: AnyHttpUrl | None = None  # a local SES peer in tests
+    ses_configuration_set: str | None = None  # publishes SES events to SNS, for receipts
+    ses_max_send_rate: float = 14.0  # messages per second, the SES account's sending quota
+    ses_sns_topic_arns: list[str] = []  # SNS topics whose SES events this service accepts
+
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_max_send_rate: float | None = None
+
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_api_url: AnyHttpUrl | None = None  # a local Twilio peer in tests
+    twilio_max_send_rate: float = 10.0  # messages per second
+
+    @model_validator(mode="after")
+    def _providers_configured(self) -> "Settings":
+        """Choosing a provider without its settings fails at start, saying what is missing."""
+        missing = []
+        if self.email_backend == "ses" and not self.ses_region:
+            missing.append("NOTIFIER_SES_REGION")
+        if self.email_backend == "smtp" and not self.smtp_host:
+            missing.append("NOTIFIER_SMTP_HOST")
+        if self.sms_backend == "twilio":
+            if not self.twilio_account_sid:
+                missing.append("NOTIFIER_TWILIO_ACCOUNT_SID")
+            if not self.twilio_auth_token:
+                missing.append("NOTIFIER_TWILIO_AUTH_TOKEN")
+        if missing:
+            raise ValueError(f"the chosen providers need {', '.join(missing)}")
+        return self

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from orderpulse_notifier.preview import LOCALES, main, template_kinds
-from orderpulse_notifier.rendering import Renderer
+from orderpulse_notifier.preview import LOCALES, embed_images, main, notice_kinds
+from orderpulse_notifier.rendering import QR_BORDER, QR_SCALE, Renderer
 from orderpulse_notifier.service import render_sms
 from orderpulse_notifier.shops import Shop
+from orderpulse_schemas import notice_models
 
 from ..conftest import SHOPS_FILE, notification
 
@@ -50,6 +51,10 @@ window.addEventListener("load", () => {
       cost: card.querySelector(".cost").innerText,
       src: frame.getAttribute("src"), frame: [frameBox.width, frameBox.height],
       email: frame.contentDocument ? frame.contentDocument.body.innerText : null,
+      images: frame.contentDocument ? [...frame.contentDocument.images].map((image) => ({
+        src: image.getAttribute("src").slice(0, 22), loaded: image.complete,
+        size: [image.naturalWidth, image.naturalHeight],
+      })) : null,
     };
   });
   document.getElementById("report").textContent = JSON.stringify(cards);
@@ -96,10 +101,19 @@ def test_the_command_prints_the_gallery_and_writes_each_email_as_sent(
     main(["--shops", str(SHOPS_FILE), "--out", str(tmp_path), "--kind", "order_accepted"])
     assert capsys.readouterr().out == f"{tmp_path / 'index.html'}\n"
     for locale in LOCALES:
-        _, html, _ = Renderer().email(
-            notification("order_accepted", locale=locale), shops["kvetinac-cz"]
-        )
-        assert (tmp_path / locale / "order_accepted.html").read_bytes() == html.encode()
+        html = Renderer().email(notification("order_accepted", locale=locale), shops["kvetinac-cz"])
+        assert (tmp_path / locale / "order_accepted.html").read_bytes() == html.html.encode()
+
+
+def test_the_gallery_embeds_the_qr_codes_the_email_attaches(
+    gallery: Path, shops: dict[str, Shop]
+) -> None:
+    email = Renderer().email(notification("return_instructions"), shops["kvetinac-cz"])
+    [image] = email.images
+    written = (gallery.parent / "cs" / "return_instructions.html").read_text(encoding="utf-8")
+    assert written == embed_images(email.html, email.images)
+    assert "cid:" not in written and 'src="data:image/png;base64,' in written
+    assert f"cid:{image.cid}" in email.html, "the email itself keeps the cid: link"
 
 
 def test_every_card_is_visible_with_its_subject_sms_and_loaded_email(
@@ -117,12 +131,14 @@ def test_every_card_is_visible_with_its_subject_sms_and_loaded_email(
     report = dom.split('<pre id="report">', 1)[1].split("</pre>", 1)[0]
     cards = {(card["kind"], card["locale"]): card for card in json.loads(report)}
 
-    expected = [(kind, locale) for kind in template_kinds() for locale in LOCALES]
-    assert sorted(cards) == sorted(expected)
     shop = shops["kvetinac-cz"]
+    expected = [(kind, locale) for kind in notice_kinds(shop) for locale in LOCALES]
+    assert len(cards) == len(notice_models()) * len(LOCALES), "every kind of the contract"
+    assert sorted(cards) == sorted(expected)
+    qr_codes = 0
     for kind, locale in expected:
         card, request = cards[kind, locale], notification(kind, locale=locale)
-        subject, _, _ = Renderer().email(request, shop)
+        subject, _, _, images = Renderer().email(request, shop)
         sms = render_sms(Renderer(), request, shop)
         left, top, width, height = card["box"]
         assert card["shown"] and left >= 0 and top >= 0 and width >= 380 and height >= 640, card
@@ -134,6 +150,12 @@ def test_every_card_is_visible_with_its_subject_sms_and_loaded_email(
         assert card["frame"][0] >= 380 and card["frame"][1] >= 640
         assert card["email"] is not None, f"{kind}/{locale}: the email's frame did not load"
         assert shop.brand in card["email"] and request.data.order_number in card["email"]
+        assert len(card["images"]) == len(images), f"{kind}/{locale}: {card['images']}"
+        for shown in card["images"]:
+            side = (21 + 2 * QR_BORDER) * QR_SCALE  # the example code fits a version 1 symbol
+            assert shown == {"src": "data:image/png;base64,", "loaded": True, "size": [side, side]}
+            qr_codes += 1
+    assert qr_codes == 3 * len(LOCALES), "instructions, reminder and acknowledgement show one"
 
 
 def test_a_screenshot_of_the_gallery_shows_rendered_messages(

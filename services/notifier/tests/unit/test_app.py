@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from orderpulse_schemas import dead_letters, examples
 
 from ..conftest import SHOPS_FILE
 
+NOON = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
+
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
@@ -28,7 +31,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[FastStream]:
-    app = build_app(settings)
+    app = build_app(settings, now=lambda: NOON)  # outside the shop's quiet hours
     async with TestKafkaBroker(app.broker), TestApp(app):  # type: ignore[arg-type]
         yield app
 
@@ -47,12 +50,12 @@ async def test_a_request_becomes_one_email_one_sms_and_two_outcomes(
         outcomes.append(outcome)
 
     await app.broker.start()  # type: ignore[union-attr]
-    request = examples.load("notifications.v1", "notification.requested.order_accepted")
+    request = examples.load("notifications.v1", "notification.requested.order_dispatched")
     await app.broker.publish(request, topic=settings.notifications_topic)  # type: ignore[union-attr]
     await app.broker.publish(request, topic=settings.notifications_topic)  # type: ignore[union-attr]
 
     files = outbox_files(settings)
-    assert [f.rsplit("/", 1)[0] for f in files] == ["kvetinac-cz/10045/order_accepted"] * 3
+    assert [f.rsplit("/", 1)[0] for f in files] == ["kvetinac-cz/10045/order_dispatched"] * 3
     assert sorted(f.rsplit(".", 1)[1] for f in files) == ["eml", "html", "txt"]
     assert [(o["type"], o["data"]["channel"]) for o in outcomes] == [
         ("notification.sent", "email"),

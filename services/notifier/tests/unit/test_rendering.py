@@ -1,31 +1,64 @@
+import re
+import shutil
+import struct
+import zlib
+from datetime import date
+from html import unescape
 from pathlib import Path
+from typing import Any
 
 import pytest
+import segno
+from jinja2 import FileSystemLoader
 
 from orderpulse_notifier.errors import RenderError
 from orderpulse_notifier.formatting import LocaleFormat
-from orderpulse_notifier.rendering import Renderer
+from orderpulse_notifier.rendering import QR_BORDER, QR_SCALE, RETURN_POLICY_KINDS, Renderer
 from orderpulse_notifier.shops import Shop
 from orderpulse_notifier.sms import measure, transliterate
-from orderpulse_schemas import notice_models
+from orderpulse_schemas import examples, notice_models
+from orderpulse_schemas.notifications import NotificationRequested, ReturnRefundedNotice
+from orderpulse_schemas.returns import RefundMethod, ReturnMethod
+from orderpulse_schemas.values import Locale
 
 from ..conftest import notification
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "orderpulse_notifier" / "templates"
-LOCALES = ("cs", "sk", "pl", "en")
-KINDS = sorted(p.name for p in (TEMPLATES / "en").iterdir() if p.is_dir())
+LOCALES = tuple(locale.value for locale in Locale)
+KINDS = sorted(notice_models())  # from the contract: a kind without templates fails, never hides
+RETURN_KINDS = [kind for kind in KINDS if kind.startswith("return_")]
 PARTS = ("email_subject.txt", "email.html", "email.txt", "sms.txt")
+PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def fmt_phone(e164: str) -> str:
     return LocaleFormat("en", "Europe/Prague").phone(e164)
 
 
+def returns_request(kind: str, locale: str = "cs", **notice: Any) -> NotificationRequested:
+    """The example request of `kind` in `locale`, with notice fields replaced as given."""
+    message = examples.load("notifications.v1", f"notification.requested.{kind}")
+    message["data"]["customer"]["locale"] = locale
+    message["data"]["notice"].update(notice)
+    return NotificationRequested.model_validate(message)
+
+
+def with_policy(shop: Shop, **policy: Any) -> Shop:
+    """The shop with its returns policy changed as given."""
+    assert shop.returns is not None
+    return shop.model_copy(update={"returns": shop.returns.model_copy(update=policy)})
+
+
+def test_the_contract_has_the_eighteen_kinds_the_templates_cover() -> None:
+    assert len(KINDS) == 18 and len(RETURN_KINDS) == 7
+
+
 def test_every_kind_has_every_part_in_every_locale() -> None:
-    kinds = {
+    directories = {
         kind.name for locale in LOCALES for kind in (TEMPLATES / locale).iterdir() if kind.is_dir()
     }
-    assert kinds, "no templates found"
+    assert directories - set(KINDS) == set(), "templates for a kind the contract does not have"
+    kinds = set(KINDS)
     missing = [
         f"{locale}/{kind}/{part}"
         for locale in LOCALES
@@ -43,22 +76,25 @@ def test_every_kind_renders_in_every_locale_from_the_examples(
 ) -> None:
     request = notification(kind, locale=locale)
     shop = shops["kvetinac-cz"]
-    subject, html, text = Renderer().email(request, shop)
+    subject, html, text, images = Renderer().email(request, shop)
     sms = measure(transliterate(Renderer().sms(request, shop)))
     assert request.data.order_number in subject
     assert request.data.order_number in text and request.data.order_number in html
     assert fmt_phone(shop.contact.phone) in text, "every email says how to reach a human"
     assert shop.contact.email in html
-    assert sms.segments <= 2, sms.body
+    assert (sms.encoding, sms.segments) == ("GSM-7", 1), sms.body
     for part in (subject, html, text, sms.body):
         assert "{{" not in part and "{%" not in part and "None" not in part
+    assert sorted(re.findall(r'src="cid:([^"]+)"', html)) == sorted(i.cid for i in images)
+    assert all(image.content.startswith(PNG) for image in images)
 
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_order_accepted_renders_every_part(locale: str, shops: dict[str, Shop]) -> None:
     request = notification("order_accepted", locale=locale)
-    subject, html, text = Renderer().email(request, shops["kvetinac-cz"])
+    subject, html, text, images = Renderer().email(request, shops["kvetinac-cz"])
     sms = Renderer().sms(request, shops["kvetinac-cz"])
+    assert images == ()
     for part in (subject, html, text, sms):
         assert "10045" in part
     for part in (html, text):
@@ -69,7 +105,7 @@ def test_order_accepted_renders_every_part(locale: str, shops: dict[str, Shop]) 
 
 
 def test_czech_email_greets_in_the_vocative_and_formats_the_facts(shops: dict[str, Shop]) -> None:
-    subject, _, text = Renderer().email(notification("order_accepted"), shops["kvetinac-cz"])
+    subject, _, text, _ = Renderer().email(notification("order_accepted"), shops["kvetinac-cz"])
     assert subject == "Přijali jsme vaši objednávku č. 10045"
     assert text.startswith("Dobrý den, Petře,\n\nděkujeme za vaši objednávku č. 10045.")
     assert " ".join(["Celkem:", "1", "297,00", "Kč"]) in " ".join(text.split())
@@ -79,29 +115,366 @@ def test_czech_email_greets_in_the_vocative_and_formats_the_facts(shops: dict[st
 
 
 def test_html_has_inlined_css_and_no_style_block(shops: dict[str, Shop]) -> None:
-    _, html, _ = Renderer().email(notification("order_accepted"), shops["kvetinac-cz"])
+    html = Renderer().email(notification("order_accepted"), shops["kvetinac-cz"]).html
     assert "<style" not in html
     assert 'style="' in html
 
 
 def test_customer_text_is_escaped_in_html_but_not_in_plain_text(shops: dict[str, Shop]) -> None:
     request = notification("order_accepted", first_name="<b>Eva</b>", locale="en")
-    _, html, text = Renderer().email(request, shops["kvetinac-cz"])
+    _, html, text, _ = Renderer().email(request, shops["kvetinac-cz"])
     assert "&lt;b&gt;Eva&lt;/b&gt;" in html and "<b>Eva</b>" not in html
     assert "Hello <b>Eva</b>," in text
 
 
-def test_a_missing_template_is_an_error_not_a_fallback(shops: dict[str, Shop]) -> None:
-    untemplated = sorted(set(notice_models()) - set(KINDS))  # the returns messages, for now
-    assert untemplated, "every kind has templates: pick another way to show the error"
-    request = notification(untemplated[0], locale="sk")
-    with pytest.raises(RenderError, match=rf"sk/{untemplated[0]}/email_subject\.txt"):
+def test_a_missing_template_is_an_error_not_a_fallback(
+    tmp_path: Path, shops: dict[str, Shop], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    (templates / "sk" / "return_refunded" / "email.txt").unlink()  # cs, pl and en still have it
+    monkeypatch.setattr(
+        "orderpulse_notifier.rendering.PackageLoader", lambda *_: FileSystemLoader(templates)
+    )
+    request = notification("return_refunded", locale="sk")
+    with pytest.raises(RenderError, match=r"sk/return_refunded/email\.txt"):
         Renderer().email(request, shops["kvetinac-cz"])
+    assert Renderer().sms(request, shops["kvetinac-cz"]), "only the missing part fails"
 
 
 def test_a_shop_can_override_a_template(tmp_path: Path, shops: dict[str, Shop]) -> None:
     override = tmp_path / "kvetinac-cz" / "cs" / "order_accepted" / "email_subject.txt"
     override.parent.mkdir(parents=True)
     override.write_text("Objednávka {{ order_number }} je na cestě do výroby 🌱")
-    subject, _, _ = Renderer(tmp_path).email(notification("order_accepted"), shops["kvetinac-cz"])
+    subject = Renderer(tmp_path).email(notification("order_accepted"), shops["kvetinac-cz"]).subject
     assert subject == "Objednávka 10045 je na cestě do výroby 🌱"
+
+
+# The returns messages.
+
+
+def test_czech_return_subjects_and_texts(shops: dict[str, Shop]) -> None:
+    shop, renderer = shops["kvetinac-cz"], Renderer()
+    expected = {
+        "return_instructions": (
+            "Vrácení zboží z objednávky č. 10045 je možné do pá 11. 12.",
+            "Květináč.cz: Zboží z objednávky č. 10045 můžete vrátit do pá 11. 12., kód Z-7KQ4-22."
+            " Návod: https://kvetinac.example.cz/vraceni/10045",
+        ),
+        "return_window_closing": (
+            "Připomínka: vrácení zboží z objednávky č. 10045 je možné jen do pá 11. 12.",
+            "Květináč.cz: Zboží z objednávky č. 10045 můžete vrátit už jen do pá 11. 12., kód"
+            " Z-7KQ4-22. Návod: https://kvetinac.example.cz/vraceni/10045",
+        ),
+        "return_requested": (
+            "Potvrzujeme vrácení zboží z objednávky č. 10045",
+            "Květináč.cz: Potvrzujeme vrácení zboží z objednávky č. 10045 (so 28. 11. 19:05)."
+            " Kód Z-7KQ4-22. Peníze vrátíme do so 12. 12.",
+        ),
+        "return_label_issued": (
+            "Štítek pro vrácení zboží z objednávky č. 10045 je připravený",
+            "Květináč.cz: Štítek pro vrácení zboží z objednávky č. 10045 (Zásilkovna) si stáhněte"
+            " zde: https://vraceni.example.cz/stitky/ret-10045-1.pdf",
+        ),
+        "return_received": (
+            "Vrácené zboží z objednávky č. 10045 k nám dorazilo",
+            "Květináč.cz: Vrácené zboží z objednávky č. 10045 k nám dorazilo. Peníze vám pošleme"
+            " do 14 dnů od vašeho odstoupení od smlouvy.",
+        ),
+        "return_refunded": (
+            "Vracíme vám peníze za vrácené zboží z objednávky č. 10045",
+            "Květináč.cz: Za vrácené zboží z objednávky č. 10045 vám vracíme 549,00\xa0Kč stejným"
+            " způsobem, jakým jste platili.",
+        ),
+        "return_rejected": (
+            "Vrácení zboží z objednávky č. 10045 nemůžeme přijmout",
+            "Květináč.cz: Vrácení zboží z objednávky č. 10045 nemůžeme přijmout. Důvod najdete"
+            " v e-mailu, dotazy na +420 222 333 444.",
+        ),
+    }
+    assert sorted(expected) == RETURN_KINDS
+    for kind, (subject, sms) in expected.items():
+        assert renderer.email(notification(kind), shop).subject == subject
+        assert renderer.sms(notification(kind), shop) == sms
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_instructions_say_until_when_how_where_and_the_refund(
+    locale: str, shops: dict[str, Shop]
+) -> None:
+    shop = shops["kvetinac-cz"]
+    request = notification("return_instructions", locale=locale)
+    notice, policy = request.data.notice, shop.returns
+    assert notice.kind == "return_instructions" and policy is not None
+    assert notice.return_code and notice.return_url and notice.dropoff_point
+    email = Renderer().email(request, shop)
+    deadline = LocaleFormat(locale, shop.time_zone).date(notice.withdrawal_deadline)
+    assert deadline in email.subject or str(notice.withdrawal_deadline.day) in email.subject
+    for part in (email.html, email.text):
+        assert deadline in part
+        assert notice.return_code in part
+        assert notice.dropoff_point.name in part
+        assert notice.dropoff_point.address.street in part, "the drop-off point's address"
+        assert f"{policy.address.postal_code} {policy.address.city}" in part, "where posts go"
+        assert str(notice.return_url) in part
+        assert "14" in part, "the refund comes within 14 days"
+    assert f'href="{notice.return_url}"' in email.html
+    [image] = email.images
+    assert re.findall(r'src="cid:([^"]+)"', email.html) == [image.cid]
+    assert image.content.startswith(PNG)
+
+
+def test_the_portal_of_the_shop_stands_in_for_the_order_s_own_link(
+    shops: dict[str, Shop],
+) -> None:
+    shop = shops["kvetinac-cz"]
+    assert shop.returns is not None and shop.returns.portal is not None
+    email = Renderer().email(returns_request("return_window_closing", return_url=None), shop)
+    assert f'href="{shop.returns.portal}"' in email.html
+    assert str(shop.returns.portal) in Renderer().sms(
+        returns_request("return_window_closing", return_url=None), shop
+    )
+    without = with_policy(shop, portal=None)
+    email = Renderer().email(returns_request("return_window_closing", return_url=None), without)
+    assert 'class="button"' not in email.html
+    sms = Renderer().sms(returns_request("return_window_closing", return_url=None), without)
+    assert "http" not in sms and "e-mailu" in sms
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("received", ["delivered", "picked_up"])
+def test_merged_instructions_open_with_the_arrival_news(
+    received: str, locale: str, shops: dict[str, Shop]
+) -> None:
+    shop = shops["kvetinac-cz"]
+    arrival = notification(received, locale=locale)  # its example is another order
+    news = Renderer().email(arrival, shop).subject.replace(arrival.data.order_number, "10045")
+    merged = Renderer().email(
+        returns_request("return_instructions", locale, received=received), shop
+    )
+    alone = Renderer().email(returns_request("return_instructions", locale), shop)
+    assert merged.subject.startswith(news), "e.g. `Vaše objednávka č. 10045 byla doručena – …`"
+    assert news.lower() in merged.text.lower() and news.lower() in merged.html.lower()
+    assert news.lower() not in alone.text.lower() + alone.subject.lower()
+    assert merged.images == alone.images, "the rest of the message is the same"
+
+
+def test_the_merged_czech_sms_says_it_arrived_and_until_when(shops: dict[str, Shop]) -> None:
+    request = returns_request("return_instructions", received="picked_up")
+    assert Renderer().sms(request, shops["kvetinac-cz"]) == (
+        "Květináč.cz: Objednávka č. 10045 byla vyzvednuta. Vrátit zboží můžete do pá 11. 12.,"
+        " kód Z-7KQ4-22. Návod: https://kvetinac.example.cz/vraceni/10045"
+    )
+
+
+def test_the_qr_code_is_a_png_of_the_return_code_linked_by_a_stable_cid(
+    shops: dict[str, Shop],
+) -> None:
+    shop = shops["kvetinac-cz"]
+    email = Renderer().email(notification("return_instructions"), shop)
+    [image] = email.images
+    assert image.mime_type == "image/png"
+    assert f'<img src="cid:{image.cid}"' in email.html
+    expected = segno.make_qr("Z-7KQ4-22", error="m")
+    assert not expected.is_micro, "a full QR code: not every scanner reads Micro QR"
+    assert qr_modules(image.content) == [[bool(m) for m in row] for row in expected.matrix]
+    # A retry, or the reminder with the same code, carries the same picture under the same id.
+    assert Renderer().email(notification("return_instructions"), shop).images == email.images
+    assert Renderer().email(notification("return_window_closing"), shop).images == email.images
+    assert "cid:" not in email.text
+
+
+@pytest.mark.parametrize("kind", ["return_instructions", "return_window_closing"])
+def test_without_a_return_code_there_is_no_qr_code(kind: str, shops: dict[str, Shop]) -> None:
+    email = Renderer().email(returns_request(kind, return_code=None), shops["kvetinac-cz"])
+    assert email.images == () and "cid:" not in email.html and "<img" not in email.html
+
+
+def test_a_qr_code_of_nothing_is_an_error(tmp_path: Path, shops: dict[str, Shop]) -> None:
+    override = tmp_path / "kvetinac-cz" / "cs" / "return_received" / "email.html"
+    override.parent.mkdir(parents=True)
+    override.write_text('<img src="{{ qr(notice.return_code) }}">')  # received has no code
+    with pytest.raises(RenderError, match=r"cs/return_received/email\.html: qr\(\) needs text"):
+        Renderer(tmp_path).email(notification("return_received"), shops["kvetinac-cz"])
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_withdrawal_is_acknowledged_with_its_moment_items_code_and_refund_date(
+    locale: str, shops: dict[str, Shop]
+) -> None:
+    shop = shops["kvetinac-cz"]
+    request = notification("return_requested", locale=locale)
+    notice = request.data.notice
+    assert notice.kind == "return_requested" and notice.refund_by and notice.return_code
+    fmt = LocaleFormat(locale, shop.time_zone)
+    email = Renderer().email(request, shop)
+    for part in (email.html, email.text):
+        assert fmt.moment(notice.requested_at) in part, "in the shop's time zone"
+        assert fmt.date(notice.refund_by) in part
+        assert notice.items[0].name in part and str(notice.items[0].quantity) in part
+        assert notice.return_code in part
+    assert len(email.images) == 1
+    bare = returns_request("return_requested", locale, return_code=None, refund_by=None)
+    email = Renderer().email(bare, shop)
+    assert email.images == () and fmt.date(date(2026, 12, 12)) not in email.text
+    assert "14" in email.text and "14" in Renderer().sms(bare, shop)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_return_method_is_explained_in_every_locale(
+    locale: str, shops: dict[str, Shop]
+) -> None:
+    texts: dict[ReturnMethod, str] = {}
+    for method in ReturnMethod:
+        shop = with_policy(
+            shops["kvetinac-cz"],
+            methods=[method],
+            dropoff_carriers=["ppl", "dpd", "gls"],
+            portal=None,
+            exchange=False,
+            shipping_paid_by="shop",
+        )
+        instructions = returns_request("return_instructions", locale, return_url=None)
+        requested = returns_request("return_requested", locale, method=method.value)
+        texts[method] = Renderer().email(instructions, shop).text
+        acknowledgement = Renderer().email(requested, shop).text
+        for text in (texts[method], acknowledgement):
+            assert "None" not in text and "{" not in text
+    assert len(set(texts.values())) == len(ReturnMethod)
+    assert "Skladová 12, 102 00 Praha 10" in texts[ReturnMethod.POST]
+    assert "PPL, DPD" in texts[ReturnMethod.PICKUP_POINT_DROPOFF]
+    assert "GLS" in texts[ReturnMethod.PICKUP_POINT_DROPOFF]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_policy_decides_exchange_and_who_pays_the_way_back(
+    locale: str, shops: dict[str, Shop]
+) -> None:
+    shop = shops["kvetinac-cz"]
+    request = notification("return_instructions", locale=locale)
+    text = Renderer().email(request, shop).text
+    assert Renderer().email(request, with_policy(shop, exchange=False)).text != text
+    assert Renderer().email(request, with_policy(shop, shipping_paid_by="shop")).text != text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_refund_method_says_how_and_when_the_money_arrives(
+    locale: str, shops: dict[str, Shop]
+) -> None:
+    shop = shops["kvetinac-cz"]
+    emails = {
+        method: Renderer().email(returns_request("return_refunded", locale, method=method), shop)
+        for method in RefundMethod
+    }
+    notice = notification("return_refunded").data.notice
+    assert isinstance(notice, ReturnRefundedNotice)
+    amount = LocaleFormat(locale, shop.time_zone).money(notice.amount)
+    for email in emails.values():
+        assert amount in email.text and amount in unescape(email.html)
+    assert len({email.text for email in emails.values()}) == len(RefundMethod)
+    credit = emails[RefundMethod.STORE_CREDIT].subject
+    assert credit != emails[RefundMethod.ORIGINAL_PAYMENT].subject, "credit is not money back"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_label_the_rejection_and_the_arrival_carry_their_facts(
+    locale: str, shops: dict[str, Shop]
+) -> None:
+    shop = shops["kvetinac-cz"]
+    label = Renderer().email(notification("return_label_issued", locale=locale), shop)
+    carrier = LocaleFormat(locale, shop.time_zone).carrier("zasilkovna")
+    for part in (label.html, label.text):
+        assert "https://vraceni.example.cz/stitky/ret-10045-1.pdf" in part
+        assert carrier in part and "Z3045718855" in part
+    no_tracking = returns_request("return_label_issued", locale, tracking_number=None)
+    assert "Z3045718855" not in Renderer().email(no_tracking, shop).text
+
+    rejected = Renderer().email(notification("return_rejected", locale=locale), shop)
+    for part in (rejected.html, rejected.text):
+        assert "Lhůta 14 dnů pro odstoupení od smlouvy uplynula 11. 12. 2026." in part
+        assert "reklamace@example.cz" in part, "the shop's next step, as written"
+        assert "+420 222 333 444" in part.split("--")[0], "a human to reach, in the body"
+    no_step = returns_request("return_rejected", locale, next_step=None)
+    assert "reklamace@example.cz" not in Renderer().email(no_step, shop).text
+
+    received = Renderer().email(notification("return_received", locale=locale), shop)
+    assert "14" in received.text and "14" in received.html
+
+
+def test_the_return_policy_kinds_are_those_that_say_how_to_return() -> None:
+    assert {"return_instructions", "return_window_closing", "return_requested"} == set(
+        RETURN_POLICY_KINDS
+    )
+
+
+@pytest.mark.parametrize("kind", sorted(RETURN_POLICY_KINDS))
+def test_a_shop_without_a_returns_policy_cannot_say_how_to_return(
+    kind: str, shops: dict[str, Shop]
+) -> None:
+    shop = shops["kvetinac-cz"].model_copy(update={"returns": None})
+    with pytest.raises(RenderError, match=r"'kvetinac-cz' has no returns policy \(`returns`"):
+        Renderer().email(notification(kind), shop)
+    with pytest.raises(RenderError, match="no returns policy"):
+        Renderer().sms(notification(kind), shop)
+
+
+@pytest.mark.parametrize("kind", sorted(set(RETURN_KINDS) - RETURN_POLICY_KINDS))
+def test_a_shop_without_a_returns_policy_still_confirms_what_happened(
+    kind: str, shops: dict[str, Shop]
+) -> None:
+    shop = shops["kvetinac-cz"].model_copy(update={"returns": None})
+    assert "10045" in Renderer().email(notification(kind), shop).subject
+    assert "10045" in Renderer().sms(notification(kind), shop)
+
+
+def qr_modules(png: bytes) -> list[list[bool]]:
+    """The dark modules of a QR code PNG drawn at QR_SCALE with a light QR_BORDER."""
+    pixels = png_pixels(png)
+    size = len(pixels) // QR_SCALE - 2 * QR_BORDER
+    assert len(pixels) == len(pixels[0]) == (size + 2 * QR_BORDER) * QR_SCALE, "square, whole"
+    quiet = pixels[: QR_BORDER * QR_SCALE] + pixels[-QR_BORDER * QR_SCALE :]
+    assert all(all(row) for row in quiet), "the quiet zone is light"
+    middle = QR_SCALE // 2
+    return [
+        [
+            not pixels[(QR_BORDER + y) * QR_SCALE + middle][(QR_BORDER + x) * QR_SCALE + middle]
+            for x in range(size)
+        ]
+        for y in range(size)
+    ]
+
+
+def png_pixels(png: bytes) -> list[list[bool]]:
+    """The pixels (True = light) of a 1-bit greyscale PNG, as segno writes them."""
+    assert png.startswith(PNG)
+    header, idat, at = b"", b"", 8
+    while at < len(png):
+        (size,) = struct.unpack(">I", png[at : at + 4])
+        name, data = png[at + 4 : at + 8], png[at + 8 : at + 8 + size]
+        if name == b"IHDR":
+            header = data
+        elif name == b"IDAT":
+            idat += data
+        at += 12 + size
+    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", header)
+    assert (depth, colour, interlace) == (1, 0, 0), "1-bit greyscale, not interlaced"
+    stride, raw = (width + 7) // 8, zlib.decompress(idat)
+    rows, previous = [], bytearray(stride)
+    for y in range(height):
+        start = y * (stride + 1)
+        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
+        for i in range(stride):  # PNG filters; below one byte a pixel, the left neighbour is a byte
+            a, b, c = (line[i - 1] if i else 0), previous[i], (previous[i - 1] if i else 0)
+            if kind == 1:
+                line[i] = (line[i] + a) & 255
+            elif kind == 2:
+                line[i] = (line[i] + b) & 255
+            elif kind == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif kind == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append([bool(line[x // 8] >> (7 - x % 8) & 1) for x in range(width)])
+        previous = line
+    return rows

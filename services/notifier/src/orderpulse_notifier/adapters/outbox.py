@@ -3,9 +3,9 @@
 import asyncio
 import hashlib
 import json
-from email.message import EmailMessage as MimeMessage
 from pathlib import Path
 
+from orderpulse_notifier.adapters.mime import build_mime
 from orderpulse_notifier.messages import EmailMessage, SmsMessage
 
 
@@ -22,11 +22,7 @@ class OutboxSender:
 
     async def send_email(self, message: EmailMessage) -> str:
         """Write the email; the provider id is its path inside the outbox."""
-        mime = MimeMessage()
-        mime["From"], mime["To"], mime["Subject"] = message.sender, message.to, message.subject
-        mime["Message-ID"] = f"<{message.delivery_id}@orderpulse.outbox>"
-        mime.set_content(message.text)
-        mime.add_alternative(message.html, subtype="html")
+        mime = build_mime(message, domain="orderpulse.outbox")
         stem = self._stem(message.label, message.delivery_id, "email")
         await asyncio.to_thread(self._write, stem.with_suffix(".html"), message.html.encode())
         await asyncio.to_thread(self._write, stem.with_suffix(".eml"), mime.as_bytes())

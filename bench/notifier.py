@@ -1,0 +1,360 @@
+"""How many notifications per second one notifier process sends, on a real broker.
+
+    uv run python bench/notifier.py [--requests N] [--keep DIR]
+
+Two scenarios, side by side in one run (on a small, noisy machine their ratio says more than
+either number):
+
+- outbox: email and SMS both written to the local outbox (files); no provider latency.
+- latency-100ms: email over SMTP to devkit's SmtpCatcher and SMS to its TwilioFake, both
+  answering after 100 ms. The Twilio send rate is raised to 10000/s so that the rate limit (10/s
+  by default) does not cap the measurement; batching and per-order concurrency must hide the
+  latency.
+
+For each: new topics (3 partitions), N `order_dispatched` notification requests (one per order,
+each with its own notification id, order number and subject; the customer has email and SMS
+consent) produced BEFORE the notifier starts, then one notifier process
+(`python -m orderpulse_notifier`, SQLite delivery store) and a stopwatch on the outcomes topic.
+Throughput is measured from the first outcome to the last (their record timestamps): requests/s
+and sends/s (two outcomes per request). CPU is the process's own, during that window and in all.
+Checked: exactly 2N `notification.sent` outcomes, one per (notification, channel), and exactly N
+emails and N texts at the peers or in the outbox, none twice.
+
+The broker is `KAFKA_BOOTSTRAP_SERVERS` when set, else a local one in a temporary directory. The
+peers run in this process (threads), so they share the two cores with the notifier and the broker.
+Results are printed and appended to bench/results/notifier-<date>.json.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import re
+import tempfile
+import time
+import uuid
+from collections import Counter
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from tracker import RESULTS, child_pid, cpu_seconds, peak_rss_mib
+
+from orderpulse_devkit.kafka import create_topics, kafka_bootstrap
+from orderpulse_devkit.peers import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, SmtpCatcher, TwilioFake
+from orderpulse_devkit.records import NotificationWatch
+from orderpulse_devkit.services import REPO, ServiceProcess, announce_everything, service_settings
+from orderpulse_schemas import examples
+
+PARTITIONS = 3
+TIMEOUT = 120.0
+"""Seconds one scenario may take before it is given up."""
+SETTLE = 1.0
+"""Seconds to keep watching after the last expected outcome, to catch any extra."""
+LATENCY = 0.1
+TWILIO_MAX_SEND_RATE = 10000
+SCENARIOS = ("outbox", "latency-100ms")
+_RETRY_LINE = re.compile(r" attempt \d+: ")
+_RECEIVED = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .* - Received$", re.MULTILINE)
+"""FastStream's log line for each batch the subscriber takes (the log's time is local)."""
+
+
+@dataclass
+class Result:
+    scenario: str
+    requests: int
+    produce_seconds: float
+    startup_seconds: float
+    """Notifier start to its first batch taken (imports, group join)."""
+    first_outcome_seconds: float
+    """Notifier start to its first outcome (outcomes are published when a batch is done)."""
+    window_seconds: float
+    """First batch taken (the notifier's log) to the last outcome (its record timestamp)."""
+    batches: int
+    notifications_per_second: float
+    sends_per_second: float
+    cpu_seconds: float
+    """The notifier's CPU during the window (sampled when the log showed the first batch, and
+    when the last outcome was seen)."""
+    cpu_total_seconds: float
+    peak_rss_mib: float
+    outcomes: int
+    sent: int
+    distinct_sends: int
+    emails: int
+    distinct_emails: int
+    texts: int
+    distinct_texts: int
+    retries_logged: int
+    ok: bool
+
+
+def requests(count: int, suffix: str) -> list[dict[str, Any]]:
+    """`count` order_dispatched requests, one per order, from the contract's example."""
+    result = []
+    for n in range(count):
+        request = examples.load("notifications.v1", "notification.requested.order_dispatched")
+        number = f"9{n:06d}"
+        request["id"] = f"evt-bench-{suffix}-{number}"
+        request["subject"] = f"ord-{number}"
+        data = request["data"]
+        data["notification_id"] = f"bench-{suffix}-{number}/order_dispatched"
+        data["order_number"] = number
+        data["customer"]["consent"] = {"email": True, "sms": True}
+        assert data["customer"]["email"] and data["customer"]["phone"]
+        result.append(request)
+    return result
+
+
+async def produce(bootstrap: str, topic: str, messages: list[dict[str, Any]]) -> float:
+    """Put the requests on the topic, keyed by order; how long it took."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20)
+    await producer.start()
+    started = time.monotonic()
+    try:
+        for message in messages:
+            value = json.dumps(message, ensure_ascii=False).encode()
+            await producer.send(topic, value, key=message["subject"].encode())
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return time.monotonic() - started
+
+
+def peers_env(stack: contextlib.ExitStack, scenario: str) -> tuple[dict[str, str], Any, Any]:
+    """The scenario's provider settings, and the SMTP and Twilio peers (None for the outbox)."""
+    if scenario == "outbox":
+        return {"NOTIFIER_EMAIL_BACKEND": "outbox", "NOTIFIER_SMS_BACKEND": "outbox"}, None, None
+    smtp = stack.enter_context(SmtpCatcher(latency=LATENCY))
+    twilio = stack.enter_context(TwilioFake(latency=LATENCY))
+    env = {
+        "NOTIFIER_EMAIL_BACKEND": "smtp",
+        "NOTIFIER_SMTP_HOST": smtp.host,
+        "NOTIFIER_SMTP_PORT": str(smtp.port),
+        "NOTIFIER_SMTP_STARTTLS": "false",
+        "NOTIFIER_SMS_BACKEND": "twilio",
+        "NOTIFIER_TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID,
+        "NOTIFIER_TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN,
+        "NOTIFIER_TWILIO_API_URL": twilio.url,
+        "NOTIFIER_TWILIO_MAX_SEND_RATE": str(TWILIO_MAX_SEND_RATE),
+    }
+    return env, smtp, twilio
+
+
+def received(workdir: Path, smtp: Any, twilio: Any) -> tuple[list[str], list[str]]:
+    """What arrived: a key per email and per text (the outbox's file names, else order numbers)."""
+    if smtp is None:
+        outbox = workdir / "outbox"
+        emails = [str(p.relative_to(outbox)) for p in outbox.rglob("email-*.eml")]
+        texts = [str(p.relative_to(outbox)) for p in outbox.rglob("sms-*.txt")]
+        return emails, texts
+    emails = [str(m.message["Subject"]) for m in smtp.messages]
+    texts = [m["Body"] for m in twilio.messages]
+    return emails, texts
+
+
+async def run(bootstrap: str, scenario: str, count: int, workdir: Path) -> Result:
+    """One notifier process through a pre-loaded backlog of `count` requests."""
+    suffix = uuid.uuid4().hex[:8]
+    topics = {name: f"bench-{name}-{suffix}" for name in ("notifications", "outcomes")}
+    await create_topics(bootstrap, topics.values(), partitions=PARTITIONS)
+    shops = announce_everything(workdir)  # creates the run's directory
+    env = service_settings("notifier", bootstrap, workdir, shops_file=shops)
+    env.update(
+        NOTIFIER_NOTIFICATIONS_TOPIC=topics["notifications"],
+        NOTIFIER_OUTCOMES_TOPIC=topics["outcomes"],
+        NOTIFIER_GROUP_ID=f"notifier-bench-{suffix}",
+    )
+    print(f"[{scenario}] producing {count} requests …", flush=True)
+    produce_seconds = await produce(bootstrap, topics["notifications"], requests(count, suffix))
+    expected = 2 * count
+
+    with contextlib.ExitStack() as stack:
+        peer_settings, smtp, twilio = peers_env(stack, scenario)
+        env.update(peer_settings)
+        notifier = ServiceProcess("notifier", env, workdir)
+        try:
+            async with NotificationWatch(bootstrap, topics["outcomes"]) as outcomes:
+                started = time.monotonic()
+                notifier.start()
+                pid = child_pid("orderpulse_notifier")
+                print(f"[{scenario}] notifier pid {pid} started; waiting …", flush=True)
+                cpu_first = taken = None
+                taken_at = started
+                last_report = started
+                while len(outcomes.records) < expected:
+                    if not notifier.running:
+                        raise RuntimeError(f"the notifier died:\n{notifier.log()}")
+                    now = time.monotonic()
+                    if now - started > TIMEOUT:
+                        raise TimeoutError(
+                            f"{len(outcomes.records)}/{expected} outcomes after {TIMEOUT:g} s:\n"
+                            + notifier.log(30)
+                        )
+                    if taken is None and (taken := first_batch(notifier.log_path)):
+                        cpu_first, taken_at = cpu_seconds(pid), now
+                    if now - last_report >= 10:
+                        print(f"  {now - started:5.0f} s: {len(outcomes.records)}/{expected}")
+                        last_report = now
+                    await asyncio.sleep(0.05)
+                cpu_last, rss = cpu_seconds(pid), peak_rss_mib(pid)
+                await asyncio.sleep(SETTLE)
+                records = list(outcomes.records)
+                first = outcomes.first or started
+                log = notifier.log_path.read_text()
+        finally:
+            code = notifier.stop()
+        emails, texts = received(workdir, smtp, twilio)
+    if code != 0:
+        raise RuntimeError(f"the notifier exited with {code}:\n{notifier.log()}")
+
+    values = [json.loads(record.value) for record in records]
+    types = Counter(value["type"] for value in values)
+    sends = {(v["data"]["notification_id"], v["data"]["channel"]) for v in values}
+    taken = taken or first_batch(notifier.log_path)
+    assert taken is not None, "no batch in the log, yet outcomes came"
+    window = max(r.timestamp for r in records) / 1000 - taken
+    result = Result(
+        scenario=scenario,
+        requests=count,
+        produce_seconds=round(produce_seconds, 2),
+        startup_seconds=round(taken_at - started, 2),
+        first_outcome_seconds=round(first - started, 2),
+        window_seconds=round(window, 2),
+        batches=len(_RECEIVED.findall(log)),
+        notifications_per_second=round(count / window, 1) if window else float("nan"),
+        sends_per_second=round(expected / window, 1) if window else float("nan"),
+        cpu_seconds=round(cpu_last - (cpu_first or 0.0), 2),
+        cpu_total_seconds=round(cpu_last, 2),
+        peak_rss_mib=round(rss, 1),
+        outcomes=len(records),
+        sent=types["notification.sent"],
+        distinct_sends=len(sends),
+        emails=len(emails),
+        distinct_emails=len(set(emails)),
+        texts=len(texts),
+        distinct_texts=len(set(texts)),
+        retries_logged=len(_RETRY_LINE.findall(log)),
+        ok=False,
+    )
+    result.ok = (
+        result.outcomes == result.sent == result.distinct_sends == expected
+        and result.emails == result.distinct_emails == count
+        and result.texts == result.distinct_texts == count
+    )
+    if not result.ok:
+        print(f"[{scenario}] CHECK FAILED: outcome types {dict(types)}; log tail:")
+        print(notifier.log(30))
+    return result
+
+
+def first_batch(log: Path) -> float | None:
+    """When (epoch seconds) the notifier took its first batch, from its log; None before."""
+    found = _RECEIVED.search(log.read_text()) if log.exists() else None
+    if found is None:
+        return None
+    return datetime.strptime(found[1], "%Y-%m-%d %H:%M:%S,%f").timestamp()  # local time
+
+
+def table(results: list[Result]) -> str:
+    """The results as a plain text table."""
+    columns = [
+        ("scenario", "scenario", "{}"),
+        ("requests", "requests", "{}"),
+        ("startup s", "startup_seconds", "{:.1f}"),
+        ("batches", "batches", "{}"),
+        ("window s", "window_seconds", "{:.2f}"),
+        ("notif/s", "notifications_per_second", "{:.0f}"),
+        ("sends/s", "sends_per_second", "{:.0f}"),
+        ("CPU s", "cpu_seconds", "{:.1f}"),
+        ("CPU % of window", "cpu_share", "{:.0f}"),
+        ("CPU ms/notif", "cpu_ms_per_notification", "{:.2f}"),
+        ("CPU total s", "cpu_total_seconds", "{:.1f}"),
+        ("RSS MiB", "peak_rss_mib", "{:.0f}"),
+        ("outcomes sent", "sent", "{}"),
+        ("emails", "emails", "{}"),
+        ("texts", "texts", "{}"),
+        ("retries", "retries_logged", "{}"),
+        ("ok", "ok", "{}"),
+    ]
+    rows = [[title for title, _, _ in columns]]
+    for result in results:
+        values = {
+            **asdict(result),
+            "cpu_share": 100 * result.cpu_seconds / result.window_seconds,
+            "cpu_ms_per_notification": 1000 * result.cpu_seconds / result.requests,
+        }
+        rows.append([fmt.format(values[key]) for _, key, fmt in columns])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def ratio(results: list[Result]) -> float | None:
+    """latency-100ms throughput over outbox throughput, when both ran."""
+    by_name = {result.scenario: result.notifications_per_second for result in results}
+    if "outbox" in by_name and "latency-100ms" in by_name:
+        return round(by_name["latency-100ms"] / by_name["outbox"], 3)
+    return None
+
+
+def save(results: list[Result], argv: dict[str, Any], bootstrap_source: str) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(UTC)
+    path = RESULTS / f"notifier-{now.date().isoformat()}.json"
+    runs = json.loads(path.read_text()) if path.exists() else []
+    runs.append(
+        {
+            "at": now.isoformat(timespec="seconds"),
+            "args": argv,
+            "kafka": bootstrap_source,
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            "settings": {
+                "provider_latency_seconds": LATENCY,
+                "twilio_max_send_rate": TWILIO_MAX_SEND_RATE,
+                "batch_size": "default",
+                "database": "sqlite",
+            },
+            "results": [asdict(result) for result in results],
+            "latency_over_outbox": ratio(results),
+        }
+    )
+    path.write_text(json.dumps(runs, indent=2) + "\n")
+    return path
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=2000, help="requests (default 2000)")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="work in DIR and keep it (logs, outbox, databases); default: a temporary directory",
+    )
+    args = parser.parse_args()
+    results = []
+    with contextlib.ExitStack() as stack:
+        if args.keep:
+            workdir = args.keep.resolve() / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        else:
+            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="op-bench-")))
+        async with kafka_bootstrap(workdir / "kafka") as bootstrap:
+            for scenario in SCENARIOS:
+                results.append(await run(bootstrap, scenario, args.requests, workdir / scenario))
+    print()
+    print(table(results))
+    if (found := ratio(results)) is not None:
+        print(f"\nlatency-100ms / outbox throughput: {found:.2f}")
+    source = "KAFKA_BOOTSTRAP_SERVERS" if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else "local"
+    path = save(results, {"requests": args.requests}, source)
+    print(f"\nwritten to {path.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,25 @@
+"""Local protocol peers: real servers speaking Twilio's, SMTP's and SES's protocols on 127.0.0.1.
+
+Each runs in a background thread of the process that starts it, so sync code, async tests and
+benchmarks use them alike, and the notifier in another process reaches them by URL:
+
+    with TwilioFake() as twilio, SmtpCatcher() as smtp, MotoSes() as ses:
+        ...  # twilio.url, smtp.host/smtp.port, ses.endpoint_url
+        twilio.messages, smtp.messages, ses.sent()  # what they received
+
+``python -m orderpulse_devkit.peers`` starts all three until interrupted.
+"""
+
+from orderpulse_devkit.peers.ses import MotoSes, SentEmail
+from orderpulse_devkit.peers.smtp import ReceivedEmail, SmtpCatcher
+from orderpulse_devkit.peers.twilio import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TwilioFake
+
+__all__ = [
+    "TEST_ACCOUNT_SID",
+    "TEST_AUTH_TOKEN",
+    "MotoSes",
+    "ReceivedEmail",
+    "SentEmail",
+    "SmtpCatcher",
+    "TwilioFake",
+]

@@ -1,0 +1,95 @@
+"""HTTP endpoints: liveness, readiness, and the providers' delivery receipts.
+
+Receipts are accepted only with a valid signature: Twilio's `X-Twilio-Signature`, or an Amazon
+SNS message signature. A forged one gets 403 and changes nothing.
+"""
+
+import logging
+from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qsl
+
+from faststream.asgi import AsgiResponse, Request, get, post
+from faststream.asgi.response import JSONResponse
+from faststream.asgi.types import ASGIApp, Scope
+
+from orderpulse_notifier.receipts import (
+    ForgedReceipt,
+    Receipt,
+    SnsReceipts,
+    SubscriptionConfirmation,
+    TwilioReceipts,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_RECEIPT_BYTES = 256 * 1024
+TWILIO_PATH, SES_PATH = "/receipts/twilio", "/receipts/ses"
+
+
+def routes(
+    *,
+    failing: Callable[[], Awaitable[str | None]],
+    on_receipt: Callable[[Receipt], Awaitable[None]],
+    twilio: TwilioReceipts | None,
+    sns: SnsReceipts | None,
+    confirm_subscription: Callable[[str], Awaitable[None]],
+) -> list[tuple[str, ASGIApp]]:
+    """The notifier's HTTP routes; receipt routes only for the providers in use."""
+
+    @get(include_in_schema=False)
+    async def live(scope: Scope) -> AsgiResponse:
+        return AsgiResponse(b"", 204)
+
+    @get(include_in_schema=False)
+    async def ready(scope: Scope) -> AsgiResponse:
+        if component := await failing():
+            return JSONResponse({"ready": False, "failing": component}, 503)
+        return JSONResponse({"ready": True})
+
+    found: list[tuple[str, ASGIApp]] = [("/healthz", live), ("/readyz", ready)]
+
+    if twilio is not None:
+
+        @post(include_in_schema=False)
+        async def twilio_status(request: Request) -> AsgiResponse:
+            body = await request.body()
+            if len(body) > MAX_RECEIPT_BYTES:
+                return AsgiResponse(b"too large", 413)
+            form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            try:
+                receipt = twilio.read(form, request.headers.get("x-twilio-signature"))
+            except ForgedReceipt as error:
+                log.warning("rejected a Twilio receipt: %s", error)
+                return AsgiResponse(b"forbidden", 403)
+            except ValueError as error:
+                return JSONResponse({"error": str(error)}, 400)
+            if receipt is not None:
+                await on_receipt(receipt)
+            return AsgiResponse(b"", 204)
+
+        found.append((TWILIO_PATH, twilio_status))
+
+    if sns is not None:
+
+        @post(include_in_schema=False)
+        async def ses_events(request: Request) -> AsgiResponse:
+            body = await request.body()
+            if len(body) > MAX_RECEIPT_BYTES:
+                return AsgiResponse(b"too large", 413)
+            try:
+                result = await sns.read(body)
+            except ForgedReceipt as error:
+                log.warning("rejected an SNS message: %s", error)
+                return AsgiResponse(b"forbidden", 403)
+            except ValueError as error:
+                return JSONResponse({"error": str(error)}, 400)
+            if isinstance(result, SubscriptionConfirmation):
+                await confirm_subscription(result.subscribe_url)
+                log.info("confirmed the SNS subscription to %s", result.topic_arn)
+            elif result is not None:
+                await on_receipt(result)
+            return AsgiResponse(b"", 204)
+
+        found.append((SES_PATH, ses_events))
+
+    return found

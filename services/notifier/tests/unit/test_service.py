@@ -1,0 +1,331 @@
+"""The delivery logic with a scripted provider, a controlled clock and a real (SQLite) store."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from orderpulse_notifier.errors import PermanentDeliveryError, RetryableDeliveryError
+from orderpulse_notifier.messages import EmailMessage, SmsMessage
+from orderpulse_notifier.ports import Target
+from orderpulse_notifier.receipts import Receipt, ReceiptStatus
+from orderpulse_notifier.rendering import Renderer
+from orderpulse_notifier.service import MOOT_REASON, Handled, Notifier, Retry
+from orderpulse_notifier.shops import Messaging, QuietHours, Shop, SmsDiacritics
+from orderpulse_notifier.store import SqlDeliveryStore
+from orderpulse_schemas.outcomes import Channel
+
+from ..conftest import notification
+
+PRAGUE = timedelta(hours=1)  # November: CET
+
+
+def prague(hour: int, minute: int = 0, day: int = 25) -> datetime:
+    """A moment given as Prague wall time (CET), in UTC."""
+    return datetime(2026, 11, day, hour, minute, tzinfo=UTC) - PRAGUE
+
+
+@dataclass
+class ScriptedProvider:
+    """Accepts messages, or raises the scripted errors first, in order."""
+
+    name: str = "scripted"
+    errors: list[Exception] = field(default_factory=list)
+    sent: list[EmailMessage | SmsMessage] = field(default_factory=list)
+    attempts: int = 0
+
+    async def send_email(self, message: EmailMessage) -> str:
+        return self._accept(message)
+
+    async def send_sms(self, message: SmsMessage) -> str:
+        return self._accept(message)
+
+    def _accept(self, message: EmailMessage | SmsMessage) -> str:
+        self.attempts += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        self.sent.append(message)
+        return f"msg-{len(self.sent)}"
+
+    def channels(self) -> list[str]:
+        return ["email" if isinstance(m, EmailMessage) else "sms" for m in self.sent]
+
+
+@dataclass
+class Clock:
+    now: datetime = field(default_factory=lambda: prague(12))
+
+
+@dataclass
+class World:
+    notifier: Notifier
+    provider: ScriptedProvider
+    clock: Clock
+    store: SqlDeliveryStore
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[Any]:
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'notifier.db'}")
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def shop(shops: dict[str, Shop]) -> Shop:
+    """The example shop, with quiet hours 21:00-08:00 and channels as configured."""
+    return shops["kvetinac-cz"]
+
+
+async def world(engine: Any, shop: Shop, *, sms_receipts: bool = False, **messaging: Any) -> World:
+    store = SqlDeliveryStore(engine)
+    await store.create_schema()
+    if messaging:
+        shop = shop.model_copy(update={"messaging": shop.messaging.model_copy(update=messaging)})
+    provider, clock = ScriptedProvider(), Clock()
+    notifier = Notifier(
+        shops={"kvetinac-cz": shop},
+        renderer=Renderer(),
+        email=provider,
+        sms=provider,
+        store=store,
+        now=lambda: clock.now,
+        retry=Retry(attempts=3, initial_seconds=0.001, max_seconds=0.002, park_seconds=600),
+        lease=timedelta(minutes=5),
+        sms_receipts=sms_receipts,
+    )
+    return World(notifier, provider, clock, store)
+
+
+def told(handled: Handled) -> list[tuple[str, str, str | None]]:
+    return [(o.type, o.data.channel.value, o.data.reason) for o in handled.outcomes]
+
+
+async def test_a_redelivered_request_sends_nothing_twice_and_tells_the_same_outcomes(
+    engine: Any, shop: Shop
+) -> None:
+    w = await world(engine, shop)
+    request = notification("order_dispatched")
+
+    first, again = await w.notifier.handle(request), await w.notifier.handle(request)
+
+    assert w.provider.channels() == ["email", "sms"]
+    assert told(first) == [("notification.sent", "email", None), ("notification.sent", "sms", None)]
+    assert [o.id for o in again.outcomes] == [o.id for o in first.outcomes]
+
+
+async def test_the_shop_chooses_the_channels_of_each_kind(engine: Any, shop: Shop) -> None:
+    w = await world(engine, shop)  # order_accepted: [email]
+
+    await w.notifier.handle(notification("order_accepted"))
+
+    assert w.provider.channels() == ["email"]
+
+
+async def test_no_text_without_consent(engine: Any, shop: Shop) -> None:
+    w = await world(engine, shop)
+
+    await w.notifier.handle(notification("order_dispatched", consent={"email": True, "sms": False}))
+
+    assert w.provider.channels() == ["email"]
+
+
+async def test_an_invalid_number_fails_the_text_with_its_reason_while_the_email_goes(
+    engine: Any, shop: Shop
+) -> None:
+    w = await world(engine, shop)
+
+    handled = await w.notifier.handle(notification("order_dispatched", phone="+420000000000"))
+
+    assert w.provider.channels() == ["email"]
+    assert told(handled) == [
+        ("notification.sent", "email", None),
+        ("notification.failed", "sms", "the phone number is not a valid number (E.164 check)"),
+    ]
+
+
+async def test_a_failed_text_falls_back_to_email_when_the_kind_is_text_only(
+    engine: Any, shop: Shop
+) -> None:
+    w = await world(engine, shop, channels={"out_for_delivery": [Channel.SMS]})
+
+    handled = await w.notifier.handle(notification("out_for_delivery", phone="+420000000000"))
+
+    assert w.provider.channels() == ["email"]
+    assert [(t, c) for t, c, _ in told(handled)] == [
+        ("notification.failed", "sms"),
+        ("notification.sent", "email"),
+    ]
+
+
+async def test_a_text_longer_than_the_shop_allows_fails_and_falls_back(
+    engine: Any, shop: Shop
+) -> None:
+    keep = shop.model_copy(update={"sms_diacritics": SmsDiacritics.KEEP})  # UCS-2: 70 a segment
+    w = await world(engine, keep, channels={"at_pickup_point": [Channel.SMS]}, sms_max_segments=1)
+
+    handled = await w.notifier.handle(notification("at_pickup_point"))
+
+    reason = told(handled)[0][2]
+    assert reason is not None and reason.endswith("(UCS-2); the shop allows 1")
+    assert w.provider.channels() == ["email"]
+
+
+async def test_throttling_and_outages_are_retried_then_sent_once(engine: Any, shop: Shop) -> None:
+    w = await world(engine, shop)
+    w.provider.errors = [RetryableDeliveryError("429"), RetryableDeliveryError("503")]
+
+    handled = await w.notifier.handle(notification("order_accepted"))
+
+    assert w.provider.attempts == 3
+    assert told(handled) == [("notification.sent", "email", None)]
+
+
+async def test_errors_outlasting_the_retries_hand_the_channel_back_unsent(
+    engine: Any, shop: Shop
+) -> None:
+    w = await world(engine, shop)
+    w.provider.errors = [RetryableDeliveryError("503")] * 3
+    request = notification("order_accepted")
+
+    handled = await w.notifier.handle(request)
+
+    assert handled.outcomes == []
+    assert [(g.target.channel, g.reason) for g in handled.gave_up] == [(Channel.EMAIL, "503")]
+    assert w.provider.sent == []
+    replayed = await w.notifier.handle(request)  # e.g. from the dead-letter topic, after a fix
+    assert told(replayed) == [("notification.sent", "email", None)]
+
+
+async def test_a_permanent_error_is_a_failed_outcome_with_the_reason(
+    engine: Any, shop: Shop
+) -> None:
+    w = await world(engine, shop)
+    w.provider.errors = [PermanentDeliveryError("ses MessageRejected")]
+
+    handled = await w.notifier.handle(notification("order_accepted"))
+
+    assert w.provider.attempts == 1
+    assert told(handled) == [("notification.failed", "email", "ses MessageRejected")]
+
+
+async def test_a_text_in_quiet_hours_waits_for_the_morning_and_the_email_goes_now(
+    engine: Any, shop: Shop
+) -> None:
+    w = await world(engine, shop)
+    w.clock.now = prague(22, 30)
+    request = notification("order_dispatched")
+
+    handled = await w.notifier.handle(request)
+    await w.notifier.handle(request)  # redelivered while it waits: still one text to come
+
+    assert told(handled) == [("notification.sent", "email", None)]
+    w.clock.now = prague(7, 59, day=26)
+    assert (await w.notifier.send_due()).outcomes == []
+    w.clock.now = prague(8, 0, day=26)
+    morning = await w.notifier.send_due()
+    assert told(morning) == [("notification.sent", "sms", None)]
+    assert w.provider.channels() == ["email", "sms"]
+    assert (await w.notifier.send_due()).outcomes == []
+
+
+async def test_quiet_hours_follow_the_customers_time_zone(engine: Any, shop: Shop) -> None:
+    w = await world(engine, shop)
+    w.clock.now = prague(22, 30)  # 16:30 in New York
+
+    await w.notifier.handle(notification("order_dispatched", phone="+12025550123"))
+
+    assert w.provider.channels() == ["email", "sms"]
+
+
+async def test_an_arrival_makes_a_waiting_on_its_way_text_moot(engine: Any, shop: Shop) -> None:
+    w = await world(engine, shop, channels={"out_for_delivery": [Channel.SMS]})
+    w.clock.now = prague(22, 30)
+    await w.notifier.handle(notification("out_for_delivery"))
+
+    arrived = await w.notifier.handle(notification("delivered"))
+
+    assert ("notification.failed", "sms", MOOT_REASON) in told(arrived)
+    w.clock.now = prague(8, 0, day=26)
+    morning = await w.notifier.send_due()
+    assert told(morning) == [("notification.sent", "sms", None)]  # "delivered" waited too
+    assert [m.label for m in w.provider.sent if isinstance(m, SmsMessage)] == [
+        "kvetinac-cz/10045/delivered"
+    ]
+
+
+async def test_an_undelivered_text_falls_back_to_email_once(engine: Any, shop: Shop) -> None:
+    w = await world(engine, shop, sms_receipts=True, channels={"out_for_delivery": [Channel.SMS]})
+    await w.notifier.handle(notification("out_for_delivery"))
+    undelivered = Receipt("scripted", "msg-1", ReceiptStatus.UNDELIVERED, "twilio error 30003")
+
+    handled = await w.notifier.on_receipt(undelivered)
+    again = await w.notifier.on_receipt(undelivered)
+
+    assert told(handled) == [
+        ("notification.failed", "sms", "undelivered (twilio error 30003)"),
+        ("notification.sent", "email", None),
+    ]
+    assert again.outcomes == []
+    assert w.provider.channels() == ["sms", "email"]
+
+
+async def test_a_delivered_receipt_is_told_once(engine: Any, shop: Shop) -> None:
+    w = await world(engine, shop)
+    await w.notifier.handle(notification("order_accepted"))
+    delivered = Receipt("scripted", "msg-1", ReceiptStatus.DELIVERED, None)
+
+    assert told(await w.notifier.on_receipt(delivered)) == [
+        ("notification.delivered", "email", None)
+    ]
+    assert (await w.notifier.on_receipt(delivered)).outcomes == []
+
+
+async def test_a_claim_held_by_a_dead_worker_is_taken_over_when_its_lease_runs_out(
+    engine: Any, shop: Shop
+) -> None:
+    w = await world(engine, shop)
+    request = notification("order_accepted")
+    target = Target(request.data.notification_id, Channel.EMAIL, "kvetinac-cz", "ord-10045", "x")
+    assert await w.store.claim(target, w.clock.now, w.clock.now + timedelta(minutes=5)) is None
+
+    handling = asyncio.create_task(w.notifier.handle(request))
+    await asyncio.sleep(0.5)
+    assert not handling.done() and w.provider.sent == []  # the other worker may still send it
+    w.clock.now += timedelta(minutes=5)
+
+    handled = await asyncio.wait_for(handling, 5)
+    assert told(handled) == [("notification.sent", "email", None)]
+    assert w.provider.channels() == ["email"]
+
+
+def test_quiet_hours_may_span_midnight() -> None:
+    quiet = QuietHours.model_validate({"start": "21:00", "end": "08:00"})
+    assert [
+        quiet.contains(t) for t in map(_time, ["20:59", "21:00", "03:00", "07:59", "08:00"])
+    ] == [
+        False,
+        True,
+        True,
+        True,
+        False,
+    ]
+    day = QuietHours.model_validate({"start": "12:00", "end": "13:00"})
+    assert [day.contains(t) for t in map(_time, ["11:59", "12:30", "13:00"])] == [
+        False,
+        True,
+        False,
+    ]
+
+
+def test_messaging_defaults_to_both_channels_for_unlisted_kinds() -> None:
+    assert Messaging().channels_for("anything") == [Channel.EMAIL, Channel.SMS]
+
+
+def _time(text: str) -> Any:
+    return datetime.strptime(text, "%H:%M").time()
