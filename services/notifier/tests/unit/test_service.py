@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from orderpulse_notifier.errors import PermanentDeliveryError, RetryableDeliveryError
@@ -82,7 +83,14 @@ def shop(shops: dict[str, Shop]) -> Shop:
     return shops["kvetinac-cz"]
 
 
-async def world(engine: Any, shop: Shop, *, sms_receipts: bool = False, **messaging: Any) -> World:
+async def world(
+    engine: Any,
+    shop: Shop,
+    *,
+    sms_receipts: bool = False,
+    limits: dict[Channel, AsyncLimiter] | None = None,
+    **messaging: Any,
+) -> World:
     store = SqlDeliveryStore(engine)
     await store.create_schema()
     if messaging:
@@ -98,6 +106,7 @@ async def world(engine: Any, shop: Shop, *, sms_receipts: bool = False, **messag
         retry=Retry(attempts=3, initial_seconds=0.001, max_seconds=0.002, park_seconds=600),
         lease=timedelta(minutes=5),
         sms_receipts=sms_receipts,
+        limits=limits,
     )
     return World(notifier, provider, clock, store)
 
@@ -184,6 +193,23 @@ async def test_throttling_and_outages_are_retried_then_sent_once(engine: Any, sh
 
     assert w.provider.attempts == 3
     assert told(handled) == [("notification.sent", "email", None)]
+
+
+async def test_sends_keep_to_the_providers_rate(engine: Any, shop: Shop) -> None:
+    w = await world(engine, shop, limits={Channel.EMAIL: AsyncLimiter(2, 0.5)})  # 4 a second
+    example = notification("order_accepted")
+    requests = [
+        example.model_copy(
+            update={"data": example.data.model_copy(update={"notification_id": f"rate-{n}"})}
+        )
+        for n in range(8)
+    ]
+
+    started = asyncio.get_running_loop().time()
+    await asyncio.gather(*(w.notifier.handle(request) for request in requests))
+
+    assert len(w.provider.sent) == 8
+    assert asyncio.get_running_loop().time() - started >= 1.2  # 2 at once, then 2 every 0.5 s
 
 
 async def test_errors_outlasting_the_retries_hand_the_channel_back_unsent(
