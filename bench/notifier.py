@@ -30,7 +30,6 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
 import re
 import tempfile
 import time
@@ -41,8 +40,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import measure
 from aiokafka import AIOKafkaProducer
-from tracker import RESULTS, child_pid, cpu_seconds, peak_rss_mib
+from measure import child_pid, cpu_seconds, peak_rss_mib
 
 from orderpulse_devkit.kafka import create_topics, kafka_bootstrap
 from orderpulse_devkit.peers import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, SmtpCatcher, TwilioFake
@@ -281,18 +281,15 @@ def table(results: list[Result]) -> str:
         ("retries", "retries_logged", "{}"),
         ("ok", "ok", "{}"),
     ]
-    rows = [[title for title, _, _ in columns]]
-    for result in results:
-        values = {
+    rows = [
+        {
             **asdict(result),
             "cpu_share": 100 * result.cpu_seconds / result.window_seconds,
             "cpu_ms_per_notification": 1000 * result.cpu_seconds / result.requests,
         }
-        rows.append([fmt.format(values[key]) for _, key, fmt in columns])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+        for result in results
+    ]
+    return measure.table(columns, rows)
 
 
 def ratio(results: list[Result]) -> float | None:
@@ -304,28 +301,19 @@ def ratio(results: list[Result]) -> float | None:
 
 
 def save(results: list[Result], argv: dict[str, Any], bootstrap_source: str) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    now = datetime.now(UTC)
-    path = RESULTS / f"notifier-{now.date().isoformat()}.json"
-    runs = json.loads(path.read_text()) if path.exists() else []
-    runs.append(
-        {
-            "at": now.isoformat(timespec="seconds"),
-            "args": argv,
-            "kafka": bootstrap_source,
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-            "settings": {
-                "provider_latency_seconds": LATENCY,
-                "twilio_max_send_rate": TWILIO_MAX_SEND_RATE,
-                "batch_size": "default",
-                "database": "sqlite",
-            },
-            "results": [asdict(result) for result in results],
-            "latency_over_outbox": ratio(results),
-        }
-    )
-    path.write_text(json.dumps(runs, indent=2) + "\n")
-    return path
+    run = {
+        "args": argv,
+        "kafka": bootstrap_source,
+        "settings": {
+            "provider_latency_seconds": LATENCY,
+            "twilio_max_send_rate": TWILIO_MAX_SEND_RATE,
+            "batch_size": "default",
+            "database": "sqlite",
+        },
+        "results": [asdict(result) for result in results],
+        "latency_over_outbox": ratio(results),
+    }
+    return measure.append_run("notifier", run)
 
 
 async def main() -> None:

@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
 import random
 import tempfile
 import time
@@ -31,9 +30,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import measure
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
+from measure import child_pid, cpu_seconds, peak_rss_mib
 
 from orderpulse_devkit import journeys as stories
 from orderpulse_devkit.kafka import create_topics, kafka_bootstrap
@@ -41,7 +42,6 @@ from orderpulse_devkit.postgres import postgres_url
 from orderpulse_devkit.records import NotificationWatch
 from orderpulse_devkit.services import REPO, ServiceProcess, announce_everything, service_settings
 
-RESULTS = Path(__file__).resolve().parent / "results"
 PARTITIONS = 3
 TIMEOUT = 900.0
 """Seconds a run may take before it is given up."""
@@ -103,35 +103,6 @@ def interleaved(journeys: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
             queues[index] = queues[-1]
             queues.pop()
     return stream
-
-
-def child_pid(marker: str) -> int:
-    """The pid of our child process whose command line holds `marker`."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(stat[1]) == os.getpid() and marker.encode() in cmdline:
-            return int(entry.name)
-    raise LookupError(f"no child process running {marker}")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of `pid` (its threads included) from /proc/<pid>/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def peak_rss_mib(pid: int) -> float:
-    """The high-water mark of the resident set of `pid` (VmHWM)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 async def produce(bootstrap: str, stream: list[dict[str, Any]], topics: dict[str, str]) -> float:
@@ -281,32 +252,16 @@ def table(results: list[Result]) -> str:
         ("CPU ms/event", "cpu_ms_per_event", "{:.1f}"),
         ("peak RSS MiB", "peak_rss_mib", "{:.0f}"),
     ]
-    rows = [[title for title, _, _ in columns]]
-    for result in results:
-        values = {**asdict(result), "cpu_ms_per_event": 1000 * result.cpu_seconds / result.events}
-        rows.append([fmt.format(values[key]) for _, key, fmt in columns])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    rows = [
+        {**asdict(result), "cpu_ms_per_event": 1000 * result.cpu_seconds / result.events}
+        for result in results
+    ]
+    return measure.table(columns, rows)
 
 
 def save(results: list[Result], argv: dict[str, Any], bootstrap_source: str) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    now = datetime.now(UTC)
-    path = RESULTS / f"tracker-{now.date().isoformat()}.json"
-    runs = json.loads(path.read_text()) if path.exists() else []
-    runs.append(
-        {
-            "at": now.isoformat(timespec="seconds"),
-            "args": argv,
-            "kafka": bootstrap_source,
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-            "results": [asdict(result) for result in results],
-        }
-    )
-    path.write_text(json.dumps(runs, indent=2) + "\n")
-    return path
+    run = {"args": argv, "kafka": bootstrap_source, "results": [asdict(r) for r in results]}
+    return measure.append_run("tracker", run)
 
 
 async def main() -> None:

@@ -119,7 +119,7 @@ def build_app(
         handled = await notifier.handle_all(requests)
         await publish(handled)
         gave_up = {channel.request.id: channel.reason for channel in handled.gave_up}
-        for record in message.raw_message:
+        for record in message.raw_message if gave_up else ():
             event_id = _event_id(record.value)
             if event_id in gave_up:
                 reason = f"retries exhausted: {gave_up.pop(event_id)}"

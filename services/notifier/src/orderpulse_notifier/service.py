@@ -110,10 +110,6 @@ class Notifier:
         sms_receipts: bool = False,
     ) -> None:
         self._shops, self._renderer, self._store, self._now = shops, renderer, store, now
-        self._senders: dict[Channel, EmailSender | SmsSender] = {
-            Channel.EMAIL: email,
-            Channel.SMS: sms,
-        }
         self._email, self._sms = email, sms
         self._retry, self._lease = retry or Retry(), lease
         self._limits = dict(limits or {})
@@ -284,7 +280,9 @@ class Notifier:
     async def _deliver(
         self, request: NotificationRequested, shop: Shop | None, target: Target
     ) -> Delivery:
-        sender = self._senders[target.channel]
+        sender: EmailSender | SmsSender = (
+            self._email if target.channel is Channel.EMAIL else self._sms
+        )
         try:
             if shop is None:
                 raise PermanentDeliveryError(f"unknown shop {request.shopid!r}")

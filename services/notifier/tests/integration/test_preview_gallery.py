@@ -6,9 +6,7 @@ these tests fail rather than skip.
 
 import json
 import shutil
-import struct
 import subprocess
-import zlib
 from pathlib import Path
 
 import pytest
@@ -20,6 +18,7 @@ from orderpulse_notifier.shops import Shop
 from orderpulse_schemas import notice_models
 
 from ..conftest import SHOPS_FILE, notification
+from ..png import decode
 
 FLAGS = [
     "--headless",
@@ -179,39 +178,11 @@ def test_a_screenshot_of_the_gallery_shows_rendered_messages(
 
 def png_rows(png: bytes, limit: int) -> tuple[int, int, list[bytes]]:
     """Width, height and the first `limit` rows of an 8-bit RGB(A) PNG, as RGB bytes."""
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    header, idat, at = b"", b"", 8
-    while at < len(png):
-        (size,) = struct.unpack(">I", png[at : at + 4])
-        name, data = png[at + 4 : at + 8], png[at + 8 : at + 8 + size]
-        if name == b"IHDR":
-            header = data
-        elif name == b"IDAT":
-            idat += data
-        at += 12 + size
-    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", header)
-    assert depth == 8 and colour in (2, 6) and interlace == 0, "unexpected PNG format"
-    channels = 3 if colour == 2 else 4
-    stride, raw = width * channels, zlib.decompress(idat)
-    rows, previous = [], bytearray(stride)
-    for y in range(min(limit, height)):
-        kind, line = (
-            raw[y * (stride + 1)],
-            bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)]),
-        )
-        for i in range(stride):
-            a = line[i - channels] if i >= channels else 0
-            b, c = previous[i], previous[i - channels] if i >= channels else 0
-            if kind == 1:
-                line[i] = (line[i] + a) & 255
-            elif kind == 2:
-                line[i] = (line[i] + b) & 255
-            elif kind == 3:
-                line[i] = (line[i] + (a + b) // 2) & 255
-            elif kind == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append(bytes(px for j in range(0, stride, channels) for px in line[j : j + 3]))
-        previous = line
-    return width, height, rows
+    image = decode(png, limit)
+    assert image.depth == 8 and image.colour in (2, 6), "unexpected PNG format"
+    channels = 3 if image.colour == 2 else 4
+    rows = [
+        bytes(px for j in range(0, len(line), channels) for px in line[j : j + 3])
+        for line in image.rows
+    ]
+    return image.width, image.height, rows

@@ -1,7 +1,5 @@
 import re
 import shutil
-import struct
-import zlib
 from datetime import date
 from html import unescape
 from pathlib import Path
@@ -22,13 +20,13 @@ from orderpulse_schemas.returns import RefundMethod, ReturnMethod
 from orderpulse_schemas.values import Locale
 
 from ..conftest import notification
+from ..png import SIGNATURE, decode
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "orderpulse_notifier" / "templates"
 LOCALES = tuple(locale.value for locale in Locale)
 KINDS = sorted(notice_models())  # from the contract: a kind without templates fails, never hides
 RETURN_KINDS = [kind for kind in KINDS if kind.startswith("return_")]
 PARTS = ("email_subject.txt", "email.html", "email.txt", "sms.txt")
-PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def fmt_phone(e164: str) -> str:
@@ -86,7 +84,7 @@ def test_every_kind_renders_in_every_locale_from_the_examples(
     for part in (subject, html, text, sms.body):
         assert "{{" not in part and "{%" not in part and "None" not in part
     assert sorted(re.findall(r'src="cid:([^"]+)"', html)) == sorted(i.cid for i in images)
-    assert all(image.content.startswith(PNG) for image in images)
+    assert all(image.content.startswith(SIGNATURE) for image in images)
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -221,7 +219,7 @@ def test_the_instructions_say_until_when_how_where_and_the_refund(
     assert f'href="{notice.return_url}"' in email.html
     [image] = email.images
     assert re.findall(r'src="cid:([^"]+)"', email.html) == [image.cid]
-    assert image.content.startswith(PNG)
+    assert image.content.startswith(SIGNATURE)
 
 
 def test_the_portal_of_the_shop_stands_in_for_the_order_s_own_link(
@@ -446,35 +444,8 @@ def qr_modules(png: bytes) -> list[list[bool]]:
 
 def png_pixels(png: bytes) -> list[list[bool]]:
     """The pixels (True = light) of a 1-bit greyscale PNG, as segno writes them."""
-    assert png.startswith(PNG)
-    header, idat, at = b"", b"", 8
-    while at < len(png):
-        (size,) = struct.unpack(">I", png[at : at + 4])
-        name, data = png[at + 4 : at + 8], png[at + 8 : at + 8 + size]
-        if name == b"IHDR":
-            header = data
-        elif name == b"IDAT":
-            idat += data
-        at += 12 + size
-    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", header)
-    assert (depth, colour, interlace) == (1, 0, 0), "1-bit greyscale, not interlaced"
-    stride, raw = (width + 7) // 8, zlib.decompress(idat)
-    rows, previous = [], bytearray(stride)
-    for y in range(height):
-        start = y * (stride + 1)
-        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
-        for i in range(stride):  # PNG filters; below one byte a pixel, the left neighbour is a byte
-            a, b, c = (line[i - 1] if i else 0), previous[i], (previous[i - 1] if i else 0)
-            if kind == 1:
-                line[i] = (line[i] + a) & 255
-            elif kind == 2:
-                line[i] = (line[i] + b) & 255
-            elif kind == 3:
-                line[i] = (line[i] + (a + b) // 2) & 255
-            elif kind == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append([bool(line[x // 8] >> (7 - x % 8) & 1) for x in range(width)])
-        previous = line
-    return rows
+    image = decode(png)
+    assert (image.depth, image.colour) == (1, 0), "1-bit greyscale"
+    return [
+        [bool(line[x // 8] >> (7 - x % 8) & 1) for x in range(image.width)] for line in image.rows
+    ]
