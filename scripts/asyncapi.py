@@ -28,7 +28,12 @@ def documents() -> dict[str, str]:
                 shops_file=OUT.parents[1] / "deploy" / "shops.yaml",
             )
         ),
-        "returns": returns(ReturnsSettings(database_url="sqlite+aiosqlite://")),
+        "returns": returns(
+            ReturnsSettings(
+                database_url="sqlite+aiosqlite://",
+                shops_file=OUT.parents[1] / "deploy" / "shops.yaml",
+            )
+        ),
     }
     return {
         name: json.dumps(app.schema.to_specification().to_jsonable(), indent=2, sort_keys=True)

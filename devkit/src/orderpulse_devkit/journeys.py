@@ -109,3 +109,14 @@ def upcoming(order_accepted: dict[str, Any], today: date | None = None) -> dict[
         "latest": str(day + timedelta(days=3)),
     }
     return order_accepted
+
+
+def at(message: dict[str, Any], moment: datetime) -> dict[str, Any]:
+    """`message` as if it happened at `moment` (aware); its other dates keep their distance in days.
+
+    Days count in `moment`'s time zone: a delivery expected the day after dispatch still is.
+    """
+    then = datetime.fromisoformat(message["time"]).astimezone(moment.tzinfo)
+    moved = later(message, (moment.date() - then.date()).days)
+    moved["time"] = moment.isoformat()
+    return moved

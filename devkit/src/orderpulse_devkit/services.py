@@ -55,8 +55,7 @@ def service_settings(
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "DATABASE_URL": database_url or f"sqlite+aiosqlite:///{workdir / name}.db",
     }
-    if name in ("notifier", "status-tracker"):
-        settings["SHOPS_FILE"] = str(shops_file)
+    settings["SHOPS_FILE"] = str(shops_file)
     if name == "notifier":
         settings["OUTBOX_DIR"] = str(workdir / "outbox")
     if name in ("notifier", "status-tracker"):

@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import Field
 
 from orderpulse_schemas.envelope import CloudEvent, Payload
-from orderpulse_schemas.values import Customer
+from orderpulse_schemas.values import Customer, PickupPoint
 
 
 class OrderStatus(StrEnum):
@@ -25,6 +25,13 @@ class OrderStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class CollectionPoint(Payload):
+    """Where the customer collected the order, and whose point it is."""
+
+    carrier: str = Field(min_length=1, description="Carrier code of the point, e.g. `zasilkovna`.")
+    point: PickupPoint = Field(description="The pickup point the order was collected from.")
+
+
 class OrderStatusChangedData(Payload):
     """The order moved to a new status because of the event `cause_id`."""
 
@@ -38,6 +45,11 @@ class OrderStatusChangedData(Payload):
         default=None,
         description="Personal data. Only on `delivered` and `picked_up`: the returns service "
         "needs it to send the return instructions.",
+    )
+    collected_from: CollectionPoint | None = Field(
+        default=None,
+        description="Only on `picked_up`: where the customer collected the order; the returns "
+        "service offers it as the nearest drop-off point.",
     )
 
 

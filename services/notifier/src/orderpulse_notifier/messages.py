@@ -1,5 +1,7 @@
 """Rendered messages, ready for a provider."""
 
+import base64
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -37,3 +39,11 @@ class SmsMessage:
     encoding: str
     segments: int
     label: str
+
+
+def embed_images(html: str, images: Sequence[InlineImage]) -> str:
+    """The HTML with each `cid:` image as a data: URI: a browser cannot see the email's parts."""
+    for image in images:
+        data = base64.b64encode(image.content).decode("ascii")
+        html = html.replace(f"cid:{image.cid}", f"data:{image.mime_type};base64,{data}")
+    return html

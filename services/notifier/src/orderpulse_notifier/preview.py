@@ -6,7 +6,6 @@ QR codes embedded as data: URIs so a browser shows them) and `<out>/index.html`.
 """
 
 import argparse
-import base64
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from babel import Locale as BabelLocale
 from jinja2 import Environment, StrictUndefined
 
 from orderpulse_notifier.errors import RenderError
-from orderpulse_notifier.messages import InlineImage
+from orderpulse_notifier.messages import InlineImage, embed_images
 from orderpulse_notifier.rendering import RETURN_POLICY_KINDS, Renderer
 from orderpulse_notifier.service import render_sms
 from orderpulse_notifier.shops import Shop, load_shops
@@ -81,14 +80,6 @@ def render(renderer: Renderer, shop_id: str, shop: Shop, kind: str, locale: str)
     email = renderer.email(request, shop)
     sms = render_sms(renderer, request, shop)
     return Preview(kind, locale, email.subject, email.html, email.text, sms, email.images)
-
-
-def embed_images(html: str, images: Sequence[InlineImage]) -> str:
-    """The HTML with each `cid:` image as a data: URI: a browser cannot see the email's parts."""
-    for image in images:
-        data = base64.b64encode(image.content).decode("ascii")
-        html = html.replace(f"cid:{image.cid}", f"data:{image.mime_type};base64,{data}")
-    return html
 
 
 def write_gallery(out: Path, shop_id: str, shop: Shop, previews: Sequence[Preview]) -> Path:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from orderpulse_notifier.preview import LOCALES, embed_images, main, notice_kinds
+from orderpulse_notifier.messages import embed_images
+from orderpulse_notifier.preview import LOCALES, main, notice_kinds
 from orderpulse_notifier.rendering import QR_BORDER, QR_SCALE, Renderer
 from orderpulse_notifier.service import render_sms
 from orderpulse_notifier.shops import Shop

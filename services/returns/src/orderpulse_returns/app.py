@@ -1,26 +1,64 @@
-"""Composition root: the returns service's Kafka app, wired from settings."""
+"""Composition root: the returns service's Kafka consumers and reminder loop, from settings."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated
 
 from faststream import AckPolicy, FastStream
-from faststream.kafka import KafkaBroker
+from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.specification import AsyncAPI
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orderpulse_returns.database import connect
+from orderpulse_returns.service import NoReturnsPolicy, Returns
 from orderpulse_returns.settings import Settings
+from orderpulse_returns.shops import load_policies
 from orderpulse_returns.store import SqlReturnsStore
-from orderpulse_schemas.dead_letters import dead_lettering
-from orderpulse_schemas.returns import ReturnEvent
+from orderpulse_schemas.dead_letters import dead_letter, dead_lettering
+from orderpulse_schemas.notifications import NotificationRequested
+from orderpulse_schemas.privacy import ErasureRequested
+from orderpulse_schemas.returns import (
+    ReturnLabelIssued,
+    ReturnReceived,
+    ReturnRefunded,
+    ReturnRejected,
+    ReturnRequested,
+)
 from orderpulse_schemas.status import OrderStatusChanged
-from orderpulse_schemas.topics import ORDER_STATUS, RETURNS
+from orderpulse_schemas.topics import ERASURE_REQUESTS, ORDER_STATUS, RETURNS
+
+log = logging.getLogger(__name__)
+
+# One consumer reads the three topics: one group member, fewer rebalances.
+ReturnsInput = Annotated[
+    OrderStatusChanged
+    | ReturnRequested
+    | ReturnLabelIssued
+    | ReturnReceived
+    | ReturnRefunded
+    | ReturnRejected
+    | ErasureRequested,
+    Field(discriminator="type"),
+]
 
 
-def build_app(settings: Settings, *, engine: AsyncEngine | None = None) -> FastStream:
-    """The returns service: follows order statuses and returns."""
+def build_app(
+    settings: Settings,
+    *,
+    engine: AsyncEngine | None = None,
+    now: Callable[[], datetime] | None = None,
+) -> FastStream:
+    """The returns service: arrivals and return steps in; notification requests out."""
     engine = engine or connect(settings.database_url)
     store = SqlReturnsStore(engine)
     contracts = {
         settings.order_status_topic: ORDER_STATUS.events,
         settings.returns_topic: RETURNS.events,
+        settings.erasure_topic: ERASURE_REQUESTS.events,
     }
     broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
@@ -28,29 +66,74 @@ def build_app(settings: Settings, *, engine: AsyncEngine | None = None) -> FastS
         ack_policy=AckPolicy.NACK_ON_ERROR,
         middlewares=[dead_lettering(contracts, group=settings.group_id)],
     )
+    notifications = broker.publisher(settings.notifications_topic, schema=NotificationRequested)
+
+    async def publish(request: NotificationRequested) -> None:
+        value = request.model_dump(mode="json", exclude_none=True)
+        await notifications.publish(value, key=request.subject.encode())
+
+    service = Returns(
+        store,
+        policies=load_policies(settings.shops_file),
+        publish=publish,
+        now=now or (lambda: datetime.now(UTC)),
+    )
 
     @broker.subscriber(
-        settings.order_status_topic, group_id=settings.group_id, auto_offset_reset="earliest"
+        settings.order_status_topic,
+        settings.returns_topic,
+        settings.erasure_topic,
+        group_id=settings.group_id,
+        auto_offset_reset="earliest",
     )
-    async def on_order_status_changed(event: OrderStatusChanged) -> None:
-        """Remember where the order is: a delivery starts the withdrawal period."""
-        await store.record_order_status(
-            event.shopid, event.id, event.subject, event.data.status.value, event.time
-        )
+    async def on_event(event: ReturnsInput, message: KafkaMessage) -> None:
+        """Start a withdrawal period, announce a return's step or forget a customer; then commit.
 
-    @broker.subscriber(
-        settings.returns_topic, group_id=settings.group_id, auto_offset_reset="earliest"
-    )
-    async def on_return_event(event: ReturnEvent) -> None:
-        """Remember the return's step."""
-        await store.record_return_step(
-            event.shopid, event.id, event.data.return_id, event.subject, event.type, event.time
-        )
+        A return of a shop without a returns policy is dead-lettered, to replay once it has one.
+        """
+        if isinstance(event, OrderStatusChanged):
+            await service.on_status(event)
+        elif isinstance(event, ErasureRequested):
+            erased = await service.erase(event)
+            log.info("erasure request %s: %d order(s) erased", event.id, erased)
+        else:
+            try:
+                await service.on_return(event)
+            except NoReturnsPolicy as error:
+                await dead_letter(broker, message.raw_message, str(error), group=settings.group_id)
 
+    reminders = _ReminderLoop(service, settings.reminder_interval_seconds)
     app = FastStream(broker, specification=AsyncAPI(title="orderpulse returns"))
     app.on_startup(store.create_schema)
+    app.after_startup(reminders.start)
+    app.on_shutdown(reminders.stop)
     app.after_shutdown(engine.dispose)
     return app
+
+
+class _ReminderLoop:
+    """Sends due reminders every so often while the app runs (they are rows, not sleeps)."""
+
+    def __init__(self, service: Returns, interval: float) -> None:
+        self._service, self._interval = service, interval
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._service.remind_due()
+            except Exception:
+                log.exception("sending reminders failed; trying again in %s s", self._interval)
+            await asyncio.sleep(self._interval)
 
 
 def create_app() -> FastStream:

@@ -1,7 +1,9 @@
 """The SQL engine: SQLite under a data directory by default, PostgreSQL in production."""
 
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -9,6 +11,30 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 def connect(url: str) -> AsyncEngine:
     """An engine for `url`; a SQLite file's directory is created so first runs just work."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+    if parsed.get_backend_name() != "sqlite":
+        return create_async_engine(url, pool_pre_ping=True, pool_recycle=1800)
+    if parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    return create_async_engine(url, pool_pre_ping=True)
+    engine = create_async_engine(url)
+    # The consumer and the reminder loop both write: SQLite writers must queue for the lock, not
+    # fail. The sqlite3 driver's own transaction handling would defeat that, so SQLAlchemy begins
+    # them (the recipe from SQLAlchemy's SQLite dialect documentation), IMMEDIATE to take the
+    # write lock up front, waiting up to busy_timeout for it.
+    event.listen(engine.sync_engine, "connect", _driver_autocommit)
+    event.listen(engine.sync_engine, "begin", _begin_immediate)
+    return engine
+
+
+def _driver_autocommit(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    # WAL: readers do not block the writer; NORMAL: durable across a crash of the process (not
+    # of the machine), without an fsync per transaction.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _begin_immediate(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,5 +1,7 @@
 """Configuration from `RETURNS_*` environment variables."""
 
+from pathlib import Path
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -11,5 +13,9 @@ class Settings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:19092"
     group_id: str = "returns"
     database_url: str = "sqlite+aiosqlite:///var/returns.db"
+    shops_file: Path = Path("deploy/shops.yaml")
     order_status_topic: str = "order-status.v1"
     returns_topic: str = "returns.v1"
+    erasure_topic: str = "erasure-requests.v1"
+    notifications_topic: str = "notifications.v1"
+    reminder_interval_seconds: float = 60.0

@@ -6,6 +6,7 @@ absorbed here: a parcel never moves back, and the same thing is never announced 
 
 import json
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from pydantic import BaseModel
 
@@ -140,7 +141,10 @@ def _parcel_moved(effects: "_Effects", order: TrackedOrder, fact: ShipmentFact) 
     if current is not None and (RANK[status] < RANK[current] or RANK[current] == FINAL):
         return  # late or repeated: the parcel is further along already
     parcels = {**order.parcels, fact.data.tracking_number: status}
-    moved = replace(order, parcels=parcels, last_progress_at=fact.time)
+    # The latest time seen, not the latest fact's: parcels' facts may come in any order, and the
+    # order is received when its last parcel is, which need not be the fact that closes it.
+    seen = fact.time if order.last_progress_at is None else max(order.last_progress_at, fact.time)
+    moved = replace(order, parcels=parcels, last_progress_at=seen)
     if isinstance(fact, ShipmentDispatched):
         moved = replace(
             moved,
@@ -152,17 +156,22 @@ def _parcel_moved(effects: "_Effects", order: TrackedOrder, fact: ShipmentFact) 
     if RANK[status] == FINAL and not moved.closed:
         effects.move(moved)  # one parcel of several: the order waits for the others
         return
+    if RANK[status] == FINAL:
+        effects.changed_at = seen  # this fact closes the order, complete since its last parcel
     if RANK[status] >= RANK.get(order.status, 0):  # the order follows its furthest parcel
         moved = replace(moved, status=status)
     effects.move(moved)
-    notice = _notice_for(fact)
+    notice = _notice_for(fact, received_at=seen)
     if notice is not None:
         once = notice.kind in ("order_dispatched", "delivered", "picked_up", "returned_to_sender")
         effects.notify(notice, notice.kind if once else _fingerprint(notice))
 
 
-def _notice_for(fact: ShipmentFact) -> Notice | None:
-    """What the customer hears about a parcel's step; transit scans are recorded, not announced."""
+def _notice_for(fact: ShipmentFact, received_at: datetime) -> Notice | None:
+    """What the customer hears about a parcel's step; transit scans are recorded, not announced.
+
+    `received_at` is when the order's last parcel arrived, for a fact that completes the order.
+    """
     data = fact.data.model_dump()
     match fact:
         case ShipmentDispatched():
@@ -176,9 +185,9 @@ def _notice_for(fact: ShipmentFact) -> Notice | None:
         case ShipmentReturnedToSender():
             return ReturnedToSenderNotice(reason_text=fact.data.reason_text)
         case ShipmentDelivered():
-            return ReceivedNotice(kind="delivered", received_at=fact.time)
+            return ReceivedNotice(kind="delivered", received_at=received_at)
         case ShipmentPickedUp():
-            return ReceivedNotice(kind="picked_up", received_at=fact.time)
+            return ReceivedNotice(kind="picked_up", received_at=received_at)
     return None
 
 
@@ -200,6 +209,8 @@ class _Effects:
         self.order, self._before = order, None if new else order
         self._cause, self._policy, self._topics = cause, policy, topics
         self._notices: list[Notice] = []
+        self.changed_at = cause.time
+        """The status change's time: the cause's, unless it closes the order (`_parcel_moved`)."""
 
     def move(self, order: TrackedOrder) -> None:
         self.order = order
@@ -219,7 +230,9 @@ class _Effects:
         outgoing = []
         before = self._before.status if self._before else None
         if before is not self.order.status:
-            outgoing.append(status_change(self.order, before, cause_id, time, self._topics))
+            outgoing.append(
+                status_change(self.order, before, cause_id, self.changed_at, self._topics)
+            )
         outgoing += [
             notification(self.order, n, cause_id, time, self._topics) for n in self._notices
         ]

@@ -11,7 +11,12 @@ from orderpulse_schemas.notifications import (
     NotificationRequested,
     NotificationRequestedData,
 )
-from orderpulse_schemas.status import OrderStatus, OrderStatusChanged, OrderStatusChangedData
+from orderpulse_schemas.status import (
+    CollectionPoint,
+    OrderStatus,
+    OrderStatusChanged,
+    OrderStatusChangedData,
+)
 from orderpulse_status_tracker.state import TrackedOrder
 
 SOURCE = "/orderpulse/status-tracker"
@@ -49,7 +54,10 @@ def derived_id(*parts: str) -> str:
 def status_change(
     order: TrackedOrder, before: OrderStatus | None, cause_id: str, time: datetime, topics: Topics
 ) -> Outgoing:
-    """`order.status_changed`; a delivery carries the customer, whom returns will write to."""
+    """`order.status_changed`; a delivery carries the customer, whom returns will write to.
+
+    A pickup also says where the order was collected: returns offers it as a drop-off point.
+    """
     event = OrderStatusChanged(
         id=derived_id(order.shop_id, cause_id, "status"),
         source=SOURCE,
@@ -62,9 +70,17 @@ def status_change(
             previous_status=before,
             cause_id=cause_id,
             customer=order.customer if order.status in _RECEIVED else None,
+            collected_from=_collected_from(order),
         ),
     )
     return Outgoing.of(topics.order_status, event)
+
+
+def _collected_from(order: TrackedOrder) -> CollectionPoint | None:
+    """The point the order was picked up at, if it was picked up (and the point is known)."""
+    if order.status is not OrderStatus.PICKED_UP or order.pickup is None:
+        return None
+    return CollectionPoint(carrier=order.pickup.carrier, point=order.pickup.point)
 
 
 def notification(

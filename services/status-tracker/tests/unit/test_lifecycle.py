@@ -25,6 +25,7 @@ class Run:
         self.policy = policy or ShopPolicy()
         self.notices: list[str] = []
         self.statuses: list[str] = []
+        self.changes: list[dict[str, Any]] = []
         self.requests: list[dict[str, Any]] = []
 
     def apply(self, *facts: Fact | dict[str, Any]) -> "Run":
@@ -34,6 +35,7 @@ class Run:
             self.order = decision.order
             for message in decision.outgoing:
                 if message.topic == "status":
+                    self.changes.append(message.value)
                     self.statuses.append(message.value["data"]["status"])
                 else:
                     self.requests.append(message.value)
@@ -83,6 +85,68 @@ def test_an_order_of_two_parcels_is_delivered_when_both_are() -> None:
     run.apply(fact("shipment.delivered", id="evt-2nd-delivered", data=second))
     assert run.notices[-1] == "delivered"
     assert run.order is not None and run.order.closed
+
+
+def two_parcels_delivered(first_at: str, second_at: str) -> Run:
+    """An order of two parcels; the first parcel's delivery is processed first."""
+    second = {"tracking_number": "40512345679"}
+    run = Run().apply(fact("order.accepted"), fact("shipment.dispatched", data={"parcel_count": 2}))
+    run.apply(
+        fact("shipment.dispatched", id="evt-2nd-dispatched", data={**second, "parcel_count": 2})
+    )
+    run.apply(fact("shipment.delivered", time=first_at))
+    return run.apply(
+        fact("shipment.delivered", id="evt-2nd-delivered", time=second_at, data=second)
+    )
+
+
+def test_an_order_of_two_parcels_is_received_when_the_second_is() -> None:
+    run = two_parcels_delivered("2026-11-27T10:21:09+01:00", "2026-11-28T15:02:00+01:00")
+    assert run.changes[-1]["data"]["status"] == "delivered"
+    assert run.changes[-1]["time"] == "2026-11-28T15:02:00+01:00"
+    assert run.requests[-1]["data"]["notice"]["received_at"] == "2026-11-28T15:02:00+01:00"
+
+
+def test_parcels_delivered_out_of_order_date_the_order_by_the_later_one() -> None:
+    # The parcel delivered last comes first; the one delivered earlier closes the order.
+    run = two_parcels_delivered("2026-11-28T15:02:00+01:00", "2026-11-27T10:21:09+01:00")
+    assert run.order is not None and run.order.closed
+    assert run.order.last_progress_at == datetime.fromisoformat("2026-11-28T15:02:00+01:00")
+    assert run.changes[-1]["data"]["status"] == "delivered"
+    assert run.changes[-1]["data"]["cause_id"] == "evt-2nd-delivered"
+    assert run.changes[-1]["time"] == "2026-11-28T15:02:00+01:00"
+    assert run.requests[-1]["data"]["notice"] == {
+        "kind": "delivered",
+        "received_at": "2026-11-28T15:02:00+01:00",
+    }
+
+
+def test_a_scan_that_comes_late_does_not_take_the_last_progress_back() -> None:
+    run = Run().apply(fact("order.accepted"), fact("shipment.dispatched", data={"parcel_count": 2}))
+    other = {"tracking_number": "40512345679"}
+    run.apply(
+        fact("shipment.in_transit", id="evt-2nd-scan", time="2026-11-25T08:00:00+01:00", data=other)
+    )
+    run.apply(fact("shipment.in_transit", time="2026-11-24T21:00:00+01:00"))
+    assert run.order is not None
+    assert run.order.last_progress_at == datetime.fromisoformat("2026-11-25T08:00:00+01:00")
+
+
+def test_only_a_pickup_says_where_the_order_was_collected() -> None:
+    run = Run().apply(*pickup_journey())
+    point = pickup_journey()[2]["data"]["point"]
+    assert run.statuses[-2:] == ["at_pickup_point", "picked_up"]
+    assert run.changes[-1]["data"]["collected_from"] == {"carrier": "zasilkovna", "point": point}
+    assert all("collected_from" not in c["data"] for c in run.changes[:-1])
+    home = Run().apply(*home_journey())
+    assert all("collected_from" not in c["data"] for c in home.changes)
+
+
+def test_a_pickup_from_an_unknown_point_says_none() -> None:
+    journey = pickup_journey()
+    run = Run().apply(*journey[:2], journey[3])  # the carrier never said the parcel was waiting
+    assert run.statuses[-1] == "picked_up"
+    assert "collected_from" not in run.changes[-1]["data"]
 
 
 def test_a_delay_says_why_and_until_when_once_per_new_date() -> None:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from orderpulse_notifier.adapters.mime import build_mime
-from orderpulse_notifier.messages import EmailMessage, SmsMessage
+from orderpulse_notifier.messages import EmailMessage, SmsMessage, embed_images
 
 
 class OutboxSender:
@@ -24,7 +24,8 @@ class OutboxSender:
         """Write the email; the provider id is its path inside the outbox."""
         mime = build_mime(message, domain="orderpulse.outbox")
         stem = self._stem(message.label, message.delivery_id, "email")
-        await asyncio.to_thread(self._write, stem.with_suffix(".html"), message.html.encode())
+        html = embed_images(message.html, message.images)  # a browser cannot see cid: parts
+        await asyncio.to_thread(self._write, stem.with_suffix(".html"), html.encode())
         await asyncio.to_thread(self._write, stem.with_suffix(".eml"), mime.as_bytes())
         return str(stem.with_suffix(".eml").relative_to(self._directory))
 
