@@ -82,10 +82,12 @@ add it within `v1` only once every consumer has been updated to accept it.
 
 ## Dead letters
 
-A consumer that cannot read a message (not JSON, or not valid against its topic's contract) does
-not stop on it: it copies the record to `<topic>.dlq`, **value and key unchanged**, adds these
-headers, commits and carries on. Only unreadable messages go there; when the consumer itself
-fails (a database down) it does not commit, and Kafka delivers the message again.
+A consumer that cannot handle a message, and would not by trying again, does not stop on it: it
+copies the record to `<topic>.dlq`, **value and key unchanged**, adds these headers, commits and
+carries on. That is a message that is not JSON or not valid against its topic's contract, a
+return of a shop with no returns policy in the shops file, or a notification whose provider
+stayed down through every retry. When the consumer itself fails (a database down) it does not
+commit, and Kafka delivers the message again.
 
 | header | value |
 |---|---|
@@ -95,8 +97,19 @@ fails (a database down) it does not commit, and Kafka delivers the message again
 | `dlq-offset` | its offset, in decimal |
 | `dlq-group` | the consumer group that could not read it |
 
-To replay, fix the producer (or the message) and publish it to the original topic again. The
-Python consumers use `orderpulse_schemas.dead_letters` (extra `orderpulse-schemas[faststream]`).
+A message that was wrong is fixed at its producer, which publishes it again. When the cause was
+on our side (the shops file, a provider), replay the dead letters once it is fixed:
+
+```bash
+python -m orderpulse_schemas.replay orders.v1.dlq --dry-run   # where each is from, and why
+python -m orderpulse_schemas.replay orders.v1.dlq              # back to orders.v1, unchanged
+```
+
+Each record goes back to its `dlq-topic` with a `dlq-replayed-from` header; the consumers
+deduplicate, so replaying twice is harmless, and the command keeps its progress under the
+consumer group `orderpulse-replay`, so a second run replays only newer dead letters. The listing
+never prints a value (values hold personal data). The Python consumers use
+`orderpulse_schemas.dead_letters` (extra `orderpulse-schemas[faststream]`).
 """
 
 ENVELOPE_NOTES = {

@@ -1,0 +1,114 @@
+"""Replaying a dead-letter topic on a real broker: back where each record came from, once."""
+
+import asyncio
+import sys
+import uuid
+from asyncio.subprocess import PIPE
+from collections.abc import AsyncIterator
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from orderpulse_devkit.kafka import create_topics
+from orderpulse_devkit.records import read_records
+from orderpulse_schemas import dead_letters
+from orderpulse_schemas.replay import REPLAYED_FROM, replay
+
+pytestmark = pytest.mark.kafka
+
+
+@pytest.fixture
+async def topic(kafka: str) -> str:
+    """A fresh source topic and its dead-letter topic."""
+    name = f"orders.{uuid.uuid4().hex[:8]}"
+    await create_topics(kafka, [name, f"{name}.dlq"])
+    return name
+
+
+@pytest.fixture
+async def producer(kafka: str) -> AsyncIterator[AIOKafkaProducer]:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka, acks="all")
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+async def dead_letter(producer: AIOKafkaProducer, topic: str, key: bytes, reason: str) -> None:
+    """A record as a consumer dead-letters it: unchanged, with where it came from and why."""
+    headers = [
+        (dead_letters.REASON, reason.encode()),
+        (dead_letters.SOURCE_TOPIC, topic.encode()),
+        (dead_letters.CONSUMER_GROUP, b"status-tracker"),
+    ]
+    value = b'{"event": ' + key + b"}"
+    await producer.send_and_wait(f"{topic}.dlq", value, key=key, headers=headers)
+
+
+async def test_dead_letters_go_back_to_their_topic_once(
+    kafka: str, topic: str, producer: AIOKafkaProducer
+) -> None:
+    for key in (b"ord-1", b"ord-2", b"ord-3"):
+        await dead_letter(producer, topic, key, "database down: retries exhausted")
+
+    listed = await replay(kafka, f"{topic}.dlq", group=f"replay-{topic}", dry_run=True)
+    assert [letter.topic for letter in listed] == [topic] * 3
+    assert {letter.reason for letter in listed} == {"database down: retries exhausted"}
+
+    replayed = await replay(kafka, f"{topic}.dlq", group=f"replay-{topic}")
+    assert len(replayed) == 3  # the dry run committed nothing
+    async with asyncio.timeout(30):
+        back = await read_records(kafka, topic, 3)
+    assert sorted((r.key, r.value) for r in back) == [
+        (key, b'{"event": ' + key + b"}") for key in (b"ord-1", b"ord-2", b"ord-3")
+    ]
+    assert {dict(r.headers)[REPLAYED_FROM].decode().split("@")[0] for r in back} <= {
+        f"{topic}.dlq[{p}]" for p in range(3)
+    }
+
+    assert await replay(kafka, f"{topic}.dlq", group=f"replay-{topic}") == []
+    await dead_letter(producer, topic, b"ord-4", "not valid JSON")
+    [later] = await replay(kafka, f"{topic}.dlq", group=f"replay-{topic}")
+    assert later.reason == "not valid JSON"
+
+
+async def test_a_record_that_is_not_a_dead_letter_stops_the_replay_before_anything_is_sent(
+    kafka: str, topic: str, producer: AIOKafkaProducer
+) -> None:
+    await dead_letter(producer, topic, b"ord-1", "not valid JSON")
+    await producer.send_and_wait(f"{topic}.dlq", b"stray", key=b"ord-1")
+
+    with pytest.raises(ValueError, match="no dlq-topic header"):
+        await replay(kafka, f"{topic}.dlq", group=f"replay-{topic}")
+
+    assert await end_offsets(kafka, topic) == [0, 0, 0]
+    listed = await replay(kafka, f"{topic}.dlq", group=f"replay-{topic}", dry_run=True)
+    assert [letter.topic for letter in listed] == [topic, None]  # nothing was committed
+
+
+async def test_the_command_lists_places_and_reasons_but_never_values(
+    kafka: str, topic: str, producer: AIOKafkaProducer
+) -> None:
+    await dead_letter(producer, topic, b"ord-1", "does not match the contract: data.items")
+    command = [sys.executable, "-m", "orderpulse_schemas.replay", f"{topic}.dlq", "--dry-run"]
+    process = await asyncio.create_subprocess_exec(
+        *command, "--bootstrap", kafka, stdout=PIPE, stderr=PIPE
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+
+    assert process.returncode == 0, err.decode()
+    [line] = out.decode().splitlines()
+    assert line.startswith(f"{topic}.dlq[")
+    assert line.endswith(f" -> {topic}: does not match the contract: data.items")
+    assert "ord-1" not in out.decode()
+    assert err.decode().strip() == f"would replay 1 record(s) from {topic}.dlq"
+
+
+async def end_offsets(kafka: str, topic: str) -> list[int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(3)]
+        ends = await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
+    return [ends[tp] for tp in partitions]
