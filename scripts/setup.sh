@@ -4,7 +4,8 @@
 #   uv and the locked Python packages (uv from PyPI when absent);
 #   without a Docker engine: Java 17 and Maven for the Kafka broker, and (for the tests)
 #   Debian's PostgreSQL server, installed with apt-get when running as root.
-#   With --with-postgres (the tests), also Debian's Chromium, Docker or not.
+#   With --with-postgres (the tests), also Debian's Chromium, Docker or not, and for the
+#   deployment tests kubectl (kubernetes-client) and Docker Compose (docker-compose) when missing.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$HOME/.local/bin:$PATH" UV_PYTHON_DOWNLOADS=never
@@ -34,6 +35,19 @@ uv sync --frozen --all-packages --quiet
 # The notifier's preview gallery test opens pages in headless Chromium, with or without Docker.
 if $with_postgres && ! command -v chromium >/dev/null; then
   install_debian_packages chromium
+fi
+
+# The deployment tests render the Kubernetes overlays (`kubectl kustomize`) and check the compose
+# file (`docker compose config`); neither needs a cluster or a Docker engine.
+if $with_postgres; then
+  deploy_tools=()
+  command -v kubectl >/dev/null || deploy_tools+=(kubernetes-client)
+  if ! docker compose version >/dev/null 2>&1 && ! docker-compose version >/dev/null 2>&1; then
+    deploy_tools+=(docker-compose)
+  fi
+  if [ "${#deploy_tools[@]}" -gt 0 ]; then
+    install_debian_packages "${deploy_tools[@]}"
+  fi
 fi
 
 if docker info >/dev/null 2>&1; then
