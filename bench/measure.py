@@ -1,17 +1,46 @@
-"""What both benchmarks measure and how they report it: a child's CPU and memory, a table,
-and a dated JSON file of runs under bench/results/."""
+"""What the benchmarks share: a child's CPU and memory and the machine's CPU, consumer groups'
+progress, orders mixed into one stream, the provider settings and peers, what reached the
+providers, a service's batches, percentiles, a table, and a dated JSON file of runs under
+bench/results/."""
 
+import contextlib
 import json
 import os
 import platform
-from collections.abc import Sequence
+import random
+import re
+import statistics
+import tempfile
+from collections import deque
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+
+from orderpulse_devkit.peers import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, SmtpCatcher, TwilioFake
+
 RESULTS = Path(__file__).resolve().parent / "results"
+CPUS = os.cpu_count() or 1
+TWILIO_MAX_SEND_RATE = 10000
+"""The notifier's Twilio send rate in the benchmarks (10/s by default), so that it caps nothing."""
 
 Column = tuple[str, str, str]  # title, key, format
+
+
+def work_directory(stack: contextlib.ExitStack, keep: Path | None) -> Path:
+    """A dated directory under `keep` that stays, else a temporary one that goes with `stack`."""
+    if keep:
+        return keep.resolve() / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    return Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="op-bench-")))
+
+
+def kafka_source() -> str:
+    """Where the broker came from, for the results file."""
+    return "KAFKA_BOOTSTRAP_SERVERS" if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else "local"
 
 
 def child_pid(marker: str) -> int:
@@ -41,6 +70,118 @@ def peak_rss_mib(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def interleaved(journeys: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Every event once, orders mixed at random (seeded), each order's own events in their order."""
+    rng = random.Random(20261123)
+    queues = [deque(journey) for journey in journeys]
+    stream = []
+    while queues:
+        index = rng.randrange(len(queues))
+        stream.append(queues[index].popleft())
+        if not queues[index]:
+            queues[index] = queues[-1]
+            queues.pop()
+    return stream
+
+
+async def committed(
+    admin: AIOKafkaAdminClient, group: str, partitions: Iterable[TopicPartition]
+) -> int:
+    """How many records of `partitions` the group has committed (0 before it exists)."""
+    try:
+        offsets = await admin.list_consumer_group_offsets(group)
+    except KafkaError:  # the group or its coordinator is not there yet
+        return 0
+    return sum(meta.offset for partition in partitions if (meta := offsets.get(partition)))
+
+
+async def end_offsets(
+    bootstrap: str, topics: list[str], partitions: int
+) -> dict[TopicPartition, int]:
+    """The end offset of every partition of `topics`."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        wanted = [TopicPartition(topic, p) for topic in topics for p in range(partitions)]
+        return dict(await consumer.end_offsets(wanted))
+    finally:
+        await consumer.stop()
+
+
+def providers(
+    stack: contextlib.ExitStack, latency: float | None
+) -> tuple[dict[str, str], SmtpCatcher | None, TwilioFake | None]:
+    """The notifier's provider settings and the peers: the local outbox when `latency` is None
+    (no peers), else an SMTP server and a Twilio fake (threads of this process, stopped with
+    `stack`) that answer after `latency` s."""
+    if latency is None:
+        return {"NOTIFIER_EMAIL_BACKEND": "outbox", "NOTIFIER_SMS_BACKEND": "outbox"}, None, None
+    smtp = stack.enter_context(SmtpCatcher(latency=latency))
+    twilio = stack.enter_context(TwilioFake(latency=latency))
+    env = {
+        "NOTIFIER_EMAIL_BACKEND": "smtp",
+        "NOTIFIER_SMTP_HOST": smtp.host,
+        "NOTIFIER_SMTP_PORT": str(smtp.port),
+        "NOTIFIER_SMTP_STARTTLS": "false",
+        "NOTIFIER_SMS_BACKEND": "twilio",
+        "NOTIFIER_TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID,
+        "NOTIFIER_TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN,
+        "NOTIFIER_TWILIO_API_URL": twilio.url,
+        "NOTIFIER_TWILIO_MAX_SEND_RATE": str(TWILIO_MAX_SEND_RATE),
+    }
+    return env, smtp, twilio
+
+
+def received(
+    workdir: Path, smtp: SmtpCatcher | None, twilio: TwilioFake | None
+) -> tuple[list[str], list[str]]:
+    """What arrived: a key per email and per text (the outbox's file names, else order numbers)."""
+    if smtp is None or twilio is None:
+        outbox = workdir / "outbox"
+        emails = [str(p.relative_to(outbox)) for p in outbox.rglob("email-*.eml")]
+        texts = [str(p.relative_to(outbox)) for p in outbox.rglob("sms-*.txt")]
+        return emails, texts
+    emails = [str(m.message["Subject"]) for m in smtp.messages]
+    texts = [m["Body"] for m in twilio.messages]
+    return emails, texts
+
+
+def machine_cpu_seconds() -> float:
+    """Busy CPU time of the whole machine so far, all cores (/proc/stat: all but idle, iowait)."""
+    ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+_BATCH_LINE = re.compile(
+    r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .* - (Received|Processed)$", re.MULTILINE
+)
+"""FastStream's log lines around each message (or batch) a subscriber handles."""
+
+
+def batches(log: str) -> list[tuple[float, float]]:
+    """When (epoch seconds) a one-subscriber FastStream service took each batch and how long
+    it took, from its log: Received → Processed (one subscriber's batches follow each other)."""
+    found, taken = [], None
+    for stamp, what in _BATCH_LINE.findall(log):
+        moment = datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").timestamp()  # local time
+        if what == "Received":
+            taken = moment
+        elif taken is not None:
+            found.append((taken, moment - taken))
+            taken = None
+    return found
+
+
+def percentiles(values: Sequence[float]) -> dict[str, float]:
+    """p50, p95, p99 and the maximum of `values` (NaN when there are none), rounded."""
+    if len(values) < 2:
+        return {key: float("nan") for key in ("p50", "p95", "p99", "max")}
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    found = {"p50": cuts[49], "p95": cuts[94], "p99": cuts[98], "max": max(values)}
+    return {key: round(value, 1) for key, value in found.items()}
 
 
 def table(columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> str:

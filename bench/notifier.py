@@ -29,23 +29,29 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import re
-import tempfile
 import time
 import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import measure
 from aiokafka import AIOKafkaProducer
-from measure import child_pid, cpu_seconds, peak_rss_mib
+from measure import (
+    TWILIO_MAX_SEND_RATE,
+    child_pid,
+    cpu_seconds,
+    kafka_source,
+    peak_rss_mib,
+    providers,
+    received,
+    work_directory,
+)
 
 from orderpulse_devkit.kafka import create_topics, kafka_bootstrap
-from orderpulse_devkit.peers import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, SmtpCatcher, TwilioFake
 from orderpulse_devkit.records import NotificationWatch
 from orderpulse_devkit.services import REPO, ServiceProcess, announce_everything, service_settings
 from orderpulse_schemas import examples
@@ -56,7 +62,6 @@ TIMEOUT = 120.0
 SETTLE = 1.0
 """Seconds to keep watching after the last expected outcome, to catch any extra."""
 LATENCY = 0.1
-TWILIO_MAX_SEND_RATE = 10000
 SCENARIOS = ("outbox", "latency-100ms")
 _RETRY_LINE = re.compile(r" attempt \d+: ")
 _RECEIVED = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .* - Received$", re.MULTILINE)
@@ -125,38 +130,6 @@ async def produce(bootstrap: str, topic: str, messages: list[dict[str, Any]]) ->
     return time.monotonic() - started
 
 
-def peers_env(stack: contextlib.ExitStack, scenario: str) -> tuple[dict[str, str], Any, Any]:
-    """The scenario's provider settings, and the SMTP and Twilio peers (None for the outbox)."""
-    if scenario == "outbox":
-        return {"NOTIFIER_EMAIL_BACKEND": "outbox", "NOTIFIER_SMS_BACKEND": "outbox"}, None, None
-    smtp = stack.enter_context(SmtpCatcher(latency=LATENCY))
-    twilio = stack.enter_context(TwilioFake(latency=LATENCY))
-    env = {
-        "NOTIFIER_EMAIL_BACKEND": "smtp",
-        "NOTIFIER_SMTP_HOST": smtp.host,
-        "NOTIFIER_SMTP_PORT": str(smtp.port),
-        "NOTIFIER_SMTP_STARTTLS": "false",
-        "NOTIFIER_SMS_BACKEND": "twilio",
-        "NOTIFIER_TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID,
-        "NOTIFIER_TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN,
-        "NOTIFIER_TWILIO_API_URL": twilio.url,
-        "NOTIFIER_TWILIO_MAX_SEND_RATE": str(TWILIO_MAX_SEND_RATE),
-    }
-    return env, smtp, twilio
-
-
-def received(workdir: Path, smtp: Any, twilio: Any) -> tuple[list[str], list[str]]:
-    """What arrived: a key per email and per text (the outbox's file names, else order numbers)."""
-    if smtp is None:
-        outbox = workdir / "outbox"
-        emails = [str(p.relative_to(outbox)) for p in outbox.rglob("email-*.eml")]
-        texts = [str(p.relative_to(outbox)) for p in outbox.rglob("sms-*.txt")]
-        return emails, texts
-    emails = [str(m.message["Subject"]) for m in smtp.messages]
-    texts = [m["Body"] for m in twilio.messages]
-    return emails, texts
-
-
 async def run(bootstrap: str, scenario: str, count: int, workdir: Path) -> Result:
     """One notifier process through a pre-loaded backlog of `count` requests."""
     suffix = uuid.uuid4().hex[:8]
@@ -174,7 +147,8 @@ async def run(bootstrap: str, scenario: str, count: int, workdir: Path) -> Resul
     expected = 2 * count
 
     with contextlib.ExitStack() as stack:
-        peer_settings, smtp, twilio = peers_env(stack, scenario)
+        latency = None if scenario == "outbox" else LATENCY
+        peer_settings, smtp, twilio = providers(stack, latency)
         env.update(peer_settings)
         notifier = ServiceProcess("notifier", env, workdir)
         try:
@@ -328,10 +302,7 @@ async def main() -> None:
     args = parser.parse_args()
     results = []
     with contextlib.ExitStack() as stack:
-        if args.keep:
-            workdir = args.keep.resolve() / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        else:
-            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="op-bench-")))
+        workdir = work_directory(stack, args.keep)
         async with kafka_bootstrap(workdir / "kafka") as bootstrap:
             for scenario in SCENARIOS:
                 results.append(await run(bootstrap, scenario, args.requests, workdir / scenario))
@@ -339,8 +310,7 @@ async def main() -> None:
     print(table(results))
     if (found := ratio(results)) is not None:
         print(f"\nlatency-100ms / outbox throughput: {found:.2f}")
-    source = "KAFKA_BOOTSTRAP_SERVERS" if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else "local"
-    path = save(results, {"requests": args.requests}, source)
+    path = save(results, {"requests": args.requests}, kafka_source())
     print(f"\nwritten to {path.relative_to(REPO)}")
 
 

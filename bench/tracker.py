@@ -18,23 +18,27 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
-import random
-import tempfile
 import time
 import uuid
-from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import measure
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
-from measure import child_pid, cpu_seconds, peak_rss_mib
+from measure import (
+    child_pid,
+    committed,
+    cpu_seconds,
+    end_offsets,
+    interleaved,
+    kafka_source,
+    peak_rss_mib,
+    work_directory,
+)
 
 from orderpulse_devkit import journeys as stories
 from orderpulse_devkit.kafka import create_topics, kafka_bootstrap
@@ -91,20 +95,6 @@ def journeys(count: int) -> tuple[list[list[dict[str, Any]]], int]:
     return result, requests
 
 
-def interleaved(journeys: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Every event once, orders mixed at random, each order's own events in their order."""
-    rng = random.Random(20261123)
-    queues = [deque(journey) for journey in journeys]
-    stream = []
-    while queues:
-        index = rng.randrange(len(queues))
-        stream.append(queues[index].popleft())
-        if not queues[index]:
-            queues[index] = queues[-1]
-            queues.pop()
-    return stream
-
-
 async def produce(bootstrap: str, stream: list[dict[str, Any]], topics: dict[str, str]) -> float:
     """Put the whole stream on the input topics; how long it took."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20)
@@ -119,28 +109,6 @@ async def produce(bootstrap: str, stream: list[dict[str, Any]], topics: dict[str
     finally:
         await producer.stop()
     return time.monotonic() - started
-
-
-async def committed(admin: AIOKafkaAdminClient, group: str, ends: dict[Any, int]) -> int:
-    """How many of the input events the group has committed (0 before it exists)."""
-    try:
-        offsets = await admin.list_consumer_group_offsets(group)
-    except KafkaError:  # the group or its coordinator is not there yet
-        return 0
-    return sum(
-        min(meta.offset, end) for partition, end in ends.items() if (meta := offsets.get(partition))
-    )
-
-
-async def end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition, int]:
-    """The end offset of every partition of `topics`."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(topic, p) for topic in topics for p in range(PARTITIONS)]
-        return dict(await consumer.end_offsets(partitions))
-    finally:
-        await consumer.stop()
 
 
 async def run(
@@ -161,7 +129,7 @@ async def run(
     stream = interleaved(by_order)
     print(f"[{database}] producing {len(stream)} events of {orders} journeys …", flush=True)
     produce_seconds = await produce(bootstrap, stream, topics)
-    ends = await end_offsets(bootstrap, [topics["orders"], topics["shipments"]])
+    ends = await end_offsets(bootstrap, [topics["orders"], topics["shipments"]], PARTITIONS)
     assert sum(ends.values()) == len(stream), f"{sum(ends.values())} on the topics"
 
     tracker = ServiceProcess("status-tracker", env, workdir)
@@ -282,18 +250,14 @@ async def main() -> None:
     kinds = [kind.strip() for kind in args.databases.split(",") if kind.strip()]
     results = []
     with contextlib.ExitStack() as stack:
-        if args.keep:
-            workdir = args.keep.resolve() / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        else:
-            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="op-bench-")))
+        workdir = work_directory(stack, args.keep)
         async with kafka_bootstrap(workdir / "kafka") as bootstrap:
             for kind in kinds:
                 async with database(kind, workdir) as url:
                     results.append(await run(bootstrap, kind, url, args.orders, workdir / kind))
     print()
     print(table(results))
-    source = "KAFKA_BOOTSTRAP_SERVERS" if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else "local"
-    path = save(results, {"orders": args.orders, "databases": kinds}, source)
+    path = save(results, {"orders": args.orders, "databases": kinds}, kafka_source())
     print(f"\nwritten to {path.relative_to(REPO)}")
 
 

@@ -13,6 +13,9 @@ from orderpulse_schemas import examples
 
 _HOME_PARCEL = "40512345678"
 """The PPL parcel of ord-10045 in the examples."""
+_RETURN = "ret-10045-1"
+"""The return of ord-10045 in the examples."""
+RETURN_STEPS = ("return.requested", "return.label_issued", "return.received", "return.refunded")
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -70,6 +73,22 @@ def home_journey_for(order: str) -> list[dict[str, Any]]:
         message.update(id=f"evt-{order}-{message['type'].split('.', 1)[1]}", subject=order)
         if message["type"] == "order.accepted":
             message["data"]["order_number"] = number
+        journey.append(message)
+    return journey
+
+
+def return_journey_for(order: str) -> list[dict[str, Any]]:
+    """The examples' return of ord-10045 told about `order`: requested, label, received, refunded.
+
+    Event ids are `evt-<order>-<step>`, the return id (in the label's URL too) `ret-<number>-1`.
+    """
+    return_id = f"ret-{order.removeprefix('ord-')}-1"
+    journey = []
+    for step in RETURN_STEPS:
+        message = json.loads(
+            json.dumps(examples.load("returns.v1", step)).replace(_RETURN, return_id)
+        )
+        message.update(id=f"evt-{order}-{step.replace('.', '-')}", subject=order)
         journey.append(message)
     return journey
 

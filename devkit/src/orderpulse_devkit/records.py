@@ -3,6 +3,7 @@
 import asyncio
 import json
 import time
+from typing import Self
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
@@ -24,15 +25,14 @@ async def read_records(
     return records
 
 
-class NotificationWatch:
-    """Watches a notifications topic from its start while a test or benchmark runs.
+class RecordWatch:
+    """Watches a topic from its start while a test or benchmark runs.
 
-    Keeps every record, the distinct `notification_id`s, and when (monotonic) the first came.
+    Keeps every record, and when (monotonic) the first came.
     """
 
     def __init__(self, bootstrap: str, topic: str) -> None:
         self.records: list[ConsumerRecord[bytes, bytes]] = []
-        self.ids: set[str] = set()
         self.first: float | None = None
         self._consumer = AIOKafkaConsumer(
             topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest"
@@ -51,17 +51,36 @@ class NotificationWatch:
             await asyncio.gather(self._task, return_exceptions=True)
         await self._consumer.stop()
 
-    async def __aenter__(self) -> "NotificationWatch":
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
     async def __aexit__(self, *_: object) -> None:
         await self.stop()
 
+    def keep(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        """Take one record in."""
+        self.records.append(record)
+
     async def _run(self) -> None:
         while True:
             batch = await self._consumer.getmany(timeout_ms=100)
             for record in (r for part in batch.values() for r in part):
                 self.first = self.first or time.monotonic()
-                self.records.append(record)
-                self.ids.add(json.loads(record.value)["data"]["notification_id"])
+                self.keep(record)
+
+
+class NotificationWatch(RecordWatch):
+    """Watches a notifications topic from its start while a test or benchmark runs.
+
+    Keeps every record, the distinct `notification_id`s, and when (monotonic) the first came.
+    """
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        super().__init__(bootstrap, topic)
+        self.ids: set[str] = set()
+
+    def keep(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        """Take one record in, and its notification id."""
+        super().keep(record)
+        self.ids.add(json.loads(record.value)["data"]["notification_id"])

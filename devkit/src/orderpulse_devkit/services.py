@@ -66,11 +66,16 @@ def service_settings(
 
 @dataclass
 class ServiceProcess:
-    """One service process; its output goes to `<workdir>/<name>.log`."""
+    """One service process; its output goes to `<workdir>/<name>.log`.
+
+    `python_options` go between the interpreter and `-m <module>`, e.g. `-m cProfile -o FILE`
+    to profile the service.
+    """
 
     name: str
     env: dict[str, str]
     workdir: Path
+    python_options: tuple[str, ...] = ()
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -86,7 +91,7 @@ class ServiceProcess:
         self.workdir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", module],
+                [sys.executable, *self.python_options, "-m", module],
                 env={**os.environ, **self.env},
                 cwd=self.workdir,
                 stdout=log,
