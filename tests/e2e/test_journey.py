@@ -11,8 +11,11 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from email import message_from_bytes, policy
 from pathlib import Path
 
+import aiohttp
 import pytest
 from aiokafka import AIOKafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 from orderpulse_devkit.journeys import upcoming
 from orderpulse_devkit.kafka import create_topics
@@ -128,3 +131,55 @@ async def test_a_malformed_event_is_dead_lettered_and_the_next_one_still_flows(
     assert headers[dead_letters.REASON].decode().startswith("not valid JSON")
     assert headers[dead_letters.SOURCE_TOPIC] == b"orders.v1"
     assert headers[dead_letters.CONSUMER_GROUP] == b"status-tracker"
+
+
+async def test_each_service_counts_its_work_on_metrics(
+    kafka: str, services: dict[str, ServiceProcess], producer: AIOKafkaProducer, workdir: Path
+) -> None:
+    before = {name: await metrics(service) for name, service in services.items()}
+    accepted = upcoming(examples.load("orders.v1", "order.accepted"))
+    accepted.update(id="evt-e2e-metrics-accepted", subject="ord-30001")
+    accepted["data"].update(order_number="30001")
+    delivered = examples.load("order-status.v1", "order.status_changed")
+    delivered.update(id="evt-e2e-metrics-delivered", subject="ord-30002")
+    delivered["data"].update(order_number="30002")
+    for topic, event in (("orders.v1", accepted), ("order-status.v1", delivered)):
+        value = json.dumps(event).encode()
+        await producer.send_and_wait(topic, value=value, key=event["subject"].encode())
+    await eventually(
+        lambda: bool(list(outbox(workdir, "30001"))) and bool(list(outbox(workdir, "30002"))),
+        services,
+    )
+    await asyncio.sleep(1)  # the outcomes are counted as they are published
+    after = {name: await metrics(service) for name, service in services.items()}
+
+    def moved(service: str, name: str, **labels: str) -> float:
+        return total(after[service], name, labels) - total(before[service], name, labels)
+
+    assert moved("status-tracker", "orderpulse_received_messages_total") >= 1
+    assert moved("status-tracker", "orderpulse_published_messages_total") >= 2  # status, request
+    assert moved("returns", "orderpulse_received_messages_total") >= 1
+    to_notifier = {"destination": "notifications.v1"}
+    assert moved("returns", "orderpulse_published_messages_total", **to_notifier) >= 1
+    assert moved("notifier", "orderpulse_notifier_outcomes_total", outcome="sent") >= 2
+    assert moved("notifier", "orderpulse_notifier_event_to_send_seconds_count") >= 2
+    assert total(after["notifier"], "process_cpu_seconds_total", {}) > 0
+
+
+async def metrics(service: ServiceProcess) -> list[Sample]:
+    """The samples a service's /metrics shows now."""
+    port = next(value for key, value in service.env.items() if key.endswith("_HTTP_PORT"))
+    url = f"http://127.0.0.1:{port}/metrics"
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        assert response.status == 200
+        text = await response.text()
+    return [sample for family in text_string_to_metric_families(text) for sample in family.samples]
+
+
+def total(samples: list[Sample], name: str, labels: dict[str, str]) -> float:
+    """The sum of the samples called `name` whose labels include `labels`."""
+    return sum(
+        sample.value
+        for sample in samples
+        if sample.name == name and labels.items() <= sample.labels.items()
+    )

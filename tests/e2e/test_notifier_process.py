@@ -1,4 +1,5 @@
-"""The notifier as a process: killed (SIGKILL) mid-stream and restarted; receipts over HTTP.
+"""The notifier as a process: stopped (SIGTERM) or killed (SIGKILL) mid-stream and restarted;
+receipts over HTTP.
 
 Email goes to a local SMTP server and texts to a local Twilio, each answering in 20 ms, so many
 sends are in flight when the process dies. The window that remains is the one between a
@@ -153,6 +154,46 @@ async def test_a_killed_notifier_loses_nothing_and_repeats_only_what_was_in_flig
     repeated |= {f"crash-{n}/order_dispatched:sms" for n, c in texts.items() if c > 1}
     assert repeated <= pending, f"repeated though not in flight: {sorted(repeated - pending)}"
     print(f"\nkilled with {len(pending)} sends in flight; {len(repeated)} were sent again")
+
+
+async def test_a_notifier_stopped_with_sigterm_finishes_what_it_started_and_sends_nothing_twice(
+    kafka: str,
+    smtp: SmtpCatcher,
+    twilio: TwilioFake,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    workdir = tmp_path_factory.mktemp("notifier-sigterm")
+    notifier = notifier_process(kafka, workdir, smtp, twilio, announce_everything(workdir))
+    topic = notifier.env["NOTIFIER_NOTIFICATIONS_TOPIC"]
+    await create_topics(kafka, [topic, notifier.env["NOTIFIER_OUTCOMES_TOPIC"]], partitions=3)
+    smtp.reset()
+    twilio.reset()
+    await publish(kafka, topic, [request(30000 + i) for i in range(REQUESTS)])
+
+    notifier.start()
+    await until(lambda: len(smtp.messages) >= REQUESTS // 3, notifier, "a third of the emails")
+    started = time.monotonic()
+    assert notifier.stop() == 0, notifier.log()  # as Kubernetes stops a pod
+    stopped_in = time.monotonic() - started
+    assert in_flight(workdir / "notifier.db") == set()  # every claimed send was finished
+    notifier.start()
+    await until(
+        lambda: (
+            len({m.message["Message-ID"] for m in smtp.messages}) == REQUESTS
+            and len(sms_orders(twilio)) == REQUESTS
+        ),
+        notifier,
+        "every email and every text",
+    )
+    await asyncio.sleep(1)  # anything extra shows up now
+    assert notifier.stop() == 0, notifier.log()
+
+    emails = Counter(str(m.message["Subject"]).split("č. ")[1].split()[0] for m in smtp.messages)
+    texts = sms_orders(twilio)
+    orders = {str(30000 + i) for i in range(REQUESTS)}
+    assert set(emails) == set(texts) == orders  # none lost
+    assert max(emails.values()) == max(texts.values()) == 1  # none twice
+    print(f"\nstopped with SIGTERM in {stopped_in:.1f} s")
 
 
 def post(url: str, form: dict[str, str], signature: str) -> int:

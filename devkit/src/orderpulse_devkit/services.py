@@ -58,9 +58,8 @@ def service_settings(
     settings["SHOPS_FILE"] = str(shops_file)
     if name == "notifier":
         settings["OUTBOX_DIR"] = str(workdir / "outbox")
-    if name in ("notifier", "status-tracker"):
-        settings["HTTP_HOST"] = "127.0.0.1"
-        settings["HTTP_PORT"] = str(free_port())
+    settings["HTTP_HOST"] = "127.0.0.1"
+    settings["HTTP_PORT"] = str(free_port())
     return {prefix + key: value for key, value in settings.items()}
 
 

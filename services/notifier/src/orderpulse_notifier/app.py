@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,10 +19,12 @@ from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.specification import AsyncAPI
+from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from orderpulse_notifier import http
+from orderpulse_notifier import http, metrics
 from orderpulse_notifier.database import connect
 from orderpulse_notifier.providers import Providers, confirm_subscription, providers_from
 from orderpulse_notifier.receipts import Receipt
@@ -77,10 +79,12 @@ def build_app(
         settings.kafka_bootstrap_servers,
         enable_idempotence=True,
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        middlewares=[KafkaPrometheusMiddleware(registry=REGISTRY, metrics_prefix="orderpulse")],
     )
     outcomes = broker.publisher(settings.outcomes_topic, schema=NotificationOutcome)
 
-    async def publish(handled: Handled) -> None:
+    async def publish(handled: Handled, caused_at: Mapping[str, datetime] | None = None) -> None:
+        metrics.observe(handled.outcomes, caused_at or {})
         sending = [
             await outcomes.publish(
                 outcome.model_dump(mode="json", exclude_none=True),
@@ -117,7 +121,7 @@ def build_app(
     ) -> None:
         """Send, publish the outcomes, dead-letter what outlasted its retries; then commit."""
         handled = await notifier.handle_all(requests)
-        await publish(handled)
+        await publish(handled, {request.data.notification_id: request.time for request in requests})
         gave_up = {channel.request.id: channel.reason for channel in handled.gave_up}
         for record in message.raw_message if gave_up else ():
             event_id = _event_id(record.value)

@@ -1,4 +1,4 @@
-"""HTTP endpoints: liveness, readiness, and the providers' delivery receipts.
+"""HTTP endpoints: liveness, readiness, Prometheus metrics, and the providers' delivery receipts.
 
 Receipts are accepted only with a valid signature: Twilio's `X-Twilio-Signature`, or an Amazon
 SNS message signature. A forged one gets 403 and changes nothing.
@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 from faststream.asgi import AsgiResponse, Request, get, post
 from faststream.asgi.response import JSONResponse
 from faststream.asgi.types import ASGIApp, Scope
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from orderpulse_notifier.receipts import (
     ForgedReceipt,
@@ -46,7 +47,15 @@ def routes(
             return JSONResponse({"ready": False, "failing": component}, 503)
         return JSONResponse({"ready": True})
 
-    found: list[tuple[str, ASGIApp]] = [("/healthz", live), ("/readyz", ready)]
+    @get(include_in_schema=False)
+    async def prometheus(scope: Scope) -> AsgiResponse:
+        return AsgiResponse(generate_latest(REGISTRY), 200, {"Content-Type": CONTENT_TYPE_LATEST})
+
+    found: list[tuple[str, ASGIApp]] = [
+        ("/healthz", live),
+        ("/readyz", ready),
+        ("/metrics", prometheus),
+    ]
 
     if twilio is not None:
 

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from aiolimiter import AsyncLimiter
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
 from orderpulse_notifier.errors import PermanentDeliveryError, RetryableDeliveryError
 from orderpulse_notifier.messages import EmailMessage, SmsMessage
+from orderpulse_notifier.metrics import RETRIES
 from orderpulse_notifier.policy import (
     ARRIVAL_KINDS,
     MOOT_ON_ARRIVAL,
@@ -307,9 +308,7 @@ class Notifier:
                 jitter=self._retry.initial_seconds,
             ),
             retry=retry_if_exception_type(RetryableDeliveryError),
-            before_sleep=lambda state: log.info(
-                "%s attempt %d: %s", target.delivery_id, state.attempt_number, state.outcome
-            ),
+            before_sleep=lambda state: _retrying(target, state),
             reraise=True,
         )
         return await retrying(self._attempt, target.channel, send)
@@ -380,6 +379,12 @@ class Notifier:
             shopid=target.shop_id,
             data=data,
         )
+
+
+def _retrying(target: Target, state: RetryCallState) -> None:
+    """Count and log a transient failure about to be retried (the reason has no personal data)."""
+    RETRIES.labels(target.channel.value).inc()
+    log.info("%s attempt %d: %s", target.delivery_id, state.attempt_number, state.outcome)
 
 
 def render_sms(renderer: Renderer, request: NotificationRequested, shop: Shop) -> SmsText:

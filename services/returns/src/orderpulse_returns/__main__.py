@@ -1,15 +1,24 @@
-"""`python -m orderpulse_returns`: run the returns service until SIGTERM or SIGINT."""
+"""`python -m orderpulse_returns`: consumers, the reminder loop and HTTP until SIGTERM or SIGINT."""
 
-import asyncio
 import logging
+import signal
+import sys
 
-from orderpulse_returns.app import create_app
+import uvicorn
+
+from orderpulse_returns.app import build_app
+from orderpulse_returns.settings import Settings
 
 
 def main() -> None:
     """Run with settings from the environment."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    asyncio.run(create_app().run())
+    settings = Settings()
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises it; exit 0 as the other services do.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    uvicorn.run(
+        build_app(settings), host=settings.http_host, port=settings.http_port, log_config=None
+    )
 
 
 if __name__ == "__main__":

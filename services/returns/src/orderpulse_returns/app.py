@@ -1,4 +1,4 @@
-"""Composition root: the returns service's Kafka consumers and reminder loop, from settings."""
+"""Composition root: the returns service's Kafka consumer, reminder loop and HTTP routes."""
 
 import asyncio
 import contextlib
@@ -7,12 +7,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
-from faststream import AckPolicy, FastStream
+from faststream import AckPolicy
+from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.specification import AsyncAPI
+from prometheus_client import REGISTRY
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from orderpulse_returns import http
 from orderpulse_returns.database import connect
 from orderpulse_returns.service import NoReturnsPolicy, Returns
 from orderpulse_returns.settings import Settings
@@ -51,7 +55,7 @@ def build_app(
     *,
     engine: AsyncEngine | None = None,
     now: Callable[[], datetime] | None = None,
-) -> FastStream:
+) -> AsgiFastStream:
     """The returns service: arrivals and return steps in; notification requests out."""
     engine = engine or connect(settings.database_url)
     store = SqlReturnsStore(engine)
@@ -64,7 +68,10 @@ def build_app(
         settings.kafka_bootstrap_servers,
         enable_idempotence=True,
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        middlewares=[dead_lettering(contracts, group=settings.group_id)],
+        middlewares=[
+            KafkaPrometheusMiddleware(registry=REGISTRY, metrics_prefix="orderpulse"),
+            dead_lettering(contracts, group=settings.group_id),
+        ],
     )
     notifications = broker.publisher(settings.notifications_topic, schema=NotificationRequested)
 
@@ -103,7 +110,11 @@ def build_app(
                 await dead_letter(broker, message.raw_message, str(error), group=settings.group_id)
 
     reminders = _ReminderLoop(service, settings.reminder_interval_seconds)
-    app = FastStream(broker, specification=AsyncAPI(title="orderpulse returns"))
+    app = AsgiFastStream(
+        broker,
+        asgi_routes=http.routes(broker_ping=broker.ping, engine=engine),
+        specification=AsyncAPI(title="orderpulse returns"),
+    )
     app.on_startup(store.create_schema)
     app.after_startup(reminders.start)
     app.on_shutdown(reminders.stop)
@@ -136,6 +147,6 @@ class _ReminderLoop:
             await asyncio.sleep(self._interval)
 
 
-def create_app() -> FastStream:
+def create_app() -> AsgiFastStream:
     """Entry point for `faststream run|docs --factory`: settings from the environment."""
     return build_app(Settings())

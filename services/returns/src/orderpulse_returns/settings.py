@@ -19,3 +19,5 @@ class Settings(BaseSettings):
     erasure_topic: str = "erasure-requests.v1"
     notifications_topic: str = "notifications.v1"
     reminder_interval_seconds: float = 60.0
+    http_host: str = "0.0.0.0"
+    http_port: int = 8080

@@ -9,7 +9,9 @@ from typing import Annotated
 from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.specification import AsyncAPI
+from prometheus_client import REGISTRY
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -57,7 +59,10 @@ def build_app(
         settings.kafka_bootstrap_servers,
         enable_idempotence=True,
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        middlewares=[dead_lettering(contracts, group=settings.group_id)],
+        middlewares=[
+            KafkaPrometheusMiddleware(registry=REGISTRY, metrics_prefix="orderpulse"),
+            dead_lettering(contracts, group=settings.group_id),
+        ],
     )
     publishers = {
         settings.order_status_topic: broker.publisher(

@@ -1,4 +1,5 @@
-"""HTTP endpoints: liveness, readiness (broker and database answer), and the support timeline.
+"""HTTP endpoints: liveness, readiness (broker and database answer), Prometheus metrics, and the
+support timeline.
 
 The timeline holds what the customer was told, so it needs `Authorization: Bearer <token>` with
 the token from `TRACKER_SUPPORT_TOKEN`; without a configured token it is closed to everyone.
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 from faststream.asgi import AsgiResponse, get
 from faststream.asgi.response import JSONResponse
 from faststream.asgi.types import ASGIApp, Scope
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -58,7 +60,16 @@ def routes(
             return JSONResponse({"error": "no such order"}, 404)
         return JSONResponse(found, headers={"Cache-Control": "no-store"})
 
-    return [("/healthz", live), ("/readyz", ready), ("/timeline", order_timeline)]
+    @get(include_in_schema=False)
+    async def prometheus(scope: Scope) -> AsgiResponse:
+        return AsgiResponse(generate_latest(REGISTRY), 200, {"Content-Type": CONTENT_TYPE_LATEST})
+
+    return [
+        ("/healthz", live),
+        ("/readyz", ready),
+        ("/metrics", prometheus),
+        ("/timeline", order_timeline),
+    ]
 
 
 def _authorized(scope: Scope, token: SecretStr | None) -> bool:
