@@ -117,24 +117,25 @@ def in_flight(database: Path) -> set[str]:
         return {row[0] for row in rows}
 
 
-async def test_a_killed_notifier_loses_nothing_and_repeats_only_what_was_in_flight(
-    kafka: str,
-    smtp: SmtpCatcher,
-    twilio: TwilioFake,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> None:
-    workdir = tmp_path_factory.mktemp("notifier-crash")
+async def busy_notifier(
+    kafka: str, smtp: SmtpCatcher, twilio: TwilioFake, workdir: Path, first: int
+) -> ServiceProcess:
+    """A notifier working through REQUESTS requests (orders `first`…), a third of them sent."""
     notifier = notifier_process(kafka, workdir, smtp, twilio, announce_everything(workdir))
     topic = notifier.env["NOTIFIER_NOTIFICATIONS_TOPIC"]
     await create_topics(kafka, [topic, notifier.env["NOTIFIER_OUTCOMES_TOPIC"]], partitions=3)
     smtp.reset()
     twilio.reset()
-    await publish(kafka, topic, [request(20000 + i) for i in range(REQUESTS)])
-
+    await publish(kafka, topic, [request(first + i) for i in range(REQUESTS)])
     notifier.start()
     await until(lambda: len(smtp.messages) >= REQUESTS // 3, notifier, "a third of the emails")
-    notifier.kill()
-    pending = in_flight(workdir / "notifier.db")
+    return notifier
+
+
+async def finished(
+    notifier: ServiceProcess, smtp: SmtpCatcher, twilio: TwilioFake
+) -> tuple[Counter[str], Counter[str]]:
+    """Restart, wait until every order has its email and text, stop: (emails, texts) by order."""
     notifier.start()
     await until(
         lambda: (
@@ -146,9 +147,22 @@ async def test_a_killed_notifier_loses_nothing_and_repeats_only_what_was_in_flig
     )
     await asyncio.sleep(1)  # anything extra shows up now
     assert notifier.stop() == 0, notifier.log()
-
     emails = Counter(str(m.message["Subject"]).split("č. ")[1].split()[0] for m in smtp.messages)
-    texts = sms_orders(twilio)
+    return emails, sms_orders(twilio)
+
+
+async def test_a_killed_notifier_loses_nothing_and_repeats_only_what_was_in_flight(
+    kafka: str,
+    smtp: SmtpCatcher,
+    twilio: TwilioFake,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    workdir = tmp_path_factory.mktemp("notifier-crash")
+    notifier = await busy_notifier(kafka, smtp, twilio, workdir, first=20000)
+    notifier.kill()
+    pending = in_flight(workdir / "notifier.db")
+    emails, texts = await finished(notifier, smtp, twilio)
+
     assert set(emails) == set(texts) == {str(20000 + i) for i in range(REQUESTS)}  # none lost
     repeated = {f"crash-{n}/order_dispatched:email" for n, c in emails.items() if c > 1}
     repeated |= {f"crash-{n}/order_dispatched:sms" for n, c in texts.items() if c > 1}
@@ -163,35 +177,14 @@ async def test_a_notifier_stopped_with_sigterm_finishes_what_it_started_and_send
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     workdir = tmp_path_factory.mktemp("notifier-sigterm")
-    notifier = notifier_process(kafka, workdir, smtp, twilio, announce_everything(workdir))
-    topic = notifier.env["NOTIFIER_NOTIFICATIONS_TOPIC"]
-    await create_topics(kafka, [topic, notifier.env["NOTIFIER_OUTCOMES_TOPIC"]], partitions=3)
-    smtp.reset()
-    twilio.reset()
-    await publish(kafka, topic, [request(30000 + i) for i in range(REQUESTS)])
-
-    notifier.start()
-    await until(lambda: len(smtp.messages) >= REQUESTS // 3, notifier, "a third of the emails")
+    notifier = await busy_notifier(kafka, smtp, twilio, workdir, first=30000)
     started = time.monotonic()
     assert notifier.stop() == 0, notifier.log()  # as Kubernetes stops a pod
     stopped_in = time.monotonic() - started
     assert in_flight(workdir / "notifier.db") == set()  # every claimed send was finished
-    notifier.start()
-    await until(
-        lambda: (
-            len({m.message["Message-ID"] for m in smtp.messages}) == REQUESTS
-            and len(sms_orders(twilio)) == REQUESTS
-        ),
-        notifier,
-        "every email and every text",
-    )
-    await asyncio.sleep(1)  # anything extra shows up now
-    assert notifier.stop() == 0, notifier.log()
+    emails, texts = await finished(notifier, smtp, twilio)
 
-    emails = Counter(str(m.message["Subject"]).split("č. ")[1].split()[0] for m in smtp.messages)
-    texts = sms_orders(twilio)
-    orders = {str(30000 + i) for i in range(REQUESTS)}
-    assert set(emails) == set(texts) == orders  # none lost
+    assert set(emails) == set(texts) == {str(30000 + i) for i in range(REQUESTS)}  # none lost
     assert max(emails.values()) == max(texts.values()) == 1  # none twice
     print(f"\nstopped with SIGTERM in {stopped_in:.1f} s")
 
