@@ -6,6 +6,7 @@ service's Deployment is checked for what ops teams look at first.
 """
 
 import copy
+import importlib.util
 import re
 from pathlib import Path
 from typing import Any
@@ -149,9 +150,29 @@ def test_probes_ask_the_real_endpoints(
 @pytest.mark.parametrize("overlay", OVERLAYS)
 @pytest.mark.parametrize("service", SERVICES)
 def test_resources_are_bounded(overlays: dict[str, list[Obj]], overlay: str, service: str) -> None:
-    resources = container(overlays[overlay], service)["resources"]
-    for bound in ("requests", "limits"):
-        assert set(resources[bound]) >= {"cpu", "memory"}, f"{service}: {bound}"
+    pod = one(overlays[overlay], "Deployment", service)["spec"]["template"]["spec"]
+    for each in pod["containers"] + pod.get("initContainers", []):
+        for bound in ("requests", "limits"):
+            assert set(each["resources"][bound]) >= {"cpu", "memory"}, f"{each['name']}: {bound}"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+@pytest.mark.parametrize("service", SERVICES)
+def test_migrations_run_before_the_service_starts(
+    overlays: dict[str, list[Obj]], overlay: str, service: str
+) -> None:
+    """An init container from the same image migrates the same database; the service only checks."""
+    objects = overlays[overlay]
+    pod = one(objects, "Deployment", service)["spec"]["template"]["spec"]
+    (migrate,) = pod["initContainers"]
+    main, prefix = container(objects, service), SERVICES[service]
+    module = f"orderpulse_{service.replace('-', '_')}.migrate"
+    assert importlib.util.find_spec(module) is not None, module
+    assert migrate["command"] == ["python", "-m", module]
+    assert migrate["image"] == main["image"]
+    (database,) = [v for v in migrate["env"] if v["name"] == f"{prefix}DATABASE_URL"]
+    assert database == env(objects, service)[f"{prefix}DATABASE_URL"]
+    assert env(objects, service)[f"{prefix}MIGRATE_ON_START"]["value"] == "false"
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orderpulse_notifier import http, metrics
 from orderpulse_notifier.database import connect
+from orderpulse_notifier.migrate import MIGRATIONS
 from orderpulse_notifier.providers import Providers, confirm_subscription, providers_from
 from orderpulse_notifier.receipts import Receipt
 from orderpulse_notifier.rendering import Renderer
@@ -150,7 +151,7 @@ def build_app(
 
     @contextlib.asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
-        await store.create_schema()
+        await MIGRATIONS.at_start(engine, migrate=settings.migrate_on_start)
         await loop.start()
         yield
         await loop.stop()

@@ -15,6 +15,8 @@ class Settings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:19092"
     group_id: str = "notifier"
     database_url: str = "sqlite+aiosqlite:///var/notifier.db"
+    migrate_on_start: bool = True
+    """Off where a migrations step runs first (Kubernetes); then start-up only checks."""
     notifications_topic: str = "notifications.v1"
     outcomes_topic: str = "notification-outcomes.v1"
     shops_file: Path = Path("deploy/shops.yaml")

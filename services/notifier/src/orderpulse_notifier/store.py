@@ -16,6 +16,7 @@ from orderpulse_notifier.ports import Delivery, DeliveryStatus, Due, Receipted, 
 from orderpulse_schemas.outcomes import Channel
 
 metadata = sa.MetaData()
+"""The tables as the code expects them; `migrations/` creates and changes them."""
 
 deliveries = sa.Table(
     "notifier_deliveries",
@@ -45,11 +46,6 @@ class SqlDeliveryStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-
-    async def create_schema(self) -> None:
-        """Create the table if missing (migrations come with deployment)."""
-        async with self._engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
 
     async def claim(self, target: Target, now: datetime, lease_until: datetime) -> Delivery | None:
         """None when the caller now holds the delivery and must send it; else how it stands."""

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from orderpulse_notifier.migrate import MIGRATIONS
 from orderpulse_notifier.ports import Delivery, DeliveryStatus, Due, Target
 from orderpulse_notifier.store import SqlDeliveryStore
 from orderpulse_schemas.outcomes import Channel
@@ -20,8 +21,7 @@ SMS = Target("n-1", Channel.SMS, "shop", "ord-1", "out_for_delivery")
 async def store(database_url: str) -> AsyncIterator[SqlDeliveryStore]:
     engine = create_async_engine(database_url)
     store = SqlDeliveryStore(engine)
-    await store.create_schema()
-    await store.create_schema()  # idempotent, as on every start
+    await MIGRATIONS.upgrade(engine)
     yield store
     await engine.dispose()
 

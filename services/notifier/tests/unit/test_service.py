@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from orderpulse_notifier.errors import PermanentDeliveryError, RetryableDeliveryError
 from orderpulse_notifier.messages import EmailMessage, SmsMessage
+from orderpulse_notifier.migrate import MIGRATIONS
 from orderpulse_notifier.ports import Target
 from orderpulse_notifier.receipts import Receipt, ReceiptStatus
 from orderpulse_notifier.rendering import Renderer
@@ -92,7 +93,7 @@ async def world(
     **messaging: Any,
 ) -> World:
     store = SqlDeliveryStore(engine)
-    await store.create_schema()
+    await MIGRATIONS.upgrade(engine)
     if messaging:
         shop = shop.model_copy(update={"messaging": shop.messaging.model_copy(update=messaging)})
     provider, clock = ScriptedProvider(), Clock()

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orderpulse_returns import http
 from orderpulse_returns.database import connect
+from orderpulse_returns.migrate import MIGRATIONS
 from orderpulse_returns.service import NoReturnsPolicy, Returns
 from orderpulse_returns.settings import Settings
 from orderpulse_returns.shops import load_policies
@@ -115,7 +116,11 @@ def build_app(
         asgi_routes=http.routes(broker_ping=broker.ping, engine=engine),
         specification=AsyncAPI(title="orderpulse returns"),
     )
-    app.on_startup(store.create_schema)
+
+    @app.on_startup
+    async def schema() -> None:
+        await MIGRATIONS.at_start(engine, migrate=settings.migrate_on_start)
+
     app.after_startup(reminders.start)
     app.on_shutdown(reminders.stop)
     app.after_shutdown(engine.dispose)

@@ -13,6 +13,8 @@ class Settings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:19092"
     group_id: str = "returns"
     database_url: str = "sqlite+aiosqlite:///var/returns.db"
+    migrate_on_start: bool = True
+    """Off where a migrations step runs first (Kubernetes); then start-up only checks."""
     shops_file: Path = Path("deploy/shops.yaml")
     order_status_topic: str = "order-status.v1"
     returns_topic: str = "returns.v1"

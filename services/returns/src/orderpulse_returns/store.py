@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from orderpulse_returns.lifecycle import ReturnsOrder
 
 metadata = sa.MetaData()
+"""The tables as the code expects them; `migrations/` creates and changes them."""
 
 orders = sa.Table(
     "returns_orders",
@@ -52,11 +53,6 @@ class SqlReturnsStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-
-    async def create_schema(self) -> None:
-        """Create the tables if missing (migrations come with deployment)."""
-        async with self._engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
 
     async def seen(self, shop_id: str, event_id: str) -> bool:
         """Whether the event was handled before."""

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from orderpulse_returns.lifecycle import ReturnsOrder
+from orderpulse_returns.migrate import MIGRATIONS
 from orderpulse_returns.store import AlreadySeen, SqlReturnsStore
 from orderpulse_schemas import examples
 from orderpulse_schemas.values import Customer
@@ -34,7 +35,7 @@ def order(order_id: str = "o-1", **changes: object) -> ReturnsOrder:
 async def store(database_url: str) -> AsyncIterator[SqlReturnsStore]:
     engine: AsyncEngine = create_async_engine(database_url)
     store = SqlReturnsStore(engine)
-    await store.create_schema()
+    await MIGRATIONS.upgrade(engine)
     yield store
     await engine.dispose()
 

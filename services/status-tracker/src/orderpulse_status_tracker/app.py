@@ -26,6 +26,7 @@ from orderpulse_status_tracker.clock import Clock, SystemClock
 from orderpulse_status_tracker.database import connect
 from orderpulse_status_tracker.facts import EventFacts
 from orderpulse_status_tracker.messages import Outgoing, Topics
+from orderpulse_status_tracker.migrate import MIGRATIONS
 from orderpulse_status_tracker.service import Tracker
 from orderpulse_status_tracker.settings import Settings
 from orderpulse_status_tracker.shops import load_policies
@@ -105,7 +106,7 @@ def build_app(
 
     @contextlib.asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
-        await store.create_schema()
+        await MIGRATIONS.at_start(engine, migrate=settings.migrate_on_start)
         yield
         await engine.dispose()
 

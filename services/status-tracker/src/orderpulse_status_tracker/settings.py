@@ -14,6 +14,8 @@ class Settings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:19092"
     group_id: str = "status-tracker"
     database_url: str = "sqlite+aiosqlite:///var/status-tracker.db"
+    migrate_on_start: bool = True
+    """Off where a migrations step runs first (Kubernetes); then start-up only checks."""
     shops_file: Path = Path("deploy/shops.yaml")
     orders_topic: str = "orders.v1"
     shipments_topic: str = "shipments.v1"

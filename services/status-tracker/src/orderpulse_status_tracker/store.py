@@ -20,7 +20,6 @@ from orderpulse_status_tracker.messages import Outgoing
 from orderpulse_status_tracker.state import TrackedOrder
 from orderpulse_status_tracker.tables import (
     history,
-    metadata,
     notifications,
     orders,
     outbox,
@@ -56,11 +55,6 @@ class SqlTrackerStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-
-    async def create_schema(self) -> None:
-        """Create the tables if missing (migrations come with deployment)."""
-        async with self._engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
 
     async def load_unless_processed(
         self, shop_id: str, order_id: str, event_id: str

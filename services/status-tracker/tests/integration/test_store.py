@@ -9,6 +9,7 @@ import pytest
 from orderpulse_status_tracker.database import connect
 from orderpulse_status_tracker.lifecycle import decide
 from orderpulse_status_tracker.messages import Topics
+from orderpulse_status_tracker.migrate import MIGRATIONS
 from orderpulse_status_tracker.policy import ShopPolicy
 from orderpulse_status_tracker.store import Change, ConcurrentUpdate, SqlTrackerStore
 from orderpulse_status_tracker.timers import timers_for
@@ -22,7 +23,7 @@ SHOP, ORDER = "kvetinac-cz", "ord-10045"
 async def store(database_url: str) -> AsyncIterator[SqlTrackerStore]:
     engine = connect(database_url)
     store = SqlTrackerStore(engine)
-    await store.create_schema()
+    await MIGRATIONS.upgrade(engine)
     yield store
     await engine.dispose()
 

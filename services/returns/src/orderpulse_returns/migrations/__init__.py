@@ -1,0 +1,1 @@
+"""The returns service's Alembic scripts; run them with `python -m orderpulse_returns.migrate`."""
