@@ -54,6 +54,8 @@ async def services(kafka: str, workdir: Path) -> AsyncIterator[dict[str, Service
     exits = {name: service.stop() for name, service in running.items()}  # stop all, then judge
     for name, code in exits.items():
         assert code == 0, f"{name} did not shut down cleanly:\n{running[name].log()}"
+    unfit = {name: unfit_log_lines(service.log_path) for name, service in running.items()}
+    assert unfit == {name: [] for name in running}, f"not JSON, or personal: {unfit}"
 
 
 @pytest.fixture
@@ -74,6 +76,24 @@ async def eventually(check: Callable[[], bool], services: dict[str, ServiceProce
             f"== {name}\n{s.log(30)}" for name, s in services.items()
         )
         await asyncio.sleep(0.2)
+
+
+def unfit_log_lines(log: Path) -> list[str]:
+    """Lines of a service's log that are not JSON objects or that hold the customer's contacts."""
+    customer = examples.load("orders.v1", "order.accepted")["data"]["customer"]
+    personal = [customer["email"], customer["email"].split("@")[0], customer["phone"]]
+    return [
+        line
+        for line in log.read_text(encoding="utf-8").splitlines()
+        if not json_object(line) or any(value in line for value in personal)
+    ]
+
+
+def json_object(line: str) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
 
 
 def outbox(workdir: Path, order_number: str) -> Iterator[Path]:

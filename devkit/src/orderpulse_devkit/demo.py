@@ -205,7 +205,7 @@ def report(
         texts = "1 text waits" if len(waiting) == 1 else f"{len(waiting)} texts wait"
         due = shop_time(min(waiting.values()))
         print(f"{texts} for the end of quiet hours ({due}), kept by the notifier till then")
-    print(f"\nEverything is in {outbox}/ ; service logs in {workdir}/*.log")
+    print(f"\nEverything is in {outbox}/ ; service logs (JSON lines) in {workdir}/*.log")
 
 
 def print_outcome(outbox: Path, outcome: dict[str, Any]) -> None:

@@ -4,6 +4,7 @@ Tests and the demo use this to start, stop (SIGTERM) and kill (SIGKILL) real ser
 against a real broker, each with its own database file and log.
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -112,8 +113,8 @@ class ServiceProcess:
         return self._end(signal.SIGKILL, 10.0)
 
     def log(self, lines: int = 60) -> str:
-        """The end of the service's log, for failure messages."""
-        return log_tail(self.log_path, lines)
+        """The end of the service's log, for failure messages, as a person reads it."""
+        return "\n".join(map(readable, log_tail(self.log_path, lines).splitlines()))
 
     def _end(self, sig: signal.Signals, timeout: float) -> int:
         process = self._process
@@ -128,3 +129,18 @@ class ServiceProcess:
                 process.wait(10)
         self._process = None
         return process.returncode
+
+
+def readable(line: str) -> str:
+    """A service's JSON log line as `time level logger: message`, then any traceback.
+
+    Other lines (say, a crash before logging was set up) come back as they are.
+    """
+    try:
+        fields = json.loads(line)
+        head = " ".join(fields.pop(key) for key in ("time", "level", "logger"))
+        head += f": {fields.pop('message')}"
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return line
+    traces = [fields.pop(key) for key in ("exc_info", "stack_info") if key in fields]
+    return "\n".join([f"{head} {json.dumps(fields)}" if fields else head, *traces])

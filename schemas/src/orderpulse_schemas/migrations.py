@@ -26,6 +26,8 @@ from alembic.util import CommandError
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from orderpulse_schemas import logs
+
 log = logging.getLogger(__name__)
 
 
@@ -75,7 +77,7 @@ class Migrations:
             "--new", metavar="MESSAGE", help="write a migration for what the code's tables add"
         )
         args = parser.parse_args()
-        logging.basicConfig(level=logging.INFO)
+        logs.configure()
         asyncio.run(self._command(connect(database_url), args.down_to, args.new))
 
     async def _command(self, engine: AsyncEngine, down_to: str | None, new: str | None) -> None:

@@ -8,14 +8,15 @@ import uvicorn
 
 from orderpulse_notifier.app import build_app
 from orderpulse_notifier.settings import Settings
+from orderpulse_schemas import logs
 
 
 def main() -> None:
     """Run with settings from the environment."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # The Twilio client logs each request's parameters (the number and the text): personal data.
     logging.getLogger("twilio").setLevel(logging.WARNING)
     settings = Settings()
+    logs.configure(settings.log_level)
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it; exit 0 as the other services do.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(

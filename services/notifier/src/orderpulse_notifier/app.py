@@ -78,6 +78,7 @@ def build_app(
     )
     broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
+        logger=log,  # FastStream's own loggers do not propagate to the JSON handler
         enable_idempotence=True,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         middlewares=[KafkaPrometheusMiddleware(registry=REGISTRY, metrics_prefix="orderpulse")],
@@ -160,6 +161,7 @@ def build_app(
 
     return AsgiFastStream(
         broker,
+        logger=log,
         asgi_routes=http.routes(
             failing=failing,
             on_receipt=on_receipt,

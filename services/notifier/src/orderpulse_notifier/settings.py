@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     template_overrides: Path | None = None
     http_host: str = "0.0.0.0"
     http_port: int = 8080
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     public_url: AnyHttpUrl | None = None  # how providers reach this service, for receipts
 
     # Concurrency: records taken per poll, handled concurrently (one order's in sequence).

@@ -1,6 +1,5 @@
 """`python -m orderpulse_returns`: consumers, the reminder loop and HTTP until SIGTERM or SIGINT."""
 
-import logging
 import signal
 import sys
 
@@ -8,12 +7,13 @@ import uvicorn
 
 from orderpulse_returns.app import build_app
 from orderpulse_returns.settings import Settings
+from orderpulse_schemas import logs
 
 
 def main() -> None:
     """Run with settings from the environment."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
+    logs.configure(settings.log_level)
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it; exit 0 as the other services do.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(

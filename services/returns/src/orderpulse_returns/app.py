@@ -67,6 +67,7 @@ def build_app(
     }
     broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
+        logger=log,  # FastStream's own loggers do not propagate to the JSON handler
         enable_idempotence=True,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         middlewares=[
@@ -113,6 +114,7 @@ def build_app(
     reminders = _ReminderLoop(service, settings.reminder_interval_seconds)
     app = AsgiFastStream(
         broker,
+        logger=log,
         asgi_routes=http.routes(broker_ping=broker.ping, engine=engine),
         specification=AsyncAPI(title="orderpulse returns"),
     )

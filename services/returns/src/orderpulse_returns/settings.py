@@ -1,6 +1,7 @@
 """Configuration from `RETURNS_*` environment variables."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -23,3 +24,4 @@ class Settings(BaseSettings):
     reminder_interval_seconds: float = 60.0
     http_host: str = "0.0.0.0"
     http_port: int = 8080
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"

@@ -1,19 +1,19 @@
 """`python -m orderpulse_status_tracker`: consumers, timers and HTTP until SIGTERM or SIGINT."""
 
-import logging
 import signal
 import sys
 
 import uvicorn
 
+from orderpulse_schemas import logs
 from orderpulse_status_tracker.app import build_app
 from orderpulse_status_tracker.settings import Settings
 
 
 def main() -> None:
     """Run with settings from the environment."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
+    logs.configure(settings.log_level)
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it; exit 0 as the other services do.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(

@@ -58,6 +58,7 @@ def build_app(
     }
     broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
+        logger=log,  # FastStream's own loggers do not propagate to the JSON handler
         enable_idempotence=True,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         middlewares=[
@@ -112,6 +113,7 @@ def build_app(
 
     app = AsgiFastStream(
         broker,
+        logger=log,
         asgi_routes=http.routes(
             broker_ping=broker.ping, engine=engine, timeline=timeline, token=settings.support_token
         ),

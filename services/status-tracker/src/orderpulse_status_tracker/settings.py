@@ -1,6 +1,7 @@
 """Configuration from `TRACKER_*` environment variables."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,4 +27,5 @@ class Settings(BaseSettings):
     timer_interval_seconds: float = 30.0
     http_host: str = "0.0.0.0"
     http_port: int = 8080
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     support_token: SecretStr | None = None
