@@ -1,9 +1,11 @@
-"""The status-tracker killed (SIGKILL) in the middle of a stream of events, then restarted.
+"""The status-tracker killed (SIGKILL) or stopped (SIGTERM, as Kubernetes does) in the middle of a
+stream of events, then restarted.
 
 No notification request may be lost and none may be duplicated: after the restart every cause
-yields its request exactly once by id. A redelivery may re-publish the very same record (the
-notifier dedupes by `notification_id`), so copies are allowed only when byte-identical; the test
-prints how many there were (`pytest -s` or `-rP` shows it).
+yields its request exactly once by id. After a kill, a redelivery may re-publish the very same
+record (the notifier dedupes by `notification_id`), so copies are allowed only when byte-identical;
+after SIGTERM there may be none: the tracker finishes what it holds and commits before it exits.
+The test prints the counts (`pytest -s` or `-rP` shows them).
 
 The tracker runs alone on its own topics and consumer group (a uuid suffix), so it shares the
 session's broker with the other e2e module without seeing its traffic.
@@ -102,8 +104,9 @@ async def wait_for(
         await asyncio.sleep(0.01)
 
 
-async def test_a_killed_tracker_loses_and_duplicates_no_notification_request(
-    kafka: str, producer: AIOKafkaProducer, tmp_path_factory: pytest.TempPathFactory
+@pytest.mark.parametrize("stop", ["SIGKILL", "SIGTERM"])
+async def test_a_stopped_tracker_loses_and_duplicates_no_notification_request(
+    kafka: str, producer: AIOKafkaProducer, tmp_path_factory: pytest.TempPathFactory, stop: str
 ) -> None:
     workdir: Path = tmp_path_factory.mktemp("tracker-crash")
     suffix = uuid.uuid4().hex[:8]
@@ -143,7 +146,10 @@ async def test_a_killed_tracker_loses_and_duplicates_no_notification_request(
             30,
             lambda: f"{len(watch.ids)} of {len(expected)} requests before the crash",
         )
-        assert tracker.kill() == -9
+        if stop == "SIGKILL":
+            assert tracker.kill() == -9
+        else:
+            assert tracker.stop() == 0, f"SIGTERM mid-stream:\n{tracker.log()}"
         at_kill, killed_at = len(watch.ids), time.monotonic() - started
         mid_stream = not sending.done()  # else the crash hit the backlog of a slow tracker
         tracker.start()
@@ -177,7 +183,7 @@ async def test_a_killed_tracker_loses_and_duplicates_no_notification_request(
         values[notification_id].add(record.value)
     copies = len(watch.records) - len(values)
     report = (
-        f"{len(stream)} events sent over {sent_in:.1f} s; tracker killed at {killed_at:.1f} s "
+        f"{len(stream)} events sent over {sent_in:.1f} s; {stop} at {killed_at:.1f} s "
         f"({'while' if mid_stream else 'after'} they were sent) with {at_kill}/{len(expected)} "
         f"requests out; all out by {finished - 1.5:.1f} s; "
         f"{len(watch.records)} records, {len(values)} distinct, {copies} re-published copies"
@@ -188,6 +194,8 @@ async def test_a_killed_tracker_loses_and_duplicates_no_notification_request(
         f"lost {len(expected - set(values))}, unexpected {len(set(values) - expected)}; {report}"
     )
     differing = {nid for nid, bodies in values.items() if len(bodies) > 1}
+    if stop == "SIGTERM":
+        assert copies == 0, report
     assert not differing, f"{len(differing)} ids published with different bodies; {report}"
     per_kind = Counter((order, kind) for order, seen in kinds.items() for kind in seen)
     assert set(per_kind.values()) == {1}, report
