@@ -1,11 +1,13 @@
 """One order journey through the three services, each its own process, on a real Kafka broker.
 
 The e-shop's event is produced by a plain Kafka client (aiokafka's producer with JSON bytes), as
-an integrator would, not by our code.
+an integrator would, not by our code. The same running services show what operators watch: their
+liveness, their consumer lag, and that the alert rules read only metrics they serve.
 """
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from email import message_from_bytes, policy
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+import yaml
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
@@ -22,6 +25,7 @@ from orderpulse_devkit.kafka import create_topics
 from orderpulse_devkit.records import read_records
 from orderpulse_devkit.services import (
     MODULES,
+    REPO,
     ServiceProcess,
     announce_everything,
     service_settings,
@@ -30,6 +34,28 @@ from orderpulse_schemas import dead_letters, examples
 from orderpulse_schemas.topics import ALL_TOPICS
 
 pytestmark = pytest.mark.kafka
+
+SUBSCRIBED = {
+    "status-tracker": {
+        "orders.v1",
+        "shipments.v1",
+        "erasure-requests.v1",
+        "notification-outcomes.v1",
+    },
+    "notifier": {"notifications.v1"},
+    "returns": {"order-status.v1", "returns.v1", "erasure-requests.v1"},
+}
+"""The topics each service's consumer group reads (its group id is its name)."""
+ALERTS = REPO / "deploy" / "k8s" / "monitoring" / "alerts.yaml"
+NOT_OURS = {
+    "up",  # Prometheus, per target
+    "kube_deployment_status_replicas_available",  # kube-state-metrics, from here on
+    "kube_pod_status_ready",
+    "kube_pod_container_status_restarts_total",
+    "kube_horizontalpodautoscaler_status_current_replicas",
+    "kube_horizontalpodautoscaler_spec_max_replicas",
+}
+"""Metrics the alert rules may read that the services do not serve."""
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +76,12 @@ async def services(kafka: str, workdir: Path) -> AsyncIterator[dict[str, Service
     }
     for service in running.values():
         service.start()
-    yield running
-    exits = {name: service.stop() for name, service in running.items()}  # stop all, then judge
+    try:
+        for service in running.values():
+            await answers(service, "/readyz", 200)  # up, with its database and the broker
+        yield running
+    finally:
+        exits = {name: service.stop() for name, service in running.items()}  # stop all, then judge
     for name, code in exits.items():
         assert code == 0, f"{name} did not shut down cleanly:\n{running[name].log()}"
     unfit = {name: unfit_log_lines(service.log_path) for name, service in running.items()}
@@ -186,13 +216,117 @@ async def test_each_service_counts_its_work_on_metrics(
     assert total(after["notifier"], "process_cpu_seconds_total", {}) > 0
 
 
+async def test_each_service_is_alive_while_it_consumes(
+    services: dict[str, ServiceProcess],
+) -> None:
+    """The counterpart of test_liveness.py: a consuming service passes its liveness probe."""
+    for service in services.values():
+        await answers(service, "/healthz", 204, within=30)
+
+
+async def test_each_service_reports_the_lag_of_its_consumer_group(
+    services: dict[str, ServiceProcess],
+) -> None:
+    """Every partition of its topics (one replica holds them all), none behind once idle."""
+    lags: dict[str, dict[tuple[str, str], float]] = {}
+
+    async def caught_up() -> bool:
+        for name, service in services.items():
+            lags[name] = {
+                (s.labels["topic"], s.labels["partition"]): s.value
+                for s in await metrics(service)
+                if s.name == "orderpulse_consumer_lag" and s.labels["group"] == name
+            }
+        return all(
+            set(lag) == {(topic, str(p)) for topic in SUBSCRIBED[name] for p in range(3)}
+            and not any(lag.values())
+            for name, lag in lags.items()
+        )
+
+    deadline = time.monotonic() + 60  # it is refreshed every 10 s
+    while not await caught_up():
+        assert time.monotonic() < deadline, f"consumer lag on /metrics: {lags}"
+        await asyncio.sleep(1)
+
+
+async def test_the_alert_rules_read_only_metrics_the_services_expose(
+    services: dict[str, ServiceProcess],
+) -> None:
+    exposed = set().union(*[await metric_names(service) for service in services.values()])
+    rules = yaml.safe_load(ALERTS.read_text(encoding="utf-8"))["spec"]["groups"]
+    read = {
+        rule["alert"]: promql_metrics(rule["expr"]) for group in rules for rule in group["rules"]
+    }
+    assert "orderpulse_consumer_lag" in set().union(*read.values())  # the parser finds names
+    unknown = {alert: names - exposed - NOT_OURS for alert, names in read.items()}
+    assert {alert: names for alert, names in unknown.items() if names} == {}
+
+
+def test_promql_metrics_are_told_from_functions_labels_and_keywords() -> None:
+    expr = """histogram_quantile(0.99, sum by (le, channel) (rate(a_bucket{x=~"y|z"}[5m])))
+              > on (channel) b offset 15m or c unless d"""
+    assert promql_metrics(expr) == {"a_bucket", "b", "c", "d"}
+
+
+def promql_metrics(expr: str) -> set[str]:
+    """The metric names a PromQL expression reads, by a rough tokenizer good for our rules."""
+    expr = re.sub(r'"(?:[^"\\]|\\.)*"', "", expr)  # strings
+    expr = re.sub(r"\{[^}]*\}|\[[^\]]*\]|\boffset\s+\w+", "", expr)  # matchers, ranges, offsets
+    expr = re.sub(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", "", expr)
+    words = re.finditer(r"([a-zA-Z_:][\w:]*)\s*(\(?)", expr)
+    return {m[1] for m in words if not m[2]} - {"and", "or", "unless", "bool"}
+
+
+async def metric_names(service: ServiceProcess) -> set[str]:
+    """Every name a service's /metrics serves, with a histogram's and a counter's suffixes even
+    for families that have no sample yet (a counter with labels appears at its first count)."""
+    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count")}
+    families = text_string_to_metric_families(await scrape(service))
+    return {
+        name
+        for family in families
+        for name in (
+            {family.name + suffix for suffix in suffixes.get(family.type, ("",))}
+            | {sample.name for sample in family.samples}
+        )
+    }
+
+
+async def answers(service: ServiceProcess, path: str, wanted: int, within: float = 60) -> None:
+    """Wait until `path` answers `wanted`, failing early with the log if the service died."""
+    deadline = time.monotonic() + within
+    while (got := await status(service, path)) != wanted:
+        assert service.running, f"{service.name} died:\n{service.log()}"
+        assert time.monotonic() < deadline, f"{service.name}: {path} {got}\n{service.log()}"
+        await asyncio.sleep(0.2)
+
+
+async def status(service: ServiceProcess, path: str) -> int | None:
+    """The status `path` answers with, None while nothing listens."""
+    try:
+        async with aiohttp.ClientSession() as session, session.get(url(service, path)) as response:
+            return response.status
+    except aiohttp.ClientConnectionError:
+        return None
+
+
+async def scrape(service: ServiceProcess) -> str:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(url(service, "/metrics")) as response,
+    ):
+        assert response.status == 200
+        return await response.text()
+
+
+def url(service: ServiceProcess, path: str) -> str:
+    port = next(value for key, value in service.env.items() if key.endswith("_HTTP_PORT"))
+    return f"http://127.0.0.1:{port}{path}"
+
+
 async def metrics(service: ServiceProcess) -> list[Sample]:
     """The samples a service's /metrics shows now."""
-    port = next(value for key, value in service.env.items() if key.endswith("_HTTP_PORT"))
-    url = f"http://127.0.0.1:{port}/metrics"
-    async with aiohttp.ClientSession() as session, session.get(url) as response:
-        assert response.status == 200
-        text = await response.text()
+    text = await scrape(service)
     return [sample for family in text_string_to_metric_families(text) for sample in family.samples]
 
 

@@ -34,6 +34,7 @@ from orderpulse_notifier.service import Handled, Notifier, Retry
 from orderpulse_notifier.settings import Settings
 from orderpulse_notifier.shops import load_shops
 from orderpulse_notifier.store import SqlDeliveryStore
+from orderpulse_schemas import consumer
 from orderpulse_schemas.dead_letters import dead_letter, why_unreadable
 from orderpulse_schemas.notifications import NotificationRequested
 from orderpulse_schemas.outcomes import NotificationOutcome
@@ -159,10 +160,11 @@ def build_app(
         await providers.aclose()
         await engine.dispose()
 
-    return AsgiFastStream(
+    app = AsgiFastStream(
         broker,
         logger=log,
         asgi_routes=http.routes(
+            consuming=lambda: consumer.consuming(broker),
             failing=failing,
             on_receipt=on_receipt,
             twilio=providers.twilio_receipts,
@@ -172,6 +174,8 @@ def build_app(
         lifespan=lifespan,
         specification=AsyncAPI(title="orderpulse notifier"),
     )
+    consumer.report_lag(app, broker)
+    return app
 
 
 async def _send_due(notifier: Notifier, publish: Callable[[Handled], Awaitable[None]]) -> None:

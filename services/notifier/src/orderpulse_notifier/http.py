@@ -1,4 +1,5 @@
-"""HTTP endpoints: liveness, readiness, Prometheus metrics, and the providers' delivery receipts.
+"""HTTP endpoints: liveness (the consumer runs), readiness, Prometheus metrics, and the providers'
+delivery receipts.
 
 Receipts are accepted only with a valid signature: Twilio's `X-Twilio-Signature`, or an Amazon
 SNS message signature. A forged one gets 403 and changes nothing.
@@ -29,6 +30,7 @@ TWILIO_PATH, SES_PATH = "/receipts/twilio", "/receipts/ses"
 
 def routes(
     *,
+    consuming: Callable[[], bool],
     failing: Callable[[], Awaitable[str | None]],
     on_receipt: Callable[[Receipt], Awaitable[None]],
     twilio: TwilioReceipts | None,
@@ -39,7 +41,7 @@ def routes(
 
     @get(include_in_schema=False)
     async def live(scope: Scope) -> AsgiResponse:
-        return AsgiResponse(b"", 204)
+        return AsgiResponse(b"", 204) if consuming() else JSONResponse({"consuming": False}, 503)
 
     @get(include_in_schema=False)
     async def ready(scope: Scope) -> AsgiResponse:

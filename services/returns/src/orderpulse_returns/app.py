@@ -23,6 +23,7 @@ from orderpulse_returns.service import NoReturnsPolicy, Returns
 from orderpulse_returns.settings import Settings
 from orderpulse_returns.shops import load_policies
 from orderpulse_returns.store import SqlReturnsStore
+from orderpulse_schemas import consumer
 from orderpulse_schemas.dead_letters import dead_letter, dead_lettering
 from orderpulse_schemas.notifications import NotificationRequested
 from orderpulse_schemas.privacy import ErasureRequested
@@ -115,7 +116,9 @@ def build_app(
     app = AsgiFastStream(
         broker,
         logger=log,
-        asgi_routes=http.routes(broker_ping=broker.ping, engine=engine),
+        asgi_routes=http.routes(
+            consuming=lambda: consumer.consuming(broker), broker_ping=broker.ping, engine=engine
+        ),
         specification=AsyncAPI(title="orderpulse returns"),
     )
 
@@ -126,6 +129,7 @@ def build_app(
     app.after_startup(reminders.start)
     app.on_shutdown(reminders.stop)
     app.after_shutdown(engine.dispose)
+    consumer.report_lag(app, broker)
     return app
 
 

@@ -1,4 +1,5 @@
-"""HTTP endpoints: liveness, readiness (broker and database answer) and Prometheus metrics."""
+"""HTTP endpoints: liveness (the consumer runs), readiness (broker and database answer) and
+Prometheus metrics."""
 
 from collections.abc import Awaitable, Callable
 
@@ -11,13 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 def routes(
-    *, broker_ping: Callable[[float], Awaitable[bool]], engine: AsyncEngine
+    *,
+    consuming: Callable[[], bool],
+    broker_ping: Callable[[float], Awaitable[bool]],
+    engine: AsyncEngine,
 ) -> list[tuple[str, ASGIApp]]:
     """The returns service's HTTP routes."""
 
     @get(include_in_schema=False)
     async def live(scope: Scope) -> AsgiResponse:
-        return AsgiResponse(b"", 204)
+        return AsgiResponse(b"", 204) if consuming() else JSONResponse({"consuming": False}, 503)
 
     @get(include_in_schema=False)
     async def ready(scope: Scope) -> AsgiResponse:

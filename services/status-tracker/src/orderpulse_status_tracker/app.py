@@ -15,6 +15,7 @@ from prometheus_client import REGISTRY
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from orderpulse_schemas import consumer
 from orderpulse_schemas.dead_letters import dead_lettering
 from orderpulse_schemas.notifications import NotificationRequested
 from orderpulse_schemas.outcomes import NotificationDelivered, NotificationFailed, NotificationSent
@@ -115,7 +116,11 @@ def build_app(
         broker,
         logger=log,
         asgi_routes=http.routes(
-            broker_ping=broker.ping, engine=engine, timeline=timeline, token=settings.support_token
+            consuming=lambda: consumer.consuming(broker),
+            broker_ping=broker.ping,
+            engine=engine,
+            timeline=timeline,
+            token=settings.support_token,
         ),
         lifespan=lifespan,
         specification=AsyncAPI(title="orderpulse status-tracker"),
@@ -124,6 +129,7 @@ def build_app(
     app.after_startup(tracker.flush_all)
     app.after_startup(timer_loop.start)
     app.on_shutdown(timer_loop.stop)
+    consumer.report_lag(app, broker)
     return app
 
 

@@ -1,5 +1,5 @@
-"""HTTP endpoints: liveness, readiness (broker and database answer), Prometheus metrics, and the
-support timeline.
+"""HTTP endpoints: liveness (the consumer runs), readiness (broker and database answer),
+Prometheus metrics, and the support timeline.
 
 The timeline holds what the customer was told, so it needs `Authorization: Bearer <token>` with
 the token from `TRACKER_SUPPORT_TOKEN`; without a configured token it is closed to everyone.
@@ -23,6 +23,7 @@ from orderpulse_status_tracker.timeline import Timeline
 
 def routes(
     *,
+    consuming: Callable[[], bool],
     broker_ping: Callable[[float], Awaitable[bool]],
     engine: AsyncEngine,
     timeline: Timeline,
@@ -32,7 +33,7 @@ def routes(
 
     @get(include_in_schema=False)
     async def live(scope: Scope) -> AsgiResponse:
-        return AsgiResponse(b"", 204)
+        return AsgiResponse(b"", 204) if consuming() else JSONResponse({"consuming": False}, 503)
 
     @get(include_in_schema=False)
     async def ready(scope: Scope) -> AsgiResponse:

@@ -1,4 +1,4 @@
-"""Health, readiness and the timeline's door, with a broker ping we control."""
+"""Health, readiness and the timeline's door, with a broker ping and a consumer we control."""
 
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -29,9 +29,10 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-def app(engine: AsyncEngine, ping=answers, token: str | None = "t0ken"):  # type: ignore[no-untyped-def]
+def app(engine: AsyncEngine, ping=answers, token: str | None = "t0ken", consuming=True):  # type: ignore[no-untyped-def]
     routes = dict(
         http.routes(
+            consuming=lambda: consuming,
             broker_ping=ping,
             engine=engine,
             timeline=Timeline(engine),
@@ -61,8 +62,12 @@ async def test_not_ready_without_the_database(tmp_path: Path) -> None:
     await broken.dispose()
 
 
-async def test_alive_regardless(engine: AsyncEngine) -> None:
+async def test_alive_while_consuming_even_without_the_broker(engine: AsyncEngine) -> None:
     assert (await get(app(engine, silent), "/healthz"))[0] == 204
+
+
+async def test_not_alive_once_the_consumer_stopped(engine: AsyncEngine) -> None:
+    assert await get(app(engine, consuming=False), "/healthz") == (503, {"consuming": False})
 
 
 async def test_the_timeline_is_closed_without_a_configured_token(engine: AsyncEngine) -> None:
