@@ -113,7 +113,7 @@ SETTINGS = {
         "notifications",
     ),
     "returns": ("order_status", "returns", "erasure", "notifications"),
-    "notifier": ("notifications", "outcomes"),
+    "notifier": ("notifications", "erasure", "outcomes"),
 }
 """The topics each service is told (its `<PREFIX><NAME>_TOPIC` settings)."""
 INPUTS = {"status-tracker": ("orders", "shipments"), "returns": ("returns",)}

@@ -1,8 +1,9 @@
-"""Composition root: the notifier's Kafka consumer, deferred-text loop and HTTP routes.
+"""Composition root: the notifier's Kafka consumers, deferred-text loop and HTTP routes.
 
 Requests are taken in batches and handled concurrently (each order's in sequence), so a slow
 provider's latency overlaps instead of adding up; the batch's offsets are committed only after
-every request in it is done (at-least-once; the delivery store makes sends idempotent).
+every request in it is done (at-least-once; the delivery store makes sends idempotent). Erasure
+requests have a consumer of their own, one at a time.
 """
 
 import asyncio
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 from aiolimiter import AsyncLimiter
 from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream
-from faststream.kafka import KafkaBroker
+from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.specification import AsyncAPI
@@ -35,10 +36,11 @@ from orderpulse_notifier.settings import Settings
 from orderpulse_notifier.shops import load_shops
 from orderpulse_notifier.store import SqlDeliveryStore
 from orderpulse_schemas import consumer
-from orderpulse_schemas.dead_letters import dead_letter, why_unreadable
+from orderpulse_schemas.dead_letters import dead_letter, dead_lettering, why_unreadable
 from orderpulse_schemas.notifications import NotificationRequested
 from orderpulse_schemas.outcomes import NotificationOutcome
-from orderpulse_schemas.topics import NOTIFICATIONS
+from orderpulse_schemas.privacy import ErasureRequested
+from orderpulse_schemas.topics import ERASURE_REQUESTS, NOTIFICATIONS
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +133,41 @@ def build_app(
             if event_id in gave_up:
                 reason = f"retries exhausted: {gave_up.pop(event_id)}"
                 await dead_letter(broker, record, reason, group=settings.group_id)
+
+    # Erasures get a consumer and a group of their own. Members of one group subscribed to
+    # different topics are assigned unevenly (round-robin skips a member not subscribed to a
+    # partition's topic: one replica could get most notification partitions), and every erasure
+    # consumer joining or leaving would pause the notification consumers for a rebalance.
+    # The shared dead-lettering middleware reads one record per message, so it wraps only this
+    # router (the batch subscriber dead-letters in its decoder). A router's subscriber does not
+    # take the broker's ack policy, so it gets its own: else it would commit before handling.
+    erasures = KafkaRouter()
+
+    @erasures.subscriber(
+        settings.erasure_topic,
+        group_id=settings.erasure_group_id,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+    )
+    async def on_erasure_request(request: ErasureRequested) -> None:
+        """Forget a customer; their waiting messages fail, told as failed. Then commit."""
+        erased, handled = await notifier.erase(request)
+        await publish(handled)
+        log.info(
+            "erasure request %s: %d order(s) erased, %d deferred delivery(ies) failed",
+            request.id,
+            erased,
+            len(handled.outcomes),
+        )
+
+    broker.include_router(
+        erasures,
+        middlewares=[
+            dead_lettering(
+                {settings.erasure_topic: ERASURE_REQUESTS.events}, group=settings.erasure_group_id
+            )
+        ],
+    )
 
     async def on_receipt(receipt: Receipt) -> None:
         await publish(await notifier.on_receipt(receipt))

@@ -58,6 +58,21 @@ class Delivery(NamedTuple):
     reason: str | None = None
 
 
+class Kept(NamedTuple):
+    """A request kept for later (personal data), with the contacts an erasure finds it by."""
+
+    request: str
+    email: str | None
+    phone: str | None
+
+
+class Erased(NamedTuple):
+    """What an erasure changed: the orders whose requests it forgot, the deferred ones it failed."""
+
+    orders: int
+    failed: list[Target]
+
+
 class Due(NamedTuple):
     """A deferred delivery whose time has come, with the request it renders from."""
 
@@ -80,7 +95,7 @@ class DeliveryStore(Protocol):
         """None when the caller now holds the delivery and must send it; else how it stands."""
         ...
 
-    async def finish(self, target: Target, delivery: Delivery, keep: str | None = None) -> None:
+    async def finish(self, target: Target, delivery: Delivery, keep: Kept | None = None) -> None:
         """Record the end; `keep` holds the request while a receipt may still need a fallback."""
         ...
 
@@ -88,7 +103,7 @@ class DeliveryStore(Protocol):
         """Give a claim back unsent, so a later redelivery may take it at once."""
         ...
 
-    async def defer(self, target: Target, due_at: datetime, request: str) -> None:
+    async def defer(self, target: Target, due_at: datetime, kept: Kept) -> None:
         """Keep a claimed delivery until `due_at`, with the request it renders from."""
         ...
 
@@ -110,4 +125,10 @@ class DeliveryStore(Protocol):
 
     async def forget_requests(self, before: datetime) -> int:
         """Drop requests kept for receipts, last touched before `before`; how many."""
+        ...
+
+    async def erase(
+        self, shop_id: str, email: str | None, phone: str | None, order_ids: list[str], reason: str
+    ) -> Erased:
+        """Forget the shop's kept requests of this customer or these orders; fail deferred ones."""
         ...

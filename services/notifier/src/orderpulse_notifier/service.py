@@ -4,7 +4,8 @@ A channel is claimed before it is sent and finished after, so a redelivered requ
 twice. Transient provider errors are retried with backoff; when they outlast the retries the
 channel is handed back (`Handled.gave_up`) for the caller to dead-letter or park. Permanent errors
 fail the channel, and a failed or undelivered SMS falls back to email where the shop allows it.
-Texts that would arrive in quiet hours wait, durably, until the hours end.
+Texts that would arrive in quiet hours wait, durably, until the hours end. An erased customer's
+kept requests are forgotten, and their waiting messages fail instead of going out.
 """
 
 import asyncio
@@ -35,6 +36,7 @@ from orderpulse_notifier.ports import (
     DeliveryStatus,
     DeliveryStore,
     EmailSender,
+    Kept,
     SmsSender,
     Target,
 )
@@ -50,6 +52,7 @@ from orderpulse_schemas.outcomes import (
     NotificationOutcomeData,
     NotificationSent,
 )
+from orderpulse_schemas.privacy import ErasureRequested
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,7 @@ _OUTCOME_TYPES: dict[DeliveryStatus, type[Outcome]] = {
     DeliveryStatus.DELIVERED: NotificationDelivered,
 }
 MOOT_REASON = "moot: the order arrived before the text's quiet hours ended"
+ERASED_REASON = "customer erased"
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,22 @@ class Notifier:
         await self.park(handled.gave_up)
         return handled
 
+    async def erase(self, request: ErasureRequested) -> tuple[int, Handled]:
+        """Forget a customer's kept requests; how many orders it touched, and what to tell.
+
+        A deferred delivery cannot be sent without its request: it fails, and is told as failed.
+        """
+        data = request.data
+        erased = await self._store.erase(
+            request.shopid, data.email, data.phone, data.order_ids, ERASED_REASON
+        )
+        handled = Handled()
+        for target in erased.failed:
+            handled.outcomes.append(
+                self._outcome(target, Delivery(DeliveryStatus.FAILED, reason=ERASED_REASON))
+            )
+        return erased.orders, handled
+
     async def forget_kept_requests(self, older_than: timedelta) -> int:
         """Drop requests kept for receipts that never came: personal data is not kept for long."""
         return await self._store.forget_requests(self._now() - older_than)
@@ -189,7 +209,7 @@ class Notifier:
         """Keep channels that gave up as deferred, to be tried again later (durably)."""
         later = self._now() + timedelta(seconds=self._retry.park_seconds)
         for channel in gave_up:
-            await self._store.defer(channel.target, later, channel.request.model_dump_json())
+            await self._store.defer(channel.target, later, _kept(channel.request))
 
     async def _channel(
         self,
@@ -210,7 +230,7 @@ class Notifier:
             zone = customer_zone(request.data.customer.phone, shop.time_zone)
             due = quiet_until(self._now(), shop.messaging.quiet_hours, zone)
             if due is not None:
-                await self._store.defer(target, due, request.model_dump_json())
+                await self._store.defer(target, due, _kept(request))
                 log.info("%s deferred to %s (quiet hours)", target.delivery_id, due.isoformat())
                 return
         await self._send_held(request, shop, target, handled)
@@ -257,7 +277,7 @@ class Notifier:
 
     def _kept_for_receipt(
         self, request: NotificationRequested, shop: Shop | None, target: Target
-    ) -> str | None:
+    ) -> Kept | None:
         """The request, kept only while a text's receipt may still call for the email fallback."""
         if target.channel is not Channel.SMS or not self._sms_receipts or shop is None:
             return None
@@ -265,7 +285,7 @@ class Notifier:
         if not messaging.sms_fallback_to_email or not reachable(customer, Channel.EMAIL):
             return None
         emailed = Channel.EMAIL in channels_for(customer, target.kind, messaging)
-        return None if emailed else request.model_dump_json()
+        return None if emailed else _kept(request)
 
     async def _make_arriving_texts_moot(
         self, request: NotificationRequested, handled: Handled
@@ -398,6 +418,11 @@ def render_sms(renderer: Renderer, request: NotificationRequested, shop: Shop) -
 def _target(request: NotificationRequested, channel: Channel) -> Target:
     data = request.data
     return Target(data.notification_id, channel, request.shopid, request.subject, data.notice.kind)
+
+
+def _kept(request: NotificationRequested) -> Kept:
+    customer = request.data.customer
+    return Kept(request.model_dump_json(), customer.email, customer.phone)
 
 
 def _receipt_reason(receipt: Receipt) -> str:

@@ -6,6 +6,8 @@ from typing import Literal
 from pydantic import AnyHttpUrl, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from orderpulse_schemas.topics import ERASURE_REQUESTS, NOTIFICATION_OUTCOMES, NOTIFICATIONS
+
 
 class Settings(BaseSettings):
     """Where the notifier reads and writes, which providers it uses, and how hard it tries."""
@@ -14,11 +16,14 @@ class Settings(BaseSettings):
 
     kafka_bootstrap_servers: str = "127.0.0.1:19092"
     group_id: str = "notifier"
+    erasure_group_id: str = "notifier-erasure"
+    """The erasure consumer's own group: see `app.py` for why not `group_id`."""
     database_url: str = "sqlite+aiosqlite:///var/notifier.db"
     migrate_on_start: bool = True
     """Off where a migrations step runs first (Kubernetes); then start-up only checks."""
-    notifications_topic: str = "notifications.v1"
-    outcomes_topic: str = "notification-outcomes.v1"
+    notifications_topic: str = NOTIFICATIONS.name
+    erasure_topic: str = ERASURE_REQUESTS.name
+    outcomes_topic: str = NOTIFICATION_OUTCOMES.name
     shops_file: Path = Path("deploy/shops.yaml")
     template_overrides: Path | None = None
     http_host: str = "0.0.0.0"

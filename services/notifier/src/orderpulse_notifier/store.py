@@ -3,7 +3,8 @@
 A claim is a lease: a worker that dies mid-send leaves its row pending until the lease runs out,
 then a redelivery takes it over. Two live workers never send the same delivery.
 Requests (personal data) are kept only while needed: deferred, or awaiting an SMS receipt that
-may call for the email fallback.
+may call for the email fallback. A kept request's customer email and phone sit beside it, so an
+erasure finds it without reading every request; they go whenever the request goes.
 """
 
 from datetime import UTC, datetime
@@ -12,7 +13,15 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from orderpulse_notifier.ports import Delivery, DeliveryStatus, Due, Receipted, Target
+from orderpulse_notifier.ports import (
+    Delivery,
+    DeliveryStatus,
+    Due,
+    Erased,
+    Kept,
+    Receipted,
+    Target,
+)
 from orderpulse_schemas.outcomes import Channel
 
 metadata = sa.MetaData()
@@ -33,12 +42,24 @@ deliveries = sa.Table(
     sa.Column("reason", sa.String(1000)),
     sa.Column("lease_until", sa.DateTime(timezone=True)),
     sa.Column("due_at", sa.DateTime(timezone=True)),
-    sa.Column("request", sa.Text),
+    sa.Column("request", sa.Text),  # personal data, with the two columns below
+    sa.Column("customer_email", sa.String(320)),
+    sa.Column("customer_phone", sa.String(20)),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("notifier_deliveries_order", "shop_id", "order_id"),
     sa.Index("notifier_deliveries_receipt", "provider", "provider_message_id"),
     sa.Index("notifier_deliveries_due", "status", "due_at"),
+    sa.Index("notifier_deliveries_email", "shop_id", "customer_email"),
+    sa.Index("notifier_deliveries_phone", "shop_id", "customer_phone"),
 )
+
+_FORGOTTEN: dict[str, str | None] = {
+    "request": None,
+    "customer_email": None,
+    "customer_phone": None,
+}
+"""What forgetting a request clears."""
+_UNFINISHED = (DeliveryStatus.PENDING.value, DeliveryStatus.DEFERRED.value)
 
 
 class SqlDeliveryStore:
@@ -86,31 +107,39 @@ class SqlDeliveryStore:
             ).one()
         return _delivery(row)
 
-    async def finish(self, target: Target, delivery: Delivery, keep: str | None = None) -> None:
-        """Record the end; `keep` holds the request while a receipt may still need a fallback."""
+    async def finish(self, target: Target, delivery: Delivery, keep: Kept | None = None) -> None:
+        """Record the end; `keep` holds the request while a receipt may still need a fallback.
+
+        Only an unfinished delivery ends: one an erasure failed meanwhile keeps nothing again.
+        """
         await self._update(
             target.delivery_id,
+            deliveries.c.status.in_(_UNFINISHED),
             status=delivery.status.value,
             provider=delivery.provider,
             provider_message_id=delivery.provider_message_id,
             reason=delivery.reason,
             lease_until=None,
             due_at=None,
-            request=keep,
+            **_kept(keep),
         )
 
     async def release(self, target: Target, now: datetime) -> None:
         """Give a claim back unsent, so a later redelivery may take it at once."""
         await self._update(target.delivery_id, lease_until=_utc(now))
 
-    async def defer(self, target: Target, due_at: datetime, request: str) -> None:
-        """Keep a claimed delivery until `due_at`, with the request it renders from."""
+    async def defer(self, target: Target, due_at: datetime, kept: Kept) -> None:
+        """Keep a claimed delivery until `due_at`, with the request it renders from.
+
+        Not one that an erasure failed while it was being sent: that one is never sent again.
+        """
         await self._update(
             target.delivery_id,
+            deliveries.c.status.in_(_UNFINISHED),
             status=DeliveryStatus.DEFERRED.value,
             lease_until=None,
             due_at=_utc(due_at),
-            request=request,
+            **_kept(kept),
         )
 
     async def take_due(self, now: datetime, lease_until: datetime, limit: int) -> list[Due]:
@@ -162,7 +191,7 @@ class SqlDeliveryStore:
                         status=DeliveryStatus.FAILED.value,
                         reason=reason,
                         due_at=None,
-                        request=None,
+                        **_FORGOTTEN,
                         updated_at=datetime.now(UTC),
                     )
                     .returning(*deliveries.c)
@@ -192,7 +221,7 @@ class SqlDeliveryStore:
                 .values(
                     status=delivery.status.value,
                     reason=delivery.reason,
-                    request=None,
+                    **_FORGOTTEN,
                     updated_at=datetime.now(UTC),
                 )
             )
@@ -214,21 +243,76 @@ class SqlDeliveryStore:
                     deliveries.c.status != DeliveryStatus.DEFERRED.value,
                     deliveries.c.updated_at < _utc(before),
                 )
-                .values(request=None)
+                .values(**_FORGOTTEN)
             )
         return result.rowcount
 
-    async def _update(self, delivery_id: str, **values: object) -> None:
+    async def erase(
+        self, shop_id: str, email: str | None, phone: str | None, order_ids: list[str], reason: str
+    ) -> Erased:
+        """Forget the shop's kept requests of this customer or these orders; fail deferred ones.
+
+        A deferred delivery would render from its request, so without it it can never be sent:
+        it fails with `reason`, for the caller to tell.
+        """
+        matching = sa.and_(
+            deliveries.c.shop_id == shop_id,
+            deliveries.c.request.is_not(None),
+            sa.or_(
+                deliveries.c.order_id.in_(order_ids),
+                sa.and_(sa.literal(email is not None), deliveries.c.customer_email == email),
+                sa.and_(sa.literal(phone is not None), deliveries.c.customer_phone == phone),
+            ),
+        )
+        now = datetime.now(UTC)
+        async with self._engine.begin() as conn:
+            failed = (
+                await conn.execute(
+                    deliveries.update()
+                    .where(matching, deliveries.c.status == DeliveryStatus.DEFERRED.value)
+                    .values(
+                        status=DeliveryStatus.FAILED.value,
+                        reason=reason,
+                        due_at=None,
+                        **_FORGOTTEN,
+                        updated_at=now,
+                    )
+                    .returning(*deliveries.c)
+                )
+            ).all()
+            kept = await conn.scalars(
+                deliveries.update()
+                .where(matching)
+                .values(**_FORGOTTEN, updated_at=now)
+                .returning(deliveries.c.order_id)
+            )
+            orders = {*kept, *(row.order_id for row in failed)}
+        targets = sorted((_target(row) for row in failed), key=lambda target: target.delivery_id)
+        return Erased(len(orders), targets)
+
+    async def _update(
+        self, delivery_id: str, *where: sa.ColumnElement[bool], **values: object
+    ) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(
                 deliveries.update()
-                .where(deliveries.c.delivery_id == delivery_id)
+                .where(deliveries.c.delivery_id == delivery_id, *where)
                 .values(**values, updated_at=datetime.now(UTC))
             )
 
 
 def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
+
+
+def _kept(kept: Kept | None) -> dict[str, str | None]:
+    if kept is None:
+        return _FORGOTTEN
+    return {
+        "request": kept.request,
+        "customer_email": kept.email,
+        "customer_phone": kept.phone,
+    }
 
 
 def _target(row: sa.Row[tuple[object, ...]]) -> Target:

@@ -1,29 +1,53 @@
-"""The delivery store on SQLite and on PostgreSQL: claims, leases, deferral, receipts, retention."""
+"""The delivery store on SQLite and on PostgreSQL: claims, leases, deferral, receipts, retention,
+erasure."""
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy.ext.asyncio import create_async_engine
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from orderpulse_notifier.migrate import MIGRATIONS
-from orderpulse_notifier.ports import Delivery, DeliveryStatus, Due, Target
-from orderpulse_notifier.store import SqlDeliveryStore
+from orderpulse_notifier.ports import Delivery, DeliveryStatus, Due, Erased, Kept, Target
+from orderpulse_notifier.store import SqlDeliveryStore, deliveries
 from orderpulse_schemas.outcomes import Channel
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 LEASE = NOW + timedelta(minutes=5)
 EMAIL = Target("n-1", Channel.EMAIL, "shop", "ord-1", "order_accepted")
 SMS = Target("n-1", Channel.SMS, "shop", "ord-1", "out_for_delivery")
+PETR = Kept('{"request": "petr"}', "petr@example.cz", "+420601123456")
+
+
+def kept(request: str) -> Kept:
+    return Kept(request, None, None)
 
 
 @pytest.fixture
-async def store(database_url: str) -> AsyncIterator[SqlDeliveryStore]:
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_async_engine(database_url)
-    store = SqlDeliveryStore(engine)
-    await MIGRATIONS.upgrade(engine)
-    yield store
+    yield engine
     await engine.dispose()
+
+
+@pytest.fixture
+async def store(engine: AsyncEngine) -> SqlDeliveryStore:
+    await MIGRATIONS.upgrade(engine)
+    return SqlDeliveryStore(engine)
+
+
+async def personal_data(engine: AsyncEngine, target: Target) -> tuple[str | None, ...]:
+    """What the row of `target` holds of the customer: request, email, phone."""
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                sa.select(
+                    deliveries.c.request, deliveries.c.customer_email, deliveries.c.customer_phone
+                ).where(deliveries.c.delivery_id == target.delivery_id)
+            )
+        ).one()
+    return tuple(row)
 
 
 async def test_a_new_delivery_is_claimed_by_its_first_caller_only(
@@ -63,7 +87,7 @@ async def test_a_deferred_delivery_comes_due_once_even_with_two_workers(
     store: SqlDeliveryStore,
 ) -> None:
     await store.claim(SMS, NOW, LEASE)
-    await store.defer(SMS, NOW + timedelta(hours=8), '{"request": 1}')
+    await store.defer(SMS, NOW + timedelta(hours=8), kept('{"request": 1}'))
 
     assert await store.take_due(NOW + timedelta(hours=7), LEASE, 10) == []
     morning = NOW + timedelta(hours=8)
@@ -83,7 +107,7 @@ async def test_an_arrival_fails_the_orders_waiting_texts_of_the_given_kinds_only
     other_order = Target("n-3", Channel.SMS, "shop", "ord-2", "out_for_delivery")
     for target in (SMS, other_kind, other_order):
         await store.claim(target, NOW, LEASE)
-        await store.defer(target, NOW + timedelta(hours=8), "{}")
+        await store.defer(target, NOW + timedelta(hours=8), kept("{}"))
 
     moot = await store.make_moot("shop", "ord-1", frozenset({"out_for_delivery"}), "moot")
 
@@ -97,7 +121,9 @@ async def test_a_receipt_moves_a_sent_delivery_once_and_hands_back_the_kept_requ
     store: SqlDeliveryStore,
 ) -> None:
     await store.claim(SMS, NOW, LEASE)
-    await store.finish(SMS, Delivery(DeliveryStatus.SENT, "twilio", "SM1"), keep='{"kept": 1}')
+    await store.finish(
+        SMS, Delivery(DeliveryStatus.SENT, "twilio", "SM1"), keep=kept('{"kept": 1}')
+    )
     undelivered = Delivery(DeliveryStatus.FAILED, reason="undelivered")
 
     receipted = await store.record_receipt("twilio", "SM1", undelivered)
@@ -109,11 +135,150 @@ async def test_a_receipt_moves_a_sent_delivery_once_and_hands_back_the_kept_requ
     assert await store.record_receipt("twilio", "SM-unknown", undelivered) is None
 
 
-async def test_kept_requests_are_forgotten_after_a_while(store: SqlDeliveryStore) -> None:
+async def test_kept_requests_are_forgotten_after_a_while(
+    store: SqlDeliveryStore, engine: AsyncEngine
+) -> None:
     await store.claim(SMS, NOW, LEASE)
-    await store.finish(SMS, Delivery(DeliveryStatus.SENT, "twilio", "SM1"), keep='{"kept": 1}')
+    await store.finish(SMS, Delivery(DeliveryStatus.SENT, "twilio", "SM1"), keep=PETR)
+    assert await personal_data(engine, SMS) == PETR
 
     assert await store.forget_requests(datetime.now(UTC) - timedelta(days=3)) == 0
     assert await store.forget_requests(datetime.now(UTC) + timedelta(seconds=1)) == 1
+    assert await personal_data(engine, SMS) == (None, None, None)
     receipted = await store.record_receipt("twilio", "SM1", Delivery(DeliveryStatus.DELIVERED))
     assert receipted is not None and receipted.request is None
+
+
+async def test_a_receipt_and_a_moot_arrival_forget_the_customer_with_the_request(
+    store: SqlDeliveryStore, engine: AsyncEngine
+) -> None:
+    await store.claim(SMS, NOW, LEASE)
+    await store.finish(SMS, Delivery(DeliveryStatus.SENT, "twilio", "SM1"), keep=PETR)
+    await store.claim(EMAIL, NOW, LEASE)
+    await store.defer(EMAIL, NOW + timedelta(hours=8), PETR)
+
+    await store.record_receipt("twilio", "SM1", Delivery(DeliveryStatus.DELIVERED))
+    await store.make_moot("shop", "ord-1", frozenset({"order_accepted"}), "moot")
+
+    assert await personal_data(engine, SMS) == (None, None, None)
+    assert await personal_data(engine, EMAIL) == (None, None, None)
+
+
+async def test_erasure_forgets_the_customer_s_kept_requests_and_fails_the_deferred_ones(
+    store: SqlDeliveryStore, engine: AsyncEngine
+) -> None:
+    waiting = Target("n-1", Channel.SMS, "shop", "ord-1", "out_for_delivery")
+    by_phone = Target("n-2", Channel.SMS, "shop", "ord-2", "order_dispatched")
+    by_order = Target("n-3", Channel.SMS, "shop", "ord-3", "order_dispatched")
+    someone_else = Target("n-4", Channel.SMS, "shop", "ord-4", "out_for_delivery")
+    other_shop = Target("n-5", Channel.SMS, "other-shop", "ord-1", "out_for_delivery")
+    jana = Kept('{"request": "jana"}', "jana@example.cz", "+420602000000")
+    for target, customer in [
+        (waiting, PETR),
+        (by_order, jana),
+        (someone_else, jana),
+        (other_shop, PETR),
+    ]:
+        await store.claim(target, NOW, LEASE)
+        await store.defer(target, NOW + timedelta(hours=8), customer)
+    await store.claim(by_phone, NOW, LEASE)
+    receipt_may_come = Kept('{"request": "petr"}', None, PETR.phone)
+    await store.finish(by_phone, Delivery(DeliveryStatus.SENT, "twilio", "SM1"), receipt_may_come)
+
+    erased = await store.erase("shop", PETR.email, PETR.phone, ["ord-3"], "customer erased")
+
+    assert erased == Erased(3, [waiting, by_order])
+    for target in (waiting, by_phone, by_order):
+        assert await personal_data(engine, target) == (None, None, None)
+    assert await personal_data(engine, someone_else) == jana
+    assert await personal_data(engine, other_shop) == PETR
+    assert await store.claim(waiting, NOW, LEASE) == Delivery(
+        DeliveryStatus.FAILED, reason="customer erased"
+    )
+    assert await store.claim(by_phone, NOW, LEASE) == Delivery(DeliveryStatus.SENT, "twilio", "SM1")
+    due = await store.take_due(NOW + timedelta(hours=8), LEASE, 10)
+    assert sorted(d.target for d in due) == [someone_else, other_shop]
+    assert await store.erase("shop", PETR.email, PETR.phone, ["ord-3"], "again") == Erased(0, [])
+
+
+async def test_erasure_by_email_alone_and_by_phone_alone(
+    store: SqlDeliveryStore, engine: AsyncEngine
+) -> None:
+    email_only = Kept('{"request": "e"}', "petr@example.cz", None)
+    phone_only = Kept('{"request": "p"}', None, "+420601123456")
+    texted = Target("n-1", Channel.SMS, "shop", "ord-1", "order_dispatched")
+    emailed = Target("n-2", Channel.EMAIL, "shop", "ord-2", "order_accepted")
+    for target, customer in [(texted, phone_only), (emailed, email_only)]:
+        await store.claim(target, NOW, LEASE)
+        await store.defer(target, NOW + timedelta(hours=8), customer)
+
+    assert await store.erase("shop", None, "+420601123456", [], "erased") == Erased(1, [texted])
+    assert await personal_data(engine, emailed) == email_only
+    assert await store.erase("shop", "petr@example.cz", None, [], "erased") == Erased(1, [emailed])
+
+
+async def test_a_send_under_way_when_its_customer_was_erased_keeps_nothing_again(
+    store: SqlDeliveryStore, engine: AsyncEngine
+) -> None:
+    await store.claim(SMS, NOW, LEASE)
+    await store.defer(SMS, NOW, PETR)
+    assert [due.target for due in await store.take_due(NOW, LEASE, 10)] == [SMS]  # sending
+
+    await store.erase("shop", PETR.email, None, [], "customer erased")
+    await store.defer(SMS, NOW + timedelta(minutes=10), PETR)  # it gave up: would wait again
+    await store.finish(SMS, Delivery(DeliveryStatus.SENT, "twilio", "SM1"), keep=PETR)
+
+    assert await personal_data(engine, SMS) == (None, None, None)
+    assert await store.take_due(NOW + timedelta(days=1), LEASE, 10) == []
+    assert await store.claim(SMS, NOW, LEASE) == Delivery(
+        DeliveryStatus.FAILED, reason="customer erased"
+    )
+
+
+async def test_requests_kept_before_the_customer_columns_existed_get_them(
+    engine: AsyncEngine,
+) -> None:
+    await MIGRATIONS.upgrade(engine)
+    await MIGRATIONS.downgrade(engine, "6a61007f9e71")  # the first revision, without the columns
+    store = SqlDeliveryStore(engine)
+    request = '{"data": {"customer": {"email": "petr@example.cz", "phone": "+420601123456"}}}'
+    first_table = sa.table(
+        "notifier_deliveries",
+        *(sa.column(c.name, c.type) for c in deliveries.c if not c.name.startswith("customer_")),
+    )
+    async with engine.begin() as conn:
+        await conn.execute(
+            first_table.insert(),
+            [
+                {
+                    "delivery_id": SMS.delivery_id,
+                    "notification_id": SMS.notification_id,
+                    "channel": "sms",
+                    "shop_id": "shop",
+                    "order_id": "ord-1",
+                    "kind": SMS.kind,
+                    "status": "deferred",
+                    "due_at": NOW,
+                    "request": request,
+                    "updated_at": NOW,
+                },
+                {
+                    "delivery_id": EMAIL.delivery_id,
+                    "notification_id": EMAIL.notification_id,
+                    "channel": "email",
+                    "shop_id": "shop",
+                    "order_id": "ord-1",
+                    "kind": EMAIL.kind,
+                    "status": "sent",
+                    "due_at": None,
+                    "request": None,
+                    "updated_at": NOW,
+                },
+            ],
+        )
+
+    await MIGRATIONS.upgrade(engine)
+
+    assert await personal_data(engine, SMS) == (request, "petr@example.cz", "+420601123456")
+    assert await personal_data(engine, EMAIL) == (None, None, None)
+    assert await store.erase("shop", None, "+420601123456", [], "erased") == Erased(1, [SMS])

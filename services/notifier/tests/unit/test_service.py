@@ -17,12 +17,12 @@ from orderpulse_notifier.migrate import MIGRATIONS
 from orderpulse_notifier.ports import Target
 from orderpulse_notifier.receipts import Receipt, ReceiptStatus
 from orderpulse_notifier.rendering import Renderer
-from orderpulse_notifier.service import MOOT_REASON, Handled, Notifier, Retry
+from orderpulse_notifier.service import ERASED_REASON, MOOT_REASON, Handled, Notifier, Retry
 from orderpulse_notifier.shops import Messaging, QuietHours, Shop, SmsDiacritics
 from orderpulse_notifier.store import SqlDeliveryStore
 from orderpulse_schemas.outcomes import Channel
 
-from ..conftest import notification
+from ..conftest import PETR, about, erasure, notification
 
 PRAGUE = timedelta(hours=1)  # November: CET
 
@@ -300,6 +300,49 @@ async def test_an_undelivered_text_falls_back_to_email_once(engine: Any, shop: S
     ]
     assert again.outcomes == []
     assert w.provider.channels() == ["sms", "email"]
+
+
+@pytest.mark.parametrize(
+    "who",
+    [{"email": PETR["email"]}, {"phone": PETR["phone"]}, {"order_ids": ["ord-10045"]}],
+    ids=["email", "phone", "order id"],
+)
+async def test_an_erased_customer_s_waiting_text_fails_and_is_never_sent(
+    engine: Any, shop: Shop, who: dict[str, Any]
+) -> None:
+    w = await world(engine, shop)
+    w.clock.now = prague(22, 30)
+    jana = notification("order_dispatched", email="jana@example.cz", phone="+420602987654")
+    for request in (notification("order_dispatched"), about(jana, "20001")):
+        await w.notifier.handle(request)
+
+    orders, handled = await w.notifier.erase(erasure(**who))
+    again = await w.notifier.erase(erasure(**who))
+
+    assert orders == 1
+    assert told(handled) == [("notification.failed", "sms", ERASED_REASON)]
+    assert [o.subject for o in handled.outcomes] == ["ord-10045"]
+    assert (again[0], again[1].outcomes) == (0, [])
+    w.clock.now = prague(8, 0, day=26)
+    morning = await w.notifier.send_due()
+    assert [(o.type, o.subject) for o in morning.outcomes] == [("notification.sent", "ord-20001")]
+    assert [m.to for m in w.provider.sent if isinstance(m, SmsMessage)] == ["+420602987654"]
+
+
+async def test_an_erased_customer_s_request_kept_for_a_receipt_is_gone(
+    engine: Any, shop: Shop
+) -> None:
+    w = await world(engine, shop, sms_receipts=True, channels={"out_for_delivery": [Channel.SMS]})
+    await w.notifier.handle(notification("out_for_delivery"))
+
+    orders, handled = await w.notifier.erase(erasure(email=PETR["email"]))
+
+    assert (orders, handled.outcomes) == (1, [])
+    undelivered = Receipt("scripted", "msg-1", ReceiptStatus.UNDELIVERED, "twilio error 30003")
+    assert told(await w.notifier.on_receipt(undelivered)) == [
+        ("notification.failed", "sms", "undelivered (twilio error 30003)")
+    ]
+    assert w.provider.channels() == ["sms"]  # no email fallback: nothing left to write it from
 
 
 async def test_a_delivered_receipt_is_told_once(engine: Any, shop: Shop) -> None:
