@@ -8,7 +8,6 @@ import json
 import os
 import platform
 import random
-import re
 import statistics
 import tempfile
 from collections import deque
@@ -155,18 +154,25 @@ def machine_cpu_seconds() -> float:
     return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-_BATCH_LINE = re.compile(
-    r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .* - (Received|Processed)$", re.MULTILINE
-)
-"""FastStream's log lines around each message (or batch) a subscriber handles."""
+def handling(log: str, topic: str) -> list[tuple[float, str]]:
+    """FastStream's `Received` and `Processed` lines for each message (or batch) a service's
+    subscriber to `topic` handled, from its JSON log: (epoch seconds, which)."""
+    found = []
+    for line in log.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if record.get("topic") == topic and record.get("message") in ("Received", "Processed"):
+            found.append((datetime.fromisoformat(record["time"]).timestamp(), record["message"]))
+    return found
 
 
-def batches(log: str) -> list[tuple[float, float]]:
-    """When (epoch seconds) a one-subscriber FastStream service took each batch and how long
-    it took, from its log: Received → Processed (one subscriber's batches follow each other)."""
+def batches(log: str, topic: str) -> list[tuple[float, float]]:
+    """When (epoch seconds) the subscriber to `topic` took each batch and how long it took:
+    Received → Processed (one subscriber's batches follow each other)."""
     found, taken = [], None
-    for stamp, what in _BATCH_LINE.findall(log):
-        moment = datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").timestamp()  # local time
+    for moment, what in handling(log, topic):
         if what == "Received":
             taken = moment
         elif taken is not None:

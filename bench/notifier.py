@@ -34,7 +34,6 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +63,6 @@ SETTLE = 1.0
 LATENCY = 0.1
 SCENARIOS = ("outbox", "latency-100ms")
 _RETRY_LINE = re.compile(r" attempt \d+: ")
-_RECEIVED = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .* - Received$", re.MULTILINE)
-"""FastStream's log line for each batch the subscriber takes (the log's time is local)."""
 
 
 @dataclass
@@ -138,7 +135,7 @@ async def run(bootstrap: str, scenario: str, count: int, workdir: Path) -> Resul
     shops = announce_everything(workdir)  # creates the run's directory
     env = service_settings("notifier", bootstrap, workdir, shops_file=shops)
     env.update(
-        NOTIFIER_NOTIFICATIONS_TOPIC=topics["notifications"],
+        NOTIFIER_NOTIFICATIONS_TOPIC=(topic := topics["notifications"]),
         NOTIFIER_OUTCOMES_TOPIC=topics["outcomes"],
         NOTIFIER_GROUP_ID=f"notifier-bench-{suffix}",
     )
@@ -169,7 +166,7 @@ async def run(bootstrap: str, scenario: str, count: int, workdir: Path) -> Resul
                             f"{len(outcomes.records)}/{expected} outcomes after {TIMEOUT:g} s:\n"
                             + notifier.log(30)
                         )
-                    if taken is None and (taken := first_batch(notifier.log_path)):
+                    if taken is None and (taken := first_batch(notifier.log_path, topic)):
                         cpu_first, taken_at = cpu_seconds(pid), now
                     if now - last_report >= 10:
                         print(f"  {now - started:5.0f} s: {len(outcomes.records)}/{expected}")
@@ -189,7 +186,7 @@ async def run(bootstrap: str, scenario: str, count: int, workdir: Path) -> Resul
     values = [json.loads(record.value) for record in records]
     types = Counter(value["type"] for value in values)
     sends = {(v["data"]["notification_id"], v["data"]["channel"]) for v in values}
-    taken = taken or first_batch(notifier.log_path)
+    taken = taken or first_batch(notifier.log_path, topic)
     assert taken is not None, "no batch in the log, yet outcomes came"
     window = max(r.timestamp for r in records) / 1000 - taken
     result = Result(
@@ -199,7 +196,7 @@ async def run(bootstrap: str, scenario: str, count: int, workdir: Path) -> Resul
         startup_seconds=round(taken_at - started, 2),
         first_outcome_seconds=round(first - started, 2),
         window_seconds=round(window, 2),
-        batches=len(_RECEIVED.findall(log)),
+        batches=len(measure.batches(log, topic)),
         notifications_per_second=round(count / window, 1) if window else float("nan"),
         sends_per_second=round(expected / window, 1) if window else float("nan"),
         cpu_seconds=round(cpu_last - (cpu_first or 0.0), 2),
@@ -226,12 +223,10 @@ async def run(bootstrap: str, scenario: str, count: int, workdir: Path) -> Resul
     return result
 
 
-def first_batch(log: Path) -> float | None:
+def first_batch(log: Path, topic: str) -> float | None:
     """When (epoch seconds) the notifier took its first batch, from its log; None before."""
-    found = _RECEIVED.search(log.read_text()) if log.exists() else None
-    if found is None:
-        return None
-    return datetime.strptime(found[1], "%Y-%m-%d %H:%M:%S,%f").timestamp()  # local time
+    lines = measure.handling(log.read_text(), topic) if log.exists() else []
+    return next((moment for moment, what in lines if what == "Received"), None)
 
 
 def table(results: list[Result]) -> str:

@@ -425,7 +425,8 @@ class Collected:
     complete: bool
     rss: dict[str, float]
     dead_letters: int
-    notifier_log: str
+    notifier_batches: list[tuple[float, float]]
+    """When the notifier took each batch of requests, and how long it took."""
 
 
 async def run_scenario(
@@ -471,6 +472,7 @@ async def run_scenario(
                 await asyncio.sleep(SETTLE_SECONDS)
             rss = {name: peak_rss_mib(pid) for name, pid in pids.items()}
             notifier_log = running["notifier"].log_path.read_text()
+            notifier_batches = measure.batches(notifier_log, topics["notifications"])
         emails, texts = received(workdir, smtp, twilio)
     observed.samples = monitor.samples
     collected = Collected(
@@ -483,7 +485,7 @@ async def run_scenario(
         complete=complete,
         rss=rss,
         dead_letters=sum((await end_offsets(bootstrap, dead, PARTITIONS)).values()),
-        notifier_log=notifier_log,
+        notifier_batches=notifier_batches,
     )
     return summarize(scenario, collected, observed), observed
 
@@ -551,7 +553,7 @@ def summarize(scenario: Scenario, collected: Collected, observed: Observed) -> S
     )
     window = end.at - start.at
     cpu = {name: end.cpu[name] - start.cpu[name] for name in end.cpu}
-    batches = [took for at, took in measure.batches(collected.notifier_log) if at >= first]
+    batches = [took for at, took in collected.notifier_batches if at >= first]
     result = ScenarioResult(
         scenario=scenario.name,
         pace=scenario.pace(),
