@@ -16,7 +16,6 @@ Needs the `faststream` extra: `orderpulse-schemas[faststream]`.
 """
 
 import asyncio
-import contextlib
 import logging
 
 from aiokafka import AIOKafkaConsumer
@@ -24,6 +23,8 @@ from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.subscriber.usecase import LogicSubscriber
 from prometheus_client import Gauge
+
+from orderpulse_schemas import chores
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,6 @@ def consuming(broker: KafkaBroker) -> bool:
 
 def report_lag(app: AsgiFastStream, broker: KafkaBroker, interval: float = 10.0) -> None:
     """Refresh `LAG` every `interval` seconds while `app` runs."""
-    task: asyncio.Task[None] | None = None
     shown: dict[Labels, int] = {}
 
     def show(lags: dict[Labels, int]) -> None:
@@ -60,28 +60,18 @@ def report_lag(app: AsgiFastStream, broker: KafkaBroker, interval: float = 10.0)
         shown = lags
 
     async def refresh() -> None:
-        while True:
-            try:
-                async with asyncio.timeout(interval):
-                    show(await measure_lag(broker))
-            except Exception as error:
-                log.warning("consumer lag unknown: %r", error)
-                show({})
-            await asyncio.sleep(interval)
+        try:
+            async with asyncio.timeout(interval):
+                show(await measure_lag(broker))
+        except Exception as error:
+            log.warning("consumer lag unknown: %r", error)
+            show({})
 
-    async def start() -> None:
-        nonlocal task
-        task = asyncio.create_task(refresh())
-
-    async def stop() -> None:
-        if task:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    async def forget() -> None:
         show({})
 
-    app.after_startup(start)
-    app.on_shutdown(stop)
+    chores.every(app, interval, refresh, "measuring consumer lag")
+    app.after_shutdown(forget)
 
 
 async def measure_lag(broker: KafkaBroker) -> dict[Labels, int]:

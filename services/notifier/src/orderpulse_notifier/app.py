@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,7 +35,7 @@ from orderpulse_notifier.service import Handled, Notifier, Retry
 from orderpulse_notifier.settings import Settings
 from orderpulse_notifier.shops import load_shops
 from orderpulse_notifier.store import SqlDeliveryStore
-from orderpulse_schemas import consumer
+from orderpulse_schemas import chores, consumer
 from orderpulse_schemas.dead_letters import dead_letter, dead_lettering, why_unreadable
 from orderpulse_schemas.notifications import NotificationRequested
 from orderpulse_schemas.outcomes import NotificationOutcome
@@ -180,20 +180,10 @@ def build_app(
             return "database"
         return None if await broker.ping(3.0) else "kafka"
 
-    loop = _Loop(
-        settings.deferred_interval_seconds,
-        [
-            lambda: _send_due(notifier, publish),
-            lambda: notifier.forget_kept_requests(KEEP_REQUESTS_FOR_RECEIPTS),
-        ],
-    )
-
     @contextlib.asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
         await MIGRATIONS.at_start(engine, migrate=settings.migrate_on_start)
-        await loop.start()
         yield
-        await loop.stop()
         await providers.aclose()
         await engine.dispose()
 
@@ -211,6 +201,14 @@ def build_app(
         lifespan=lifespan,
         specification=AsyncAPI(title="orderpulse notifier"),
     )
+    interval = settings.deferred_interval_seconds
+    chores.every(app, interval, lambda: _send_due(notifier, publish), "sending deferred messages")
+    chores.every(
+        app,
+        interval,
+        lambda: notifier.forget_kept_requests(KEEP_REQUESTS_FOR_RECEIPTS),
+        "forgetting kept requests",
+    )
     consumer.report_lag(app, broker)
     return app
 
@@ -225,32 +223,6 @@ def _event_id(value: bytes) -> str | None:
     except (ValueError, AttributeError):
         return None
     return found if isinstance(found, str) else None
-
-
-class _Loop:
-    """Runs periodic chores (deferred texts, data retention) while the app runs."""
-
-    def __init__(self, interval: float, chores: Sequence[Callable[[], Awaitable[object]]]) -> None:
-        self._interval, self._chores = interval, chores
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
-            for chore in self._chores:
-                try:
-                    await chore()
-                except Exception:
-                    log.exception("a periodic chore failed; trying again in %s s", self._interval)
-            await asyncio.sleep(self._interval)
 
 
 def create_app() -> AsgiFastStream:

@@ -1,7 +1,5 @@
 """Composition root: the returns service's Kafka consumer, reminder loop and HTTP routes."""
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -23,7 +21,7 @@ from orderpulse_returns.service import NoReturnsPolicy, Returns
 from orderpulse_returns.settings import Settings
 from orderpulse_returns.shops import load_policies
 from orderpulse_returns.store import SqlReturnsStore
-from orderpulse_schemas import consumer
+from orderpulse_schemas import chores, consumer
 from orderpulse_schemas.dead_letters import dead_letter, dead_lettering
 from orderpulse_schemas.notifications import NotificationRequested
 from orderpulse_schemas.privacy import ErasureRequested
@@ -112,7 +110,6 @@ def build_app(
             except NoReturnsPolicy as error:
                 await dead_letter(broker, message.raw_message, str(error), group=settings.group_id)
 
-    reminders = _ReminderLoop(service, settings.reminder_interval_seconds)
     app = AsgiFastStream(
         broker,
         logger=log,
@@ -126,36 +123,10 @@ def build_app(
     async def schema() -> None:
         await MIGRATIONS.at_start(engine, migrate=settings.migrate_on_start)
 
-    app.after_startup(reminders.start)
-    app.on_shutdown(reminders.stop)
+    chores.every(app, settings.reminder_interval_seconds, service.remind_due, "sending reminders")
     app.after_shutdown(engine.dispose)
     consumer.report_lag(app, broker)
     return app
-
-
-class _ReminderLoop:
-    """Sends due reminders every so often while the app runs (they are rows, not sleeps)."""
-
-    def __init__(self, service: Returns, interval: float) -> None:
-        self._service, self._interval = service, interval
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self._service.remind_due()
-            except Exception:
-                log.exception("sending reminders failed; trying again in %s s", self._interval)
-            await asyncio.sleep(self._interval)
 
 
 def create_app() -> AsgiFastStream:

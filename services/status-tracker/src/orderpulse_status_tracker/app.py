@@ -1,6 +1,5 @@
 """Composition root: the tracker's Kafka consumers, timer loop and HTTP routes, from settings."""
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable
@@ -15,7 +14,7 @@ from prometheus_client import REGISTRY
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from orderpulse_schemas import consumer
+from orderpulse_schemas import chores, consumer
 from orderpulse_schemas.dead_letters import dead_lettering
 from orderpulse_schemas.notifications import NotificationRequested
 from orderpulse_schemas.outcomes import NotificationDelivered, NotificationFailed, NotificationSent
@@ -125,37 +124,10 @@ def build_app(
         lifespan=lifespan,
         specification=AsyncAPI(title="orderpulse status-tracker"),
     )
-    timer_loop = _TimerLoop(tracker, settings.timer_interval_seconds)
     app.after_startup(tracker.flush_all)
-    app.after_startup(timer_loop.start)
-    app.on_shutdown(timer_loop.stop)
+    chores.every(app, settings.timer_interval_seconds, tracker.fire_due_timers, "firing timers")
     consumer.report_lag(app, broker)
     return app
-
-
-class _TimerLoop:
-    """Fires due timers every few seconds while the app runs."""
-
-    def __init__(self, tracker: Tracker, interval: float) -> None:
-        self._tracker, self._interval = tracker, interval
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self._tracker.fire_due_timers()
-            except Exception:
-                log.exception("firing timers failed; trying again in %s s", self._interval)
-            await asyncio.sleep(self._interval)
 
 
 def create_app() -> AsgiFastStream:
