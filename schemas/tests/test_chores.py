@@ -15,9 +15,12 @@ async def test_a_failed_round_is_logged_and_the_chore_runs_again_until_shutdown(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     rounds: list[int] = []
+    third_round = asyncio.Event()
 
     async def chore() -> None:
         rounds.append(len(rounds))
+        if len(rounds) == 3:
+            third_round.set()
         if len(rounds) == 1:
             raise RuntimeError("the database is away")
 
@@ -26,8 +29,7 @@ async def test_a_failed_round_is_logged_and_the_chore_runs_again_until_shutdown(
 
     async with TestKafkaBroker(app.broker), TestApp(app):
         async with asyncio.timeout(5):
-            while len(rounds) < 3:
-                await asyncio.sleep(0.01)
+            await third_round.wait()
     after_shutdown = len(rounds)
     await asyncio.sleep(0.05)
 
