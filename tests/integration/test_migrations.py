@@ -13,6 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from orderpulse_schemas.database import connect
 from orderpulse_schemas.migrations import Migrations, SchemaBehind
 
 SERVICES = ["orderpulse_status_tracker", "orderpulse_notifier", "orderpulse_returns"]
@@ -27,8 +28,7 @@ def migrations(request: pytest.FixtureRequest) -> Migrations:
 
 @pytest.fixture
 async def engine(migrations: Migrations, database_url: str) -> AsyncIterator[AsyncEngine]:
-    connect = importlib.import_module(f"{migrations.package}.database").connect
-    engine: AsyncEngine = connect(database_url)
+    engine = connect(database_url)
     yield engine
     await engine.dispose()
 

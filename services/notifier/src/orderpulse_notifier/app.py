@@ -26,7 +26,6 @@ from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orderpulse_notifier import http, metrics
-from orderpulse_notifier.database import connect
 from orderpulse_notifier.migrate import MIGRATIONS
 from orderpulse_notifier.providers import Providers, confirm_subscription, providers_from
 from orderpulse_notifier.receipts import Receipt
@@ -36,6 +35,7 @@ from orderpulse_notifier.settings import Settings
 from orderpulse_notifier.shops import load_shops
 from orderpulse_notifier.store import SqlDeliveryStore
 from orderpulse_schemas import chores, consumer
+from orderpulse_schemas.database import connect
 from orderpulse_schemas.dead_letters import dead_letter, dead_lettering, why_unreadable
 from orderpulse_schemas.notifications import NotificationRequested
 from orderpulse_schemas.outcomes import NotificationOutcome

@@ -1,4 +1,9 @@
-"""The SQL engine: SQLite under a data directory by default, PostgreSQL in production."""
+"""The SQL engine every service uses: SQLite under a data directory by default (a laptop, the demo,
+tests), PostgreSQL in production.
+
+Needs the `migrations` extra: `orderpulse-schemas[migrations]`, and the service's driver (aiosqlite,
+asyncpg).
+"""
 
 from pathlib import Path
 from typing import Any
@@ -16,10 +21,11 @@ def connect(url: str) -> AsyncEngine:
     if parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url)
-    # The consumer and the reminder loop both write: SQLite writers must queue for the lock, not
-    # fail. The sqlite3 driver's own transaction handling would defeat that, so SQLAlchemy begins
-    # them (the recipe from SQLAlchemy's SQLite dialect documentation), IMMEDIATE to take the
-    # write lock up front, waiting up to busy_timeout for it.
+    # Writers run at once (the notifier's concurrent sends, a service's consumer and its chores):
+    # SQLite writers must queue for the lock, not fail. The sqlite3 driver's own transaction
+    # handling would defeat that, so SQLAlchemy begins them (the recipe from SQLAlchemy's SQLite
+    # dialect documentation), IMMEDIATE to take the write lock up front, waiting up to
+    # busy_timeout for it.
     event.listen(engine.sync_engine, "connect", _driver_autocommit)
     event.listen(engine.sync_engine, "begin", _begin_immediate)
     return engine
