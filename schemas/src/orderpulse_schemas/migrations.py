@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orderpulse_schemas import logs
+from orderpulse_schemas.database import connect
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class Migrations:
         """Migrate, or only check where a migrations step ran before the service (Kubernetes)."""
         await (self.upgrade(engine) if migrate else self.require_current(engine))
 
-    def main(self, database_url: str, connect: Callable[[str], AsyncEngine]) -> None:
+    def main(self, database_url: str) -> None:
         """The `python -m <service>.migrate` command."""
         parser = argparse.ArgumentParser(prog=f"python -m {self.package}.migrate")
         action = parser.add_mutually_exclusive_group()

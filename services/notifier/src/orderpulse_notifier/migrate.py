@@ -3,10 +3,9 @@ in `NOTIFIER_DATABASE_URL` to this version's tables (Kubernetes runs it as an in
 
 from orderpulse_notifier.settings import Settings
 from orderpulse_notifier.store import metadata
-from orderpulse_schemas.database import connect
 from orderpulse_schemas.migrations import Migrations
 
 MIGRATIONS = Migrations("orderpulse_notifier", "notifier_alembic_version", metadata)
 
 if __name__ == "__main__":
-    MIGRATIONS.main(Settings().database_url, connect)
+    MIGRATIONS.main(Settings().database_url)

@@ -3,10 +3,9 @@ in `RETURNS_DATABASE_URL` to this version's tables (Kubernetes runs it as an ini
 
 from orderpulse_returns.settings import Settings
 from orderpulse_returns.store import metadata
-from orderpulse_schemas.database import connect
 from orderpulse_schemas.migrations import Migrations
 
 MIGRATIONS = Migrations("orderpulse_returns", "returns_alembic_version", metadata)
 
 if __name__ == "__main__":
-    MIGRATIONS.main(Settings().database_url, connect)
+    MIGRATIONS.main(Settings().database_url)

@@ -15,6 +15,7 @@ from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orderpulse_schemas import chores, consumer
+from orderpulse_schemas.database import connect
 from orderpulse_schemas.dead_letters import dead_lettering
 from orderpulse_schemas.notifications import NotificationRequested
 from orderpulse_schemas.outcomes import NotificationDelivered, NotificationFailed, NotificationSent
@@ -23,7 +24,6 @@ from orderpulse_schemas.status import OrderStatusChanged
 from orderpulse_schemas.topics import ERASURE_REQUESTS, NOTIFICATION_OUTCOMES, ORDERS, SHIPMENTS
 from orderpulse_status_tracker import http
 from orderpulse_status_tracker.clock import Clock, SystemClock
-from orderpulse_status_tracker.database import connect
 from orderpulse_status_tracker.facts import EventFacts
 from orderpulse_status_tracker.messages import Outgoing, Topics
 from orderpulse_status_tracker.migrate import MIGRATIONS

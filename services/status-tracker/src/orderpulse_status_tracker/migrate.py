@@ -3,11 +3,10 @@ database in `TRACKER_DATABASE_URL` to this version's tables (Kubernetes runs it 
 container)."""
 
 from orderpulse_schemas.migrations import Migrations
-from orderpulse_status_tracker.database import connect
 from orderpulse_status_tracker.settings import Settings
 from orderpulse_status_tracker.tables import metadata
 
 MIGRATIONS = Migrations("orderpulse_status_tracker", "tracker_alembic_version", metadata)
 
 if __name__ == "__main__":
-    MIGRATIONS.main(Settings().database_url, connect)
+    MIGRATIONS.main(Settings().database_url)

@@ -7,8 +7,8 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from orderpulse_schemas.database import connect
 from orderpulse_status_tracker import http
-from orderpulse_status_tracker.database import connect
 from orderpulse_status_tracker.timeline import Timeline
 
 from ..asgi import get
