@@ -218,6 +218,10 @@ async def test_a_signed_undelivered_receipt_falls_back_to_email_and_a_forged_one
     notifier.start()
     await publish(kafka, topic, [request(30001, "out_for_delivery")])
     await until(lambda: len(twilio.messages) == 1, notifier, "the text")
+    # A provider reports on a message after the notifier recorded it as sent (a receipt for a
+    # message not recorded yet is not recognised): wait for that, told by its outcome.
+    async with asyncio.timeout(30):
+        await read_records(kafka, outcomes, 1)
     [text] = twilio.messages
     callback = text["StatusCallback"]
     assert callback == f"{notifier.env['NOTIFIER_PUBLIC_URL']}/receipts/twilio"
