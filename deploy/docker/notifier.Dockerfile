@@ -13,13 +13,15 @@ WORKDIR /src
 # uv needs every workspace member's pyproject.toml to read the workspace, not their sources.
 COPY pyproject.toml uv.lock ./
 COPY schemas/pyproject.toml schemas/
+COPY kit/pyproject.toml kit/
 COPY services/status-tracker/pyproject.toml services/status-tracker/
 COPY services/notifier/pyproject.toml services/notifier/
 COPY services/returns/pyproject.toml services/returns/
 COPY devkit/pyproject.toml devkit/
 RUN uv sync --frozen --no-dev --no-install-workspace --package orderpulse-notifier
-# Then the contract and the service themselves, as wheels (not editable: /src stays behind).
+# Then the contract, the runtime and the service themselves, as wheels (not editable: /src stays behind).
 COPY schemas/ schemas/
+COPY kit/ kit/
 COPY services/notifier/ services/notifier/
 RUN uv sync --frozen --no-dev --no-editable --package orderpulse-notifier
 

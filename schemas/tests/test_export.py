@@ -81,17 +81,3 @@ def test_readme_documents_every_topic_type_and_delay_reason() -> None:
         assert f"| `{header}` |" in readme
     assert set(DELAY_REASONS) == set(DelayReason)
     assert all(f"| `{reason.value}` |" in readme for reason in DelayReason)
-
-
-def test_readme_dead_letter_headers_are_the_ones_the_consumers_write() -> None:
-    dead_letters = pytest.importorskip("orderpulse_schemas.dead_letters")
-    readme = (export.PROJECT / "README.md").read_text(encoding="utf-8")
-    headers = (
-        dead_letters.REASON,
-        dead_letters.SOURCE_TOPIC,
-        dead_letters.SOURCE_PARTITION,
-        dead_letters.SOURCE_OFFSET,
-        dead_letters.CONSUMER_GROUP,
-    )
-
-    assert all(f"| `{header}` |" in readme for header in headers)

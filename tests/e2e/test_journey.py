@@ -31,7 +31,8 @@ from orderpulse_devkit.services import (
     announce_everything,
     service_settings,
 )
-from orderpulse_schemas import dead_letters, examples
+from orderpulse_kit import dead_letters
+from orderpulse_schemas import examples
 from orderpulse_schemas.topics import ALL_TOPICS
 
 pytestmark = pytest.mark.kafka

@@ -13,8 +13,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from orderpulse_schemas.database import connect
-from orderpulse_schemas.migrations import Migrations, SchemaBehind
+from orderpulse_kit.database import connect
+from orderpulse_kit.migrations import Migrations, SchemaBehind
 
 SERVICES = ["orderpulse_status_tracker", "orderpulse_notifier", "orderpulse_returns"]
 

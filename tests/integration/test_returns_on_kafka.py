@@ -26,11 +26,12 @@ from faststream import TestApp
 from orderpulse_devkit.journeys import event
 from orderpulse_devkit.kafka import create_topics
 from orderpulse_devkit.services import announce_everything
+from orderpulse_kit import dead_letters
 from orderpulse_notifier.app import build_app as build_notifier
 from orderpulse_notifier.settings import Settings as NotifierSettings
 from orderpulse_returns.app import build_app
 from orderpulse_returns.settings import Settings
-from orderpulse_schemas import dead_letters, examples
+from orderpulse_schemas import examples
 from orderpulse_status_tracker.app import build_app as build_tracker
 from orderpulse_status_tracker.settings import Settings as TrackerSettings
 

@@ -101,15 +101,15 @@ A message that was wrong is fixed at its producer, which publishes it again. Whe
 on our side (the shops file, a provider), replay the dead letters once it is fixed:
 
 ```bash
-python -m orderpulse_schemas.replay orders.v1.dlq --dry-run   # where each is from, and why
-python -m orderpulse_schemas.replay orders.v1.dlq              # back to orders.v1, unchanged
+python -m orderpulse_kit.replay orders.v1.dlq --dry-run   # where each is from, and why
+python -m orderpulse_kit.replay orders.v1.dlq              # back to orders.v1, unchanged
 ```
 
 Each record goes back to its `dlq-topic` with a `dlq-replayed-from` header; the consumers
 deduplicate, so replaying twice is harmless, and the command keeps its progress under the
 consumer group `orderpulse-replay`, so a second run replays only newer dead letters. The listing
 never prints a value (values hold personal data). The Python consumers use
-`orderpulse_schemas.dead_letters` (extra `orderpulse-schemas[faststream]`).
+`orderpulse_kit.dead_letters` (the services' runtime, `orderpulse-kit`).
 """
 
 ENVELOPE_NOTES = {

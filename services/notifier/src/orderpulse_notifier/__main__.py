@@ -6,9 +6,9 @@ import sys
 
 import uvicorn
 
+from orderpulse_kit import logs
 from orderpulse_notifier.app import build_app
 from orderpulse_notifier.settings import Settings
-from orderpulse_schemas import logs
 
 
 def main() -> None:

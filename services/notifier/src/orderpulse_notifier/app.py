@@ -25,6 +25,9 @@ from faststream.specification import AsyncAPI
 from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from orderpulse_kit import chores, consumer
+from orderpulse_kit.database import connect
+from orderpulse_kit.dead_letters import dead_letter, dead_lettering, why_unreadable
 from orderpulse_notifier import http, metrics
 from orderpulse_notifier.migrate import MIGRATIONS
 from orderpulse_notifier.providers import Providers, confirm_subscription, providers_from
@@ -34,9 +37,6 @@ from orderpulse_notifier.service import Handled, Notifier, Retry
 from orderpulse_notifier.settings import Settings
 from orderpulse_notifier.shops import load_shops
 from orderpulse_notifier.store import SqlDeliveryStore
-from orderpulse_schemas import chores, consumer
-from orderpulse_schemas.database import connect
-from orderpulse_schemas.dead_letters import dead_letter, dead_lettering, why_unreadable
 from orderpulse_schemas.notifications import NotificationRequested
 from orderpulse_schemas.outcomes import NotificationOutcome
 from orderpulse_schemas.privacy import ErasureRequested

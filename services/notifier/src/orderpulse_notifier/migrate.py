@@ -1,9 +1,9 @@
 """`python -m orderpulse_notifier.migrate [--down-to REVISION | --new MESSAGE]`: bring the database
 in `NOTIFIER_DATABASE_URL` to this version's tables (Kubernetes runs it as an init container)."""
 
+from orderpulse_kit.migrations import Migrations
 from orderpulse_notifier.settings import Settings
 from orderpulse_notifier.store import metadata
-from orderpulse_schemas.migrations import Migrations
 
 MIGRATIONS = Migrations("orderpulse_notifier", "notifier_alembic_version", metadata)
 

@@ -18,9 +18,10 @@ from faststream import TestApp
 from orderpulse_devkit.kafka import create_topics
 from orderpulse_devkit.peers import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, MotoSes, TwilioFake
 from orderpulse_devkit.records import read_records
+from orderpulse_kit import dead_letters
 from orderpulse_notifier.app import build_app
 from orderpulse_notifier.settings import Settings
-from orderpulse_schemas import dead_letters, examples
+from orderpulse_schemas import examples
 
 from ..conftest import SHOPS_FILE
 

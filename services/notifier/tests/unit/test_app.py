@@ -15,11 +15,12 @@ from faststream.kafka import TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from orderpulse_kit import dead_letters
+from orderpulse_kit.database import connect
 from orderpulse_notifier.app import build_app
 from orderpulse_notifier.settings import Settings
 from orderpulse_notifier.store import deliveries
-from orderpulse_schemas import dead_letters, examples
-from orderpulse_schemas.database import connect
+from orderpulse_schemas import examples
 
 from ..conftest import PETR, SHOPS_FILE, about, erasure, notification
 

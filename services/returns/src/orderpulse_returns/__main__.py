@@ -5,9 +5,9 @@ import sys
 
 import uvicorn
 
+from orderpulse_kit import logs
 from orderpulse_returns.app import build_app
 from orderpulse_returns.settings import Settings
-from orderpulse_schemas import logs
 
 
 def main() -> None:

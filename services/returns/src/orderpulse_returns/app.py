@@ -14,15 +14,15 @@ from prometheus_client import REGISTRY
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from orderpulse_kit import chores, consumer
+from orderpulse_kit.database import connect
+from orderpulse_kit.dead_letters import dead_letter, dead_lettering
 from orderpulse_returns import http
 from orderpulse_returns.migrate import MIGRATIONS
 from orderpulse_returns.service import NoReturnsPolicy, Returns
 from orderpulse_returns.settings import Settings
 from orderpulse_returns.shops import load_policies
 from orderpulse_returns.store import SqlReturnsStore
-from orderpulse_schemas import chores, consumer
-from orderpulse_schemas.database import connect
-from orderpulse_schemas.dead_letters import dead_letter, dead_lettering
 from orderpulse_schemas.notifications import NotificationRequested
 from orderpulse_schemas.privacy import ErasureRequested
 from orderpulse_schemas.returns import (

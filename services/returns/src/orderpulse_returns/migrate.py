@@ -1,9 +1,9 @@
 """`python -m orderpulse_returns.migrate [--down-to REVISION | --new MESSAGE]`: bring the database
 in `RETURNS_DATABASE_URL` to this version's tables (Kubernetes runs it as an init container)."""
 
+from orderpulse_kit.migrations import Migrations
 from orderpulse_returns.settings import Settings
 from orderpulse_returns.store import metadata
-from orderpulse_schemas.migrations import Migrations
 
 MIGRATIONS = Migrations("orderpulse_returns", "returns_alembic_version", metadata)
 

@@ -13,9 +13,10 @@ import yaml
 from faststream import FastStream, TestApp
 from faststream.kafka import KafkaMessage, TestKafkaBroker
 
+from orderpulse_kit import dead_letters
 from orderpulse_returns.app import build_app
 from orderpulse_returns.settings import Settings
-from orderpulse_schemas import dead_letters, examples
+from orderpulse_schemas import examples
 from orderpulse_schemas.notifications import NotificationRequested
 
 from ..conftest import SHOPS_FILE

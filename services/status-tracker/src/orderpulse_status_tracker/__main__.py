@@ -5,7 +5,7 @@ import sys
 
 import uvicorn
 
-from orderpulse_schemas import logs
+from orderpulse_kit import logs
 from orderpulse_status_tracker.app import build_app
 from orderpulse_status_tracker.settings import Settings
 

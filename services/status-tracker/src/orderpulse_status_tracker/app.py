@@ -14,9 +14,9 @@ from prometheus_client import REGISTRY
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from orderpulse_schemas import chores, consumer
-from orderpulse_schemas.database import connect
-from orderpulse_schemas.dead_letters import dead_lettering
+from orderpulse_kit import chores, consumer
+from orderpulse_kit.database import connect
+from orderpulse_kit.dead_letters import dead_lettering
 from orderpulse_schemas.notifications import NotificationRequested
 from orderpulse_schemas.outcomes import NotificationDelivered, NotificationFailed, NotificationSent
 from orderpulse_schemas.privacy import ErasureRequested

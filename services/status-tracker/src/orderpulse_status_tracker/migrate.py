@@ -2,7 +2,7 @@
 database in `TRACKER_DATABASE_URL` to this version's tables (Kubernetes runs it as an init
 container)."""
 
-from orderpulse_schemas.migrations import Migrations
+from orderpulse_kit.migrations import Migrations
 from orderpulse_status_tracker.settings import Settings
 from orderpulse_status_tracker.tables import metadata
 

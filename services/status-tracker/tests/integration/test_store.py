@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from orderpulse_schemas.database import connect
+from orderpulse_kit.database import connect
 from orderpulse_status_tracker.lifecycle import decide
 from orderpulse_status_tracker.messages import Topics
 from orderpulse_status_tracker.migrate import MIGRATIONS

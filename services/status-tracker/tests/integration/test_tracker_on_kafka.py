@@ -17,8 +17,8 @@ from pydantic import SecretStr
 
 from orderpulse_devkit.kafka import create_topics
 from orderpulse_devkit.records import read_records
+from orderpulse_kit.database import connect
 from orderpulse_schemas import examples
-from orderpulse_schemas.database import connect
 from orderpulse_status_tracker.app import build_app
 from orderpulse_status_tracker.settings import Settings
 

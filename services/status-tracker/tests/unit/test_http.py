@@ -7,7 +7,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from orderpulse_schemas.database import connect
+from orderpulse_kit.database import connect
 from orderpulse_status_tracker import http
 from orderpulse_status_tracker.timeline import Timeline
 

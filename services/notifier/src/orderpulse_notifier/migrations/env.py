@@ -1,5 +1,5 @@
 """Alembic's entry point for the notifier service's migrations."""
 
-from orderpulse_schemas.migrations import run
+from orderpulse_kit.migrations import run
 
 run()

@@ -4,7 +4,6 @@ Logs go to a pipeline that must hold no personal data, so masking is done last, 
 it covers the message with its arguments, the traceback and the extra fields of every library's
 records. Every service logs through this module, so the pipeline sees one format.
 
-Needs the `logs` extra: `orderpulse-schemas[logs]`.
 """
 
 import json

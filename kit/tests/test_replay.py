@@ -11,8 +11,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from orderpulse_devkit.kafka import create_topics
 from orderpulse_devkit.records import read_records
-from orderpulse_schemas import dead_letters
-from orderpulse_schemas.replay import REPLAYED_FROM, replay
+from orderpulse_kit import dead_letters
+from orderpulse_kit.replay import REPLAYED_FROM, replay
 
 pytestmark = pytest.mark.kafka
 
@@ -89,7 +89,7 @@ async def test_the_command_lists_places_and_reasons_but_never_values(
     kafka: str, topic: str, producer: AIOKafkaProducer
 ) -> None:
     await dead_letter(producer, topic, b"ord-1", "does not match the contract: data.items")
-    command = [sys.executable, "-m", "orderpulse_schemas.replay", f"{topic}.dlq", "--dry-run"]
+    command = [sys.executable, "-m", "orderpulse_kit.replay", f"{topic}.dlq", "--dry-run"]
     process = await asyncio.create_subprocess_exec(
         *command, "--bootstrap", kafka, stdout=PIPE, stderr=PIPE
     )

@@ -6,7 +6,6 @@ on a migrated database: a rollback changes the image and leaves the schema. A da
 the code is therefore left alone, not refused. On PostgreSQL an advisory lock makes pods that start
 together migrate one after another.
 
-Needs the `migrations` extra: `orderpulse-schemas[migrations]`.
 """
 
 import argparse
@@ -26,8 +25,8 @@ from alembic.util import CommandError
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from orderpulse_schemas import logs
-from orderpulse_schemas.database import connect
+from orderpulse_kit import logs
+from orderpulse_kit.database import connect
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,6 @@ not block its partition: it is copied unchanged (value, key) to the dead-letter 
 reason in headers, and the consumer commits and carries on. Everything else (a database down, a
 bug) propagates, so the consumer does not commit and Kafka redelivers.
 
-Needs the `faststream` extra: `orderpulse-schemas[faststream]`.
 """
 
 import json

@@ -8,7 +8,7 @@ from faststream import TestApp
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
-from orderpulse_schemas import chores
+from orderpulse_kit import chores
 
 
 async def test_a_failed_round_is_logged_and_the_chore_runs_again_until_shutdown(

@@ -16,7 +16,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 
 from orderpulse_devkit.kafka import create_topics
-from orderpulse_schemas import consumer
+from orderpulse_kit import consumer
 
 pytestmark = pytest.mark.kafka
 

@@ -12,7 +12,6 @@ Each replica reports the lag of its own partitions only, so `sum by (group, topi
 lag with nothing counted twice; a partition no replica holds, or a process Kafka does not answer,
 reports nothing rather than a stale number.
 
-Needs the `faststream` extra: `orderpulse-schemas[faststream]`.
 """
 
 import asyncio
@@ -24,7 +23,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.subscriber.usecase import LogicSubscriber
 from prometheus_client import Gauge
 
-from orderpulse_schemas import chores
+from orderpulse_kit import chores
 
 log = logging.getLogger(__name__)
 

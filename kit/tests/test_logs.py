@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from orderpulse_schemas import logs as shared_logs
+from orderpulse_kit import logs as shared_logs
 
 EMAIL = "petr.novak@example.cz"
 EMAILS = [EMAIL, "Katarzyna.Wisniewska+shop@mail.example.co.uk", "petr.novak%40example.cz"]

@@ -1,8 +1,5 @@
 """The SQL engine every service uses: SQLite under a data directory by default (a laptop, the demo,
 tests), PostgreSQL in production.
-
-Needs the `migrations` extra: `orderpulse-schemas[migrations]`, and the service's driver (aiosqlite,
-asyncpg).
 """
 
 from pathlib import Path

@@ -3,7 +3,6 @@ lag): each runs on its own task every few seconds while the app runs, from after
 broker is connected, so a chore may publish) until shutdown begins. A failed round is logged and
 tried again next time: the work is in the database, not in the task.
 
-Needs the `faststream` extra: `orderpulse-schemas[faststream]`.
 """
 
 import asyncio

@@ -1,6 +1,6 @@
 """Replay a dead-letter topic once the cause is fixed.
 
-    python -m orderpulse_schemas.replay orders.v1.dlq [--bootstrap HOST:PORT] [--dry-run]
+    python -m orderpulse_kit.replay orders.v1.dlq [--bootstrap HOST:PORT] [--dry-run]
 
 Each record goes back unchanged (value and key) to the topic it came from (its `dlq-topic`
 header), with a `dlq-replayed-from` header naming the dead letter. What the dead-letter topic holds
@@ -11,8 +11,6 @@ back to the dead-letter topic with its new reason, to be replayed by a later run
 
 `--dry-run` lists each record's place and reason without replaying or committing. It never prints
 a value: values hold personal data.
-
-Needs the `faststream` extra (for aiokafka): `orderpulse-schemas[faststream]`.
 """
 
 import argparse
@@ -25,7 +23,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from orderpulse_schemas.dead_letters import REASON, SOURCE_TOPIC
+from orderpulse_kit.dead_letters import REASON, SOURCE_TOPIC
 
 REPLAYED_FROM = "dlq-replayed-from"
 GROUP = "orderpulse-replay"
@@ -129,7 +127,7 @@ def _described(record: ConsumerRecord[bytes, bytes]) -> DeadLetter:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the arguments, replay (or list), and say what happened."""
     parser = argparse.ArgumentParser(
-        prog="python -m orderpulse_schemas.replay",
+        prog="python -m orderpulse_kit.replay",
         description="Replay a dead-letter topic to the topics its records came from.",
     )
     parser.add_argument("dlq", help="the dead-letter topic, e.g. orders.v1.dlq")

@@ -1,0 +1,1 @@
+"""The runtime every orderpulse service runs on."""
