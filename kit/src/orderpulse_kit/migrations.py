@@ -1,5 +1,6 @@
-"""Schema migrations with Alembic, the same way in every service: each keeps its own scripts and
-version table, and gets an init-container command (`python -m <service>.migrate`) from here.
+"""Schema migrations with Alembic, the same way in every service: each keeps its own revisions and
+version table, and gets an init-container command (`python -m <service>.migrate`) from here. The
+Alembic environment (`env.py`, the template of new revisions) is the kit's `alembic_env/`, once.
 
 Migrations only add (expand now, contract in a later release), so the previous release still runs
 on a migrated database: a rollback changes the image and leaves the schema. A database newer than
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command, context
+from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -37,10 +38,10 @@ class SchemaBehind(RuntimeError):
 
 @dataclass(frozen=True)
 class Migrations:
-    """One service's migrations: its script directory, version table and tables."""
+    """One service's migrations: its revisions, version table and tables."""
 
     package: str
-    """The service's package; its Alembic scripts are in `<package>/migrations/`."""
+    """The service's package; its Alembic revisions are in `<package>/migrations/versions/`."""
     version_table: str
     """Its own, so services may share one database; each owns its tables."""
     metadata: sa.MetaData
@@ -124,24 +125,12 @@ class Migrations:
 
     def _config(self, connection: Connection) -> Config:
         config = Config()
-        config.set_main_option("script_location", f"{self.package}:migrations")
+        config.set_main_option("script_location", "orderpulse_kit:alembic_env")
+        # Alembic splits this option on the separator; newline leaves the `package:path` intact.
+        config.set_main_option("path_separator", "newline")
+        config.set_main_option("version_locations", f"{self.package}:migrations/versions")
         config.attributes.update(connection=connection, migrations=self)
         return config
-
-
-def run() -> None:
-    """The body of every service's `migrations/env.py`: migrate on the connection handed over."""
-    connection: Connection = context.config.attributes["connection"]
-    migrations: Migrations = context.config.attributes["migrations"]
-    context.configure(
-        connection=connection,
-        target_metadata=migrations.metadata,
-        version_table=migrations.version_table,
-        # SQLite cannot alter most things in place; batch mode copies the table instead.
-        render_as_batch=connection.dialect.name == "sqlite",
-    )
-    with context.begin_transaction():
-        context.run_migrations()
 
 
 def _known(config: Config, revision: str) -> bool:

@@ -55,7 +55,7 @@ def build_app(
     providers: Providers | None = None,
 ) -> AsgiFastStream:
     """The notifier: notification requests in; messages to providers, outcomes out."""
-    engine = engine or connect(settings.database_url)
+    engine = engine or connect(settings.database_url.get_secret_value())
     store = SqlDeliveryStore(engine)
     providers = providers or providers_from(settings)
     notifier = Notifier(

@@ -8,4 +8,4 @@ from orderpulse_notifier.store import metadata
 MIGRATIONS = Migrations("orderpulse_notifier", "notifier_alembic_version", metadata)
 
 if __name__ == "__main__":
-    MIGRATIONS.main(Settings().database_url)
+    MIGRATIONS.main(Settings().database_url.get_secret_value())

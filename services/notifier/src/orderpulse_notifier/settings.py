@@ -3,32 +3,24 @@
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AnyHttpUrl, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AnyHttpUrl, Field, SecretStr, model_validator
+from pydantic_settings import SettingsConfigDict
 
-from orderpulse_schemas.topics import ERASURE_REQUESTS, NOTIFICATION_OUTCOMES, NOTIFICATIONS
+from orderpulse_kit.settings import ServiceSettings
+from orderpulse_schemas.topics import NOTIFICATION_OUTCOMES
 
 
-class Settings(BaseSettings):
+class Settings(ServiceSettings):
     """Where the notifier reads and writes, which providers it uses, and how hard it tries."""
 
     model_config = SettingsConfigDict(env_prefix="NOTIFIER_")
 
-    kafka_bootstrap_servers: str = "127.0.0.1:19092"
     group_id: str = "notifier"
     erasure_group_id: str = "notifier-erasure"
     """The erasure consumer's own group: see `app.py` for why not `group_id`."""
-    database_url: str = "sqlite+aiosqlite:///var/notifier.db"
-    migrate_on_start: bool = True
-    """Off where a migrations step runs first (Kubernetes); then start-up only checks."""
-    notifications_topic: str = NOTIFICATIONS.name
-    erasure_topic: str = ERASURE_REQUESTS.name
+    database_url: SecretStr = SecretStr("sqlite+aiosqlite:///var/notifier.db")
     outcomes_topic: str = NOTIFICATION_OUTCOMES.name
-    shops_file: Path = Path("deploy/shops.yaml")
     template_overrides: Path | None = None
-    http_host: str = "0.0.0.0"
-    http_port: int = 8080
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     public_url: AnyHttpUrl | None = None  # how providers reach this service, for receipts
 
     # Concurrency: records taken per poll, handled concurrently (one order's in sequence).
@@ -48,7 +40,8 @@ class Settings(BaseSettings):
     ses_endpoint_url: AnyHttpUrl | None = None  # a local SES peer in tests
     ses_configuration_set: str | None = None  # publishes SES events to SNS, for receipts
     ses_max_send_rate: float = 14.0  # messages per second, the SES account's sending quota
-    ses_sns_topic_arns: list[str] = []  # SNS topics whose SES events this service accepts
+    ses_sns_topic_arns: list[str] = Field(default_factory=list)
+    """SNS topics whose SES events this service accepts."""
 
     smtp_host: str | None = None
     smtp_port: int = 587

@@ -109,7 +109,7 @@ def two_shops(settings: Settings, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
-    engine = connect(settings.database_url)
+    engine = connect(settings.database_url.get_secret_value())
     yield engine
     await engine.dispose()
 

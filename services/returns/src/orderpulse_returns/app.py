@@ -57,7 +57,7 @@ def build_app(
     now: Callable[[], datetime] | None = None,
 ) -> AsgiFastStream:
     """The returns service: arrivals and return steps in; notification requests out."""
-    engine = engine or connect(settings.database_url)
+    engine = engine or connect(settings.database_url.get_secret_value())
     store = SqlReturnsStore(engine)
     contracts = {
         settings.order_status_topic: ORDER_STATUS.events,

@@ -8,4 +8,4 @@ from orderpulse_returns.store import metadata
 MIGRATIONS = Migrations("orderpulse_returns", "returns_alembic_version", metadata)
 
 if __name__ == "__main__":
-    MIGRATIONS.main(Settings().database_url)
+    MIGRATIONS.main(Settings().database_url.get_secret_value())

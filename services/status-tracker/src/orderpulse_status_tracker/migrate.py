@@ -9,4 +9,4 @@ from orderpulse_status_tracker.tables import metadata
 MIGRATIONS = Migrations("orderpulse_status_tracker", "tracker_alembic_version", metadata)
 
 if __name__ == "__main__":
-    MIGRATIONS.main(Settings().database_url)
+    MIGRATIONS.main(Settings().database_url.get_secret_value())
