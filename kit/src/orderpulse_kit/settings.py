@@ -4,9 +4,10 @@ with its own environment prefix, group id, database and fields."""
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings
 
+from orderpulse_kit.batch import Poll
 from orderpulse_schemas.topics import ERASURE_REQUESTS, NOTIFICATIONS
 
 
@@ -25,3 +26,12 @@ class ServiceSettings(BaseSettings):
     http_host: str = "0.0.0.0"
     http_port: int = 8080
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    poll_max_records: int = Field(default=500, ge=1, le=10_000)
+    """Records handled together: one read, one write transaction, one commit for them all."""
+    poll_timeout_ms: int = Field(default=50, ge=1, le=10_000)
+    """How long a poll waits for records before it works with what it has."""
+
+    @property
+    def poll(self) -> Poll:
+        """How much the consumer takes per poll."""
+        return Poll(self.poll_max_records, self.poll_timeout_ms)

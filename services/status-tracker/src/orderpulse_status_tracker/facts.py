@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from orderpulse_schemas.orders import OrderEvents
+from orderpulse_schemas.outcomes import NotificationDelivered, NotificationFailed, NotificationSent
 from orderpulse_schemas.shipments import ShipmentEvents
 
 TimerKind = Literal["dispatch_overdue", "delivery_overdue", "pickup_reminder"]
@@ -44,3 +45,5 @@ Fact = OrderEvents | ShipmentEvents | TimerFired
 EventFacts = OrderEvents | ShipmentEvents
 EventFact = Annotated[EventFacts, Field(discriminator="type")]
 """A fact that came as an event; how early facts are read back from storage."""
+Outcome = NotificationSent | NotificationFailed | NotificationDelivered
+"""What the notifier says became of a request: kept for the support timeline."""

@@ -1,50 +1,23 @@
-"""HTTP endpoints: liveness (the consumer runs), readiness (broker and database answer),
-Prometheus metrics, and the support timeline.
+"""The tracker's own HTTP endpoint (beside the kit's probes and metrics): the support timeline.
 
 The timeline holds what the customer was told, so it needs `Authorization: Bearer <token>` with
 the token from `TRACKER_SUPPORT_TOKEN`; without a configured token it is closed to everyone.
 """
 
 import hmac
-from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-import sqlalchemy as sa
 from faststream.asgi import AsgiResponse, get
 from faststream.asgi.response import JSONResponse
 from faststream.asgi.types import ASGIApp, Scope
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from pydantic import SecretStr
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orderpulse_status_tracker.timeline import Timeline
 
 
-def routes(
-    *,
-    consuming: Callable[[], bool],
-    broker_ping: Callable[[float], Awaitable[bool]],
-    engine: AsyncEngine,
-    timeline: Timeline,
-    token: SecretStr | None,
-) -> list[tuple[str, ASGIApp]]:
-    """The tracker's HTTP routes."""
-
-    @get(include_in_schema=False)
-    async def live(scope: Scope) -> AsgiResponse:
-        return AsgiResponse(b"", 204) if consuming() else JSONResponse({"consuming": False}, 503)
-
-    @get(include_in_schema=False)
-    async def ready(scope: Scope) -> AsgiResponse:
-        try:
-            async with engine.connect() as conn:
-                await conn.execute(sa.text("SELECT 1"))
-        except Exception:
-            return JSONResponse({"ready": False, "failing": "database"}, 503)
-        if not await broker_ping(3.0):
-            return JSONResponse({"ready": False, "failing": "kafka"}, 503)
-        return JSONResponse({"ready": True})
+def routes(*, timeline: Timeline, token: SecretStr | None) -> list[tuple[str, ASGIApp]]:
+    """`/timeline`: one order's states and what the customer was told."""
 
     @get(include_in_schema=False)
     async def order_timeline(scope: Scope) -> AsgiResponse:
@@ -61,16 +34,7 @@ def routes(
             return JSONResponse({"error": "no such order"}, 404)
         return JSONResponse(found, headers={"Cache-Control": "no-store"})
 
-    @get(include_in_schema=False)
-    async def prometheus(scope: Scope) -> AsgiResponse:
-        return AsgiResponse(generate_latest(REGISTRY), 200, {"Content-Type": CONTENT_TYPE_LATEST})
-
-    return [
-        ("/healthz", live),
-        ("/readyz", ready),
-        ("/metrics", prometheus),
-        ("/timeline", order_timeline),
-    ]
+    return [("/timeline", order_timeline)]
 
 
 def _authorized(scope: Scope, token: SecretStr | None) -> bool:

@@ -1,26 +1,30 @@
-"""The tracker's use cases: apply facts exactly once, publish what they cause, fire due timers."""
+"""The tracker's use cases, per poll: apply facts exactly once, publish what they cause, fire due
+timers, forget customers.
+
+A poll is one read of its orders, pure decisions, one write transaction with every effect (the
+outbox included), then its messages produced from memory with their acknowledgements awaited
+together, and the outbox rows forgotten. A crash anywhere loses nothing: before the write,
+Kafka redelivers the poll; after it, the start-up flush publishes what the outbox still holds.
+"""
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
-from pydantic import TypeAdapter
-
-from orderpulse_schemas.orders import OrderAccepted
+from orderpulse_kit.batch import Received
 from orderpulse_schemas.privacy import ErasureRequested
 from orderpulse_status_tracker.clock import Clock
-from orderpulse_status_tracker.facts import EventFact, Fact, TimerFired
-from orderpulse_status_tracker.lifecycle import Decision, decide
+from orderpulse_status_tracker.facts import EventFacts, Fact, Outcome
 from orderpulse_status_tracker.messages import Outgoing, Topics
 from orderpulse_status_tracker.policy import ShopPolicy
-from orderpulse_status_tracker.store import Change, ConcurrentUpdate, SqlTrackerStore
-from orderpulse_status_tracker.timers import timers_for
+from orderpulse_status_tracker.poll import decide_poll, order_of
+from orderpulse_status_tracker.store import ConcurrentUpdate, SqlTrackerStore
 
 log = logging.getLogger(__name__)
 
 Publish = Callable[[Outgoing], Awaitable[Awaitable[object]]]
 """Hands a message to the producer; the awaitable it returns completes when Kafka has it."""
-_EARLY: TypeAdapter[Fact] = TypeAdapter(EventFact)
+TrackerEvent = EventFacts | ErasureRequested | Outcome
 _ATTEMPTS = 5
 
 
@@ -38,100 +42,72 @@ class Tracker:
     ) -> None:
         self._store, self._topics, self._policies = store, topics, policies
         self._publish, self._clock = publish, clock
-        self._locks = [asyncio.Lock() for _ in range(64)]
+        # The consumer, the timer loop and the start-up flush take turns; Kafka keeps other
+        # processes off the same order, and order versions catch what gets through (another
+        # replica's timer loop).
+        self._turn = asyncio.Lock()
 
-    async def handle(self, fact: Fact) -> None:
-        """Apply `fact` once (a redelivery changes nothing), then publish what it caused."""
-        shop_id, order_id = _order_of(fact)
-        async with self._turn(shop_id, order_id):
-            await self._apply_until_settled(shop_id, order_id, fact)
-            await self._flush(shop_id, order_id)
-
-    async def _apply_until_settled(self, shop_id: str, order_id: str, fact: Fact) -> None:
-        for _ in range(_ATTEMPTS):
-            try:
-                await self._apply(shop_id, order_id, fact)
-                break
-            except ConcurrentUpdate:
-                log.info("order %s/%s changed meanwhile; deciding again", shop_id, order_id)
-        else:
-            raise ConcurrentUpdate(f"{shop_id}/{order_id} kept changing")
+    async def handle(self, received: Sequence[Received[TrackerEvent]]) -> None:
+        """Apply a poll's facts and outcomes once; an erasure request applies in its place."""
+        facts: list[Fact] = []
+        heard: list[Outcome] = []
+        for item in received:
+            event = item.event
+            if isinstance(event, ErasureRequested):
+                await self._apply(facts, heard)
+                facts, heard = [], []
+                erased = await self.erase(event)
+                log.info(
+                    "erasure request processed", extra={"event_id": event.id, "orders": erased}
+                )
+            elif isinstance(event, Outcome):
+                heard.append(event)
+            else:
+                facts.append(event)
+        await self._apply(facts, heard)
 
     async def fire_due_timers(self) -> int:
         """Handle every timer due now; how many fired."""
         due = await self._store.due_timers(self._clock.now())
-        for timer in due:
-            await self.handle(timer)
+        await self._apply(list(due), [])
         return len(due)
 
     async def flush_all(self) -> None:
         """Publish what a crash left in the outbox."""
-        for shop_id, order_id in await self._store.orders_with_outbox():
-            async with self._turn(shop_id, order_id):
-                await self._flush(shop_id, order_id)
-
-    def _turn(self, shop_id: str, order_id: str) -> asyncio.Lock:
-        """The consumer, the timer loop and the start-up flush take turns on an order.
-
-        Striped locks keep memory bounded; Kafka keeps other processes off the same order, and
-        order versions catch what gets through (another replica's timer loop).
-        """
-        return self._locks[hash((shop_id, order_id)) % len(self._locks)]
-
-    async def _flush(self, shop_id: str, order_id: str) -> None:
-        """Publish the order's outbox in order, then forget it."""
-        waiting = await self._store.outbox_of(shop_id, order_id)
-        # Handed to the producer one by one, so one order's messages stay in order (same key,
-        # same partition, idempotent producer); their acknowledgements are awaited together.
-        acknowledgements = [await self._publish(message) for _, message in waiting]
-        await asyncio.gather(*acknowledgements)
-        if waiting:
-            await self._store.published([row_id for row_id, _ in waiting])
+        async with self._turn:
+            waiting = await self._store.outbox()
+            await self._publish_in_order([m for _, m in waiting], [row for row, _ in waiting])
 
     async def erase(self, request: ErasureRequested) -> int:
         """Forget a customer's personal data; how many orders it touched."""
         data = request.data
-        return await self._store.erase(request.shopid, data.email, data.phone, data.order_ids)
+        async with self._turn:
+            return await self._store.erase(request.shopid, data.email, data.phone, data.order_ids)
 
-    async def _apply(self, shop_id: str, order_id: str, fact: Fact) -> None:
-        loaded = await self._store.load_unless_processed(shop_id, order_id, fact.id)
-        if loaded is None:
-            return  # a redelivery: its effects are saved, its messages flushed below
-        order, version = loaded
-        if order is None and not isinstance(fact, OrderAccepted):
-            assert not isinstance(fact, TimerFired)  # timers exist only for known orders
-            await self._store.keep_early(shop_id, order_id, version, fact.model_dump(mode="json"))
+    async def _apply(self, facts: list[Fact], heard: list[Outcome]) -> None:
+        if not facts and not heard:
             return
-        policy = self._policies.get(shop_id, ShopPolicy())
-        decision = decide(order, fact, policy, self._topics)
-        consumed = []
-        if order is None:  # the order arrived: apply what came before it
-            for row_id, early in await self._store.early_facts(shop_id, order_id):
-                decision = _then(
-                    decision,
-                    decide(decision.order, _EARLY.validate_python(early), policy, self._topics),
-                )
-                consumed.append(row_id)
-        assert decision.order is not None
-        await self._store.save(
-            Change(
-                shop_id=shop_id,
-                order_id=order_id,
-                event_id=fact.id,
-                version=version,
-                order=decision.order,
-                outgoing=decision.outgoing,
-                timers=timers_for(decision.order, policy),
-                consumed=consumed,
-            )
-        )
+        keys = {order_of(fact) for fact in facts}
+        events = {(order_of(fact)[0], fact.id) for fact in facts}
+        async with self._turn:
+            for _ in range(_ATTEMPTS):
+                loaded = await self._store.load(keys, events)
+                effects = decide_poll(loaded, facts, heard, self._policies, self._topics)
+                try:
+                    rows = await self._store.apply(effects)
+                    break
+                except ConcurrentUpdate as error:
+                    log.info("orders changed meanwhile (%s); deciding again", error)
+            else:
+                raise ConcurrentUpdate(f"{len(keys)} order(s) kept changing")
+            await self._publish_in_order(effects.outgoing, rows)
 
+    async def _publish_in_order(self, messages: list[Outgoing], rows: list[int]) -> None:
+        """Hand every message to the producer in order, await their acknowledgements together,
+        then forget their outbox rows.
 
-def _then(first: Decision, second: Decision) -> Decision:
-    return Decision(second.order, first.outgoing + second.outgoing)
-
-
-def _order_of(fact: Fact) -> tuple[str, str]:
-    if isinstance(fact, TimerFired):
-        return fact.shop_id, fact.order_id
-    return fact.shopid, fact.subject
+        One order's messages stay in order: same key, same partition, idempotent producer.
+        """
+        acknowledgements = [await self._publish(message) for message in messages]
+        await asyncio.gather(*acknowledgements)
+        await self._store.published(rows)

@@ -1,21 +1,26 @@
-"""The tracker's state in SQL (SQLite by default, PostgreSQL in production).
+"""The tracker's state in SQL (SQLite by default, PostgreSQL in production), read and written
+per poll: `load` reads what the poll's orders and events need in one go, `apply` writes every
+effect of the poll in one transaction.
 
-An event's effects are saved in one transaction: the order's new state, the event's id (so a
-redelivery changes nothing), the order's timers and the messages to publish (a transactional
-outbox, emptied once they are on Kafka). Orders carry a version: two writers of one order (a
-consumer and another replica's timer loop) cannot overwrite each other.
+A poll's effects are the orders' new states, the events' ids (so a redelivery changes nothing),
+timers where they changed, facts kept until their order arrives, and the messages to publish (a
+transactional outbox, forgotten once they are on Kafka). Orders carry a version: two writers of
+one order (a consumer and another replica's timer loop) cannot overwrite each other; the loser's
+whole transaction rolls back and it decides again.
 """
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from pydantic import TypeAdapter
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from orderpulse_status_tracker.facts import TimerFired, TimerKind
+from orderpulse_status_tracker.facts import Outcome, TimerFired, TimerKind
 from orderpulse_status_tracker.messages import Outgoing
 from orderpulse_status_tracker.state import TrackedOrder
 from orderpulse_status_tracker.tables import (
@@ -23,103 +28,128 @@ from orderpulse_status_tracker.tables import (
     notifications,
     orders,
     outbox,
+    outcomes,
     pending,
     processed,
     timers,
 )
 
 _STATE = TypeAdapter(TrackedOrder)
+OrderKey = tuple[str, str]
+"""(shop id, order id)"""
 
 
 class ConcurrentUpdate(Exception):
-    """The order changed since it was loaded: load it again and redo the decision."""
+    """An order changed since it was loaded: load the poll again and redo the decisions."""
+
+
+@dataclass
+class Stored:
+    """One order as saved: its state (None: only early facts so far), version, timers, and the
+    facts that came before it (row id, event), oldest first."""
+
+    order: TrackedOrder | None = None
+    version: int = 0
+    timers: dict[TimerKind, datetime] = field(default_factory=dict)
+    early: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
-class Change:
-    """Everything one fact changes, saved together."""
+class Loaded:
+    """What a poll needs: its orders as saved, and which of its events were processed before."""
 
-    shop_id: str
-    order_id: str
-    event_id: str
-    version: int
-    order: TrackedOrder
-    outgoing: list[Outgoing]
-    timers: dict[TimerKind, datetime]
-    consumed: list[int] = field(default_factory=list)
-    """Ids of kept early facts applied by this change."""
+    orders: dict[OrderKey, Stored]
+    processed: set[tuple[str, str]]
+    """(shop id, event id)"""
+
+
+@dataclass
+class Effects:
+    """Everything one poll changes, written together."""
+
+    processed: list[tuple[str, str]] = field(default_factory=list)
+    orders: dict[OrderKey, tuple[int, TrackedOrder | None]] = field(default_factory=dict)
+    """The new state of each changed order, with the version it was loaded at."""
+    timers_set: dict[tuple[str, str, TimerKind], datetime] = field(default_factory=dict)
+    timers_dropped: list[tuple[str, str, TimerKind]] = field(default_factory=list)
+    kept_early: list[tuple[OrderKey, dict[str, Any]]] = field(default_factory=list)
+    consumed_early: list[int] = field(default_factory=list)
+    outgoing: list[Outgoing] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
 
 
 class SqlTrackerStore:
-    """Orders, processed events, early facts, timers and the outbox, in one database."""
+    """Orders, processed events, early facts, timers, outcomes and the outbox, in one database."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def load_unless_processed(
-        self, shop_id: str, order_id: str, event_id: str
-    ) -> tuple[TrackedOrder | None, int] | None:
-        """The order and its version, or None when this event's effects are saved already."""
+    async def load(self, keys: Collection[OrderKey], events: Collection[tuple[str, str]]) -> Loaded:
+        """The orders `keys` as saved, and which of `events` (shop id, event id) were processed."""
+        found: dict[OrderKey, Stored] = {}
         async with self._engine.connect() as conn:
-            if await _processed(conn, shop_id, event_id):
-                return None
-            return await _load(conn, shop_id, order_id)
+            done = await _processed(conn, events)
+            if keys:
+                for row in await conn.execute(sa.select(orders).where(_among(orders, keys))):
+                    order = None
+                    if row.state is not None:
+                        order = _STATE.validate_python({**row.state, "customer": row.customer})
+                    found[(row.shop_id, row.order_id)] = Stored(order, row.version)
+                for row in await conn.execute(sa.select(timers).where(_among(timers, keys))):
+                    found[(row.shop_id, row.order_id)].timers[row.kind] = _aware(row.due_at)
+                for row in await conn.execute(
+                    sa.select(pending).where(_among(pending, keys)).order_by(pending.c.id)
+                ):
+                    found[(row.shop_id, row.order_id)].early.append((row.id, row.event))
+        return Loaded(found, done)
 
-    async def early_facts(self, shop_id: str, order_id: str) -> list[tuple[int, dict[str, Any]]]:
-        """Facts that came before the order itself, oldest first, with their ids."""
-        async with self._engine.connect() as conn:
-            rows = await conn.execute(
-                sa.select(pending.c.id, pending.c.event)
-                .where(*_is(pending, shop_id, order_id))
-                .order_by(pending.c.id)
-            )
-        return [(row.id, row.event) for row in rows]
+    async def apply(self, effects: Effects) -> list[int]:
+        """Write `effects` in one transaction; the ids of the outbox rows of `effects.outgoing`.
 
-    async def keep_early(
-        self, shop_id: str, order_id: str, version: int, event: dict[str, Any]
-    ) -> None:
-        """Keep a fact about an order not seen yet; it is applied when the order arrives.
-
-        The order's row is created (or its version bumped) even before the order is known, so a
-        replica saving the order meanwhile and this fact cannot both succeed unseen by the other.
+        `ConcurrentUpdate` (nothing written) when another writer changed one of the orders or
+        processed one of the events meanwhile.
         """
-        async with self._engine.begin() as conn:
-            if not await _claim(conn, shop_id, event["id"]):
-                return  # kept already
-            await _bump(conn, shop_id, order_id, version, {"version": version + 1})
-            await conn.execute(
-                pending.insert().values(shop_id=shop_id, order_id=order_id, event=event)
-            )
+        try:
+            async with self._engine.begin() as conn:
+                if effects.processed:
+                    await conn.execute(
+                        processed.insert(),
+                        [{"shop_id": s, "event_id": e} for s, e in effects.processed],
+                    )
+                await _write_orders(conn, effects.orders)
+                await _write_timers(conn, effects)
+                if effects.consumed_early:
+                    await conn.execute(
+                        pending.delete().where(pending.c.id.in_(effects.consumed_early))
+                    )
+                if effects.kept_early:
+                    await conn.execute(
+                        pending.insert(),
+                        [
+                            {"shop_id": s, "order_id": o, "event": e}
+                            for (s, o), e in effects.kept_early
+                        ],
+                    )
+                await _write_outcomes(conn, effects.outcomes)
+                return await _write_outgoing(conn, effects.outgoing)
+        except IntegrityError as error:  # an event processed by another writer meanwhile
+            raise ConcurrentUpdate(str(error.orig)) from error
 
-    async def save(self, change: Change) -> bool:
-        """Save a change atomically; False when its event was saved before."""
-        async with self._engine.begin() as conn:
-            if not await _claim(conn, change.shop_id, change.event_id):
-                return False
-            await _write_order(conn, change)
-            await _write_effects(conn, change)
-        return True
-
-    async def outbox_of(self, shop_id: str, order_id: str) -> list[tuple[int, Outgoing]]:
-        """Messages of an order not yet published, in the order they were decided."""
+    async def outbox(self) -> list[tuple[int, Outgoing]]:
+        """Messages not yet published (after a crash), in the order they were decided."""
         async with self._engine.connect() as conn:
             rows = await conn.execute(
-                sa.select(outbox.c.id, outbox.c.topic, outbox.c.message)
-                .where(*_is(outbox, shop_id, order_id))
-                .order_by(outbox.c.id)
+                sa.select(
+                    outbox.c.id, outbox.c.order_id, outbox.c.topic, outbox.c.message
+                ).order_by(outbox.c.id)
             )
-        return [(row.id, Outgoing(row.topic, order_id, row.message)) for row in rows]
+        return [(row.id, Outgoing(row.topic, row.order_id, row.message)) for row in rows]
 
-    async def orders_with_outbox(self) -> list[tuple[str, str]]:
-        """Orders with messages still to publish (after a crash)."""
-        async with self._engine.connect() as conn:
-            rows = await conn.execute(sa.select(outbox.c.shop_id, outbox.c.order_id).distinct())
-        return [(row.shop_id, row.order_id) for row in rows]
-
-    async def published(self, ids: list[int]) -> None:
+    async def published(self, ids: Sequence[int]) -> None:
         """Forget messages that are safely on Kafka."""
-        async with self._engine.begin() as conn:
-            await conn.execute(outbox.delete().where(outbox.c.id.in_(ids)))
+        if ids:
+            async with self._engine.begin() as conn:
+                await conn.execute(outbox.delete().where(outbox.c.id.in_(ids)))
 
     async def due_timers(self, now: datetime, limit: int = 500) -> list[TimerFired]:
         """Timers due at `now`, earliest first."""
@@ -164,29 +194,21 @@ class SqlTrackerStore:
         return len(found)
 
 
-async def _processed(conn: AsyncConnection, shop_id: str, event_id: str) -> bool:
-    found = await conn.scalar(
-        sa.select(sa.literal(1)).where(
-            processed.c.shop_id == shop_id, processed.c.event_id == event_id
-        )
+def _among(table: sa.Table, keys: Collection[OrderKey]) -> sa.ColumnElement[bool]:
+    return sa.tuple_(table.c.shop_id, table.c.order_id).in_(list(keys))
+
+
+async def _processed(
+    conn: AsyncConnection, events: Collection[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Which of `events` (shop id, event id) were processed before."""
+    if not events:
+        return set()
+    pairs = sa.tuple_(processed.c.shop_id, processed.c.event_id)
+    rows = await conn.execute(
+        sa.select(processed.c.shop_id, processed.c.event_id).where(pairs.in_(list(events)))
     )
-    return found is not None
-
-
-async def _load(
-    conn: AsyncConnection, shop_id: str, order_id: str
-) -> tuple[TrackedOrder | None, int]:
-    row = (await conn.execute(sa.select(orders).where(*_is(orders, shop_id, order_id)))).first()
-    if row is None:
-        return None, 0
-    if row.state is None:
-        return None, row.version  # facts came before the order
-    order = _STATE.validate_python({**row.state, "customer": row.customer})
-    return order, row.version
-
-
-def _is(table: sa.Table, shop_id: str, order_id: str) -> tuple[sa.ColumnElement[bool], ...]:
-    return table.c.shop_id == shop_id, table.c.order_id == order_id
+    return {(row.shop_id, row.event_id) for row in rows}
 
 
 def _aware(moment: datetime) -> datetime:
@@ -200,85 +222,136 @@ def utc(moment: datetime | str) -> datetime:
     return parsed.astimezone(UTC)
 
 
-async def _claim(conn: AsyncConnection, shop_id: str, event_id: str) -> bool:
-    """Record the event as processed; False when it was already."""
-    try:
-        async with conn.begin_nested():
-            await conn.execute(processed.insert().values(shop_id=shop_id, event_id=event_id))
-    except IntegrityError:
-        return False
-    return True
+def _insert(conn: AsyncConnection, table: sa.Table) -> Any:
+    """An INSERT that can say ON CONFLICT, in the connection's dialect."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
 
 
-async def _write_order(conn: AsyncConnection, change: Change) -> None:
-    customer = change.order.customer
-    await _bump(
-        conn,
-        change.shop_id,
-        change.order_id,
-        change.version,
-        {
-            "version": change.version + 1,
-            "state": _STATE.dump_python(replace(change.order, customer=None), mode="json"),
-            "customer": customer.model_dump(mode="json") if customer else None,
-            "customer_email": customer.email if customer else None,
-            "customer_phone": customer.phone if customer else None,
-        },
-    )
-
-
-async def _bump(
-    conn: AsyncConnection, shop_id: str, order_id: str, version: int, values: dict[str, Any]
+async def _write_orders(
+    conn: AsyncConnection, changed: dict[OrderKey, tuple[int, TrackedOrder | None]]
 ) -> None:
-    """Write the order's row if it is still at `version` (0: absent), else ConcurrentUpdate."""
-    if version == 0:
-        try:
-            async with conn.begin_nested():
-                await conn.execute(
-                    orders.insert().values(shop_id=shop_id, order_id=order_id, **values)
-                )
-        except IntegrityError as error:  # another writer created the row meanwhile
-            raise ConcurrentUpdate(f"{shop_id}/{order_id}") from error
+    """Insert or update every changed order in one statement, each only if still at its version.
+
+    An order another writer created or changed meanwhile is left alone and not returned: then
+    the whole transaction rolls back with `ConcurrentUpdate`.
+    """
+    if not changed:
         return
-    updated = await conn.execute(
-        orders.update()
-        .where(*_is(orders, shop_id, order_id), orders.c.version == version)
-        .values(**values)
-    )
-    if updated.rowcount != 1:
-        raise ConcurrentUpdate(f"{shop_id}/{order_id}")
+    rows = []
+    for (shop_id, order_id), (version, order) in changed.items():
+        customer = order.customer if order else None
+        rows.append(
+            {
+                "shop_id": shop_id,
+                "order_id": order_id,
+                "version": version + 1,
+                "state": _STATE.dump_python(replace(order, customer=None), mode="json")
+                if order
+                else None,
+                "customer": customer.model_dump(mode="json") if customer else None,
+                "customer_email": customer.email if customer else None,
+                "customer_phone": customer.phone if customer else None,
+            }
+        )
+    insert = _insert(conn, orders)
+    new = insert.excluded
+    upsert = insert.on_conflict_do_update(
+        index_elements=[orders.c.shop_id, orders.c.order_id],
+        set_={
+            c: new[c] for c in ("version", "state", "customer", "customer_email", "customer_phone")
+        },
+        where=orders.c.version == new.version - 1,
+    ).returning(orders.c.order_id)
+    written = (await conn.execute(upsert, rows)).all()
+    if len(written) != len(rows):
+        raise ConcurrentUpdate(f"{len(rows) - len(written)} order(s) changed meanwhile")
 
 
-async def _write_effects(conn: AsyncConnection, change: Change) -> None:
-    key = {"shop_id": change.shop_id, "order_id": change.order_id}
-    await conn.execute(timers.delete().where(*_is(timers, change.shop_id, change.order_id)))
-    if change.timers:
+async def _write_timers(conn: AsyncConnection, effects: Effects) -> None:
+    if effects.timers_dropped:
         await conn.execute(
-            timers.insert(),
-            [{**key, "kind": k, "due_at": utc(due)} for k, due in change.timers.items()],
-        )
-    if change.consumed:
-        await conn.execute(pending.delete().where(pending.c.id.in_(change.consumed)))
-    for message in change.outgoing:
-        await conn.execute(
-            outbox.insert().values(**key, topic=message.topic, message=message.value)
-        )
-        data = message.value["data"]
-        if message.value["type"] == "order.status_changed":
-            await conn.execute(
-                history.insert().values(
-                    **key,
-                    status=data["status"],
-                    at=utc(message.value["time"]),
-                    cause_id=data["cause_id"],
+            timers.delete().where(
+                sa.tuple_(timers.c.shop_id, timers.c.order_id, timers.c.kind).in_(
+                    effects.timers_dropped
                 )
+            )
+        )
+    if effects.timers_set:
+        insert = _insert(conn, timers)
+        await conn.execute(
+            insert.on_conflict_do_update(
+                index_elements=[timers.c.shop_id, timers.c.order_id, timers.c.kind],
+                set_={"due_at": insert.excluded.due_at},
+            ),
+            [
+                {"shop_id": s, "order_id": o, "kind": k, "due_at": utc(due)}
+                for (s, o, k), due in effects.timers_set.items()
+            ],
+        )
+
+
+async def _write_early(conn: AsyncConnection, effects: Effects) -> None:
+    """Facts kept until their order arrives, and those its arrival took in."""
+    if effects.consumed_early:
+        await conn.execute(pending.delete().where(pending.c.id.in_(effects.consumed_early)))
+    if effects.kept_early:
+        await conn.execute(
+            pending.insert(),
+            [{"shop_id": s, "order_id": o, "event": e} for (s, o), e in effects.kept_early],
+        )
+
+
+async def _write_outcomes(conn: AsyncConnection, heard: list[Outcome]) -> None:
+    """Remember sent, failed and delivered outcomes, each once (a redelivery adds nothing)."""
+    if heard:
+        await conn.execute(
+            _insert(conn, outcomes).on_conflict_do_nothing(),
+            [
+                {
+                    "notification_id": o.data.notification_id,
+                    "channel": o.data.channel.value,
+                    "outcome": o.type,
+                    "provider": o.data.provider,
+                    "reason": o.data.reason,
+                    "at": utc(o.time),
+                }
+                for o in heard
+            ],
+        )
+
+
+async def _write_outgoing(conn: AsyncConnection, outgoing: list[Outgoing]) -> list[int]:
+    """The outbox rows (their ids), the status history and the requests' index."""
+    if not outgoing:
+        return []
+    rows = await conn.execute(
+        outbox.insert().returning(outbox.c.id),  # in any order: they are only forgotten by id
+        [
+            {"shop_id": m.value["shopid"], "order_id": m.key, "topic": m.topic, "message": m.value}
+            for m in outgoing
+        ],
+    )
+    ids = [row.id for row in rows]
+    changes, requests = [], []
+    for m in outgoing:
+        data, key = m.value["data"], {"shop_id": m.value["shopid"], "order_id": m.key}
+        at = utc(m.value["time"])
+        if m.value["type"] == "order.status_changed":
+            changes.append(
+                {**key, "status": data["status"], "at": at, "cause_id": data["cause_id"]}
             )
         else:
-            await conn.execute(
-                notifications.insert().values(
+            requests.append(
+                {
                     **key,
-                    notification_id=data["notification_id"],
-                    kind=data["notice"]["kind"],
-                    requested_at=utc(message.value["time"]),
-                )
+                    "notification_id": data["notification_id"],
+                    "kind": data["notice"]["kind"],
+                    "requested_at": at,
+                }
             )
+    if changes:
+        await conn.execute(history.insert(), changes)
+    if requests:
+        await conn.execute(notifications.insert(), requests)
+    return ids

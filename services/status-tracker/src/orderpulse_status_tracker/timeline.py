@@ -4,37 +4,16 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from orderpulse_schemas.outcomes import NotificationOutcome
-from orderpulse_status_tracker.store import utc
 from orderpulse_status_tracker.tables import history, notifications, orders, outcomes
 
 
 class Timeline:
-    """Reads an order's history; records the notifier's outcomes for it."""
+    """Reads an order's history, with the notifier's outcomes for it."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-
-    async def record_outcome(self, outcome: NotificationOutcome) -> None:
-        """Remember a sent, failed or delivered outcome (once)."""
-        data = outcome.data
-        try:
-            async with self._engine.begin() as conn:
-                await conn.execute(
-                    outcomes.insert().values(
-                        notification_id=data.notification_id,
-                        channel=data.channel.value,
-                        outcome=outcome.type,
-                        provider=data.provider,
-                        reason=data.reason,
-                        at=utc(outcome.time),
-                    )
-                )
-        except IntegrityError:
-            pass  # redelivered
 
     async def of(self, shop_id: str, order_id: str) -> dict[str, Any] | None:
         """The order's timeline as JSON-ready data, or None when the order is unknown."""

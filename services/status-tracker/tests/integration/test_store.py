@@ -1,80 +1,106 @@
-"""The tracker's store on SQLite and on PostgreSQL."""
+"""The tracker's store on SQLite and on PostgreSQL: one read and one write per poll."""
 
-from collections.abc import AsyncIterator
-from dataclasses import replace
+import asyncio
+from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from orderpulse_kit.batch import Received
 from orderpulse_kit.database import connect
-from orderpulse_status_tracker.lifecycle import decide
-from orderpulse_status_tracker.messages import Topics
+from orderpulse_status_tracker.clock import SystemClock
+from orderpulse_status_tracker.messages import Outgoing, Topics
 from orderpulse_status_tracker.migrate import MIGRATIONS
 from orderpulse_status_tracker.policy import ShopPolicy
-from orderpulse_status_tracker.store import Change, ConcurrentUpdate, SqlTrackerStore
-from orderpulse_status_tracker.timers import timers_for
+from orderpulse_status_tracker.poll import decide_poll
+from orderpulse_status_tracker.service import Tracker
+from orderpulse_status_tracker.store import ConcurrentUpdate, Effects, SqlTrackerStore
 
 from ..stories import fact
 
 SHOP, ORDER = "kvetinac-cz", "ord-10045"
+KEY = (SHOP, ORDER)
+TOPICS = Topics("s", "n")
+JOURNEY = (
+    "order.accepted",
+    "shipment.dispatched",
+    "shipment.in_transit",
+    "shipment.out_for_delivery",
+    "shipment.delivered",
+)
 
 
 @pytest.fixture
-async def store(database_url: str) -> AsyncIterator[SqlTrackerStore]:
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = connect(database_url)
-    store = SqlTrackerStore(engine)
     await MIGRATIONS.upgrade(engine)
-    yield store
+    yield engine
     await engine.dispose()
 
 
-def accepted_change(version: int = 0, event_id: str = "evt-kc-10045-accepted") -> Change:
-    decision = decide(None, fact("order.accepted"), ShopPolicy(), Topics("s", "n"))
-    assert decision.order is not None
-    return Change(
-        shop_id=SHOP,
-        order_id=ORDER,
-        event_id=event_id,
-        version=version,
-        order=decision.order,
-        outgoing=decision.outgoing if version == 0 else [],
-        timers=timers_for(decision.order, ShopPolicy()),
-    )
+@pytest.fixture
+def store(engine: AsyncEngine) -> SqlTrackerStore:
+    return SqlTrackerStore(engine)
+
+
+async def poll(store: SqlTrackerStore, *facts: object) -> Effects:
+    """Load, decide and apply one poll of `facts`, as the tracker does."""
+    keys = {(f.shopid, f.subject) for f in facts}  # type: ignore[attr-defined]
+    events = {(f.shopid, f.id) for f in facts}  # type: ignore[attr-defined]
+    loaded = await store.load(keys, events)
+    effects = decide_poll(loaded, list(facts), [], {}, TOPICS)  # type: ignore[arg-type]
+    await store.apply(effects)
+    return effects
 
 
 async def test_an_order_round_trips_with_its_customer(store: SqlTrackerStore) -> None:
-    change = accepted_change()
-    assert await store.save(change) is True
-    order, version = await store.load_unless_processed(SHOP, ORDER, "unseen")
-    assert (order, version) == (change.order, 1)
-    assert await store.load_unless_processed(SHOP, ORDER, change.event_id) is None
-    assert [m for _, m in await store.outbox_of(SHOP, ORDER)] == change.outgoing
+    effects = await poll(store, fact("order.accepted"))
+    loaded = await store.load([KEY], [(SHOP, "evt-kc-10045-accepted"), (SHOP, "unseen")])
+    assert loaded.orders[KEY].order == effects.orders[KEY][1]
+    assert loaded.orders[KEY].version == 1
+    assert loaded.processed == {(SHOP, "evt-kc-10045-accepted")}
+    assert [m for _, m in await store.outbox()] == effects.outgoing
 
 
 async def test_the_same_event_is_saved_once(store: SqlTrackerStore) -> None:
-    assert await store.save(accepted_change()) is True
-    assert await store.save(accepted_change(version=1)) is False
+    accepted = fact("order.accepted")
+    first = await poll(store, accepted)
+    again = await poll(store, accepted)
+    assert first.outgoing and again.outgoing == [] and again.processed == []
+    assert len(await store.outbox()) == len(first.outgoing)
+
+
+async def test_the_same_event_twice_in_one_poll_counts_once(store: SqlTrackerStore) -> None:
+    accepted = fact("order.accepted")
+    effects = await poll(store, accepted, accepted)
+    assert effects.processed == [(SHOP, accepted.id)]
 
 
 async def test_a_writer_with_a_stale_version_is_refused(store: SqlTrackerStore) -> None:
-    await store.save(accepted_change())
-    await store.save(accepted_change(version=1, event_id="evt-a"))
+    await poll(store, fact("order.accepted"))
+    stale = await store.load([KEY], [])
+    dispatched = fact("shipment.dispatched")
+    await poll(store, dispatched)  # another writer moves the order on
+    late = decide_poll(stale, [fact("shipment.delivered")], [], {}, TOPICS)
     with pytest.raises(ConcurrentUpdate):
-        await store.save(accepted_change(version=1, event_id="evt-b"))
-    assert (
-        await store.load_unless_processed(SHOP, ORDER, "evt-b") is not None
-    )  # rolled back with the refusal
+        await store.apply(late)
+    loaded = await store.load([KEY], [(SHOP, fact("shipment.delivered").id)])
+    assert loaded.processed == set()  # rolled back with the refusal
+    assert loaded.orders[KEY].version == 2
 
 
 async def test_published_messages_leave_the_outbox(store: SqlTrackerStore) -> None:
-    await store.save(accepted_change())
-    assert await store.orders_with_outbox() == [(SHOP, ORDER)]
-    await store.published([row for row, _ in await store.outbox_of(SHOP, ORDER)])
-    assert await store.outbox_of(SHOP, ORDER) == []
+    await poll(store, fact("order.accepted"))
+    waiting = await store.outbox()
+    assert waiting
+    await store.published([row for row, _ in waiting])
+    assert await store.outbox() == []
 
 
 async def test_timers_come_due_by_time(store: SqlTrackerStore) -> None:
-    await store.save(accepted_change())
+    await poll(store, fact("order.accepted"))
     assert await store.due_timers(datetime(2026, 11, 23, 12, tzinfo=UTC)) == []
     due = await store.due_timers(datetime(2026, 11, 24, tzinfo=UTC))
     assert [(t.kind, t.due_at) for t in due] == [
@@ -82,40 +108,80 @@ async def test_timers_come_due_by_time(store: SqlTrackerStore) -> None:
     ]
 
 
+async def test_only_changed_timers_are_written(store: SqlTrackerStore) -> None:
+    await poll(store, fact("order.accepted"))
+    effects = await poll(store, fact("shipment.in_transit"))
+    assert effects.timers_dropped == [(SHOP, ORDER, "dispatch_overdue")]
+    assert effects.timers_set == {}  # the delivery's timer stands as it was
+    due = await store.due_timers(datetime(2030, 1, 1, tzinfo=UTC))
+    assert [t.kind for t in due] == ["delivery_overdue"]
+
+
 async def test_early_facts_wait_for_their_order(store: SqlTrackerStore) -> None:
     early = fact("shipment.dispatched")
-    await store.keep_early(SHOP, ORDER, 0, early.model_dump(mode="json"))
-    await store.keep_early(SHOP, ORDER, 1, early.model_dump(mode="json"))  # redelivered
-    kept = await store.early_facts(SHOP, ORDER)
-    assert [event["id"] for _, event in kept] == [early.id]
-    assert await store.load_unless_processed(SHOP, ORDER, early.id) is None
-    assert await store.load_unless_processed(SHOP, ORDER, "unseen") == (
-        None,
-        1,
-    )  # known to exist, not yet what it is
+    await poll(store, early)
+    await poll(store, early)  # redelivered
+    loaded = await store.load([KEY], [(SHOP, early.id)])
+    assert [event["id"] for _, event in loaded.orders[KEY].early] == [early.id]
+    assert loaded.processed == {(SHOP, early.id)}
+    assert (loaded.orders[KEY].order, loaded.orders[KEY].version) == (None, 1)
+    effects = await poll(store, fact("order.accepted"))
+    assert "dispatched" in [m.value["data"].get("status") for m in effects.outgoing]
+    assert (await store.load([KEY], [])).orders[KEY].early == []
 
 
 async def test_an_early_fact_and_its_order_saved_at_once_cannot_both_pass_unseen(
     store: SqlTrackerStore,
 ) -> None:
     """Two replicas: one keeps a courier fact, one saves the order, both having seen nothing."""
-    early = fact("shipment.dispatched").model_dump(mode="json")
-    assert await store.save(accepted_change(version=0))
-    with pytest.raises(ConcurrentUpdate):
-        await store.keep_early(SHOP, ORDER, 0, early)  # must reload: the order is known now
-    assert await store.load_unless_processed(SHOP, ORDER, early["id"]) is not None
+    nothing = await store.load([KEY], [])
+    await poll(store, fact("order.accepted"))
+    keeping = decide_poll(nothing, [fact("shipment.dispatched")], [], {}, TOPICS)
+    with pytest.raises(ConcurrentUpdate):  # must reload: the order is known now
+        await store.apply(keeping)
 
-    other = "ord-10046"
-    await store.keep_early(SHOP, other, 0, {**early, "id": "evt-x", "subject": other})
-    with pytest.raises(ConcurrentUpdate):  # must reload: it has an early fact to apply
-        await store.save(replace(accepted_change(version=0), order_id=other, event_id="evt-y"))
+
+async def test_one_poll_through_the_tracker_is_one_write_transaction(engine: AsyncEngine) -> None:
+    """500 events of 100 orders: one transaction for every effect, one to forget the outbox."""
+    published: list[Outgoing] = []
+
+    async def publish(message: Outgoing) -> Awaitable[object]:
+        published.append(message)
+        return asyncio.sleep(0)
+
+    tracker = Tracker(
+        SqlTrackerStore(engine),
+        topics=TOPICS,
+        policies={},
+        publish=publish,
+        clock=SystemClock(),
+    )
+    poll = []
+    for n in range(100):
+        for kind in JOURNEY:
+            base = fact(kind)
+            changed = base.model_copy(update={"subject": f"ord-{n}", "id": f"{base.id}-{n}"})
+            poll.append(Received(None, changed))
+    committed: list[object] = []
+
+    def count(connection: object) -> None:
+        committed.append(connection)
+
+    sa.event.listen(engine.sync_engine, "commit", count)
+    try:
+        await tracker.handle(poll)
+    finally:
+        sa.event.remove(engine.sync_engine, "commit", count)
+    assert len(committed) == 2
+    assert len(published) == 100 * 5 * 2 - 100  # each event's status change and notice, less
+    assert await SqlTrackerStore(engine).outbox() == []
 
 
 async def test_erasure_removes_the_customer_and_what_was_not_sent(store: SqlTrackerStore) -> None:
-    await store.save(accepted_change())
+    await poll(store, fact("order.accepted"))
     assert await store.erase(SHOP, "petr.novak@example.cz", None, []) == 1
-    order, _ = await store.load_unless_processed(SHOP, ORDER, "unseen")
+    order = (await store.load([KEY], [])).orders[KEY].order
     assert order is not None and order.customer is None
-    assert await store.outbox_of(SHOP, ORDER) == []
+    assert await store.outbox() == []
     assert await store.due_timers(datetime(2030, 1, 1, tzinfo=UTC)) == []
     assert await store.erase(SHOP, "someone.else@example.cz", None, []) == 0

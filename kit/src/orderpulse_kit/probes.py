@@ -1,5 +1,5 @@
-"""HTTP endpoints: liveness (the consumer runs), readiness (broker and database answer) and
-Prometheus metrics."""
+"""The HTTP endpoints every service has: liveness (`/healthz`: the consumer runs), readiness
+(`/readyz`: the database and the broker answer) and Prometheus metrics (`/metrics`)."""
 
 from collections.abc import Awaitable, Callable
 
@@ -10,14 +10,16 @@ from faststream.asgi.types import ASGIApp, Scope
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+Routes = list[tuple[str, ASGIApp]]
+
 
 def routes(
     *,
     consuming: Callable[[], bool],
     broker_ping: Callable[[float], Awaitable[bool]],
     engine: AsyncEngine,
-) -> list[tuple[str, ASGIApp]]:
-    """The returns service's HTTP routes."""
+) -> Routes:
+    """`/healthz`, `/readyz` and `/metrics`."""
 
     @get(include_in_schema=False)
     async def live(scope: Scope) -> AsgiResponse:
@@ -25,13 +27,8 @@ def routes(
 
     @get(include_in_schema=False)
     async def ready(scope: Scope) -> AsgiResponse:
-        try:
-            async with engine.connect() as conn:
-                await conn.execute(sa.text("SELECT 1"))
-        except Exception:
-            return JSONResponse({"ready": False, "failing": "database"}, 503)
-        if not await broker_ping(3.0):
-            return JSONResponse({"ready": False, "failing": "kafka"}, 503)
+        if failing := await _failing(broker_ping, engine):
+            return JSONResponse({"ready": False, "failing": failing}, 503)
         return JSONResponse({"ready": True})
 
     @get(include_in_schema=False)
@@ -39,3 +36,13 @@ def routes(
         return AsgiResponse(generate_latest(REGISTRY), 200, {"Content-Type": CONTENT_TYPE_LATEST})
 
     return [("/healthz", live), ("/readyz", ready), ("/metrics", prometheus)]
+
+
+async def _failing(ping: Callable[[float], Awaitable[bool]], engine: AsyncEngine) -> str | None:
+    """What does not answer: the database, then the broker; None when both do."""
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+    except Exception:
+        return "database"
+    return None if await ping(3.0) else "kafka"

@@ -1,0 +1,137 @@
+"""The batch consume loop every service runs on: work per poll, never per record.
+
+One poll of up to `max_records` records (or what `timeout_ms` gathered) is read; each record is
+parsed and validated once (`cloudevents.read`) and kept paired with its event; what cannot be read
+is copied to `<topic>.dlq` with the reason, so a poison record never blocks its partition; the
+rest goes to the service's handler in one call, in the order read (one order's events are on one
+partition, so they stay in order). When the handler returns, the offsets of the whole poll are
+committed; when it raises, every partition of the poll is rewound to its first record and the
+poll is read again (at least once: the handler's effects must be idempotent).
+
+FastStream reads the records and commits; it neither parses nor validates them here (the parser
+keeps the raw records, the decoder hands them on as they are), and the handler's signature only
+documents the topics' events in the AsyncAPI document.
+"""
+
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeAlias, TypeVar
+
+from aiokafka import ConsumerRecord
+from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.message import StreamMessage
+from pydantic import SkipValidation, TypeAdapter
+
+from orderpulse_kit.cloudevents import Unreadable, read
+from orderpulse_kit.dead_letters import dead_letter
+
+E = TypeVar("E")
+Record: TypeAlias = ConsumerRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Received(Generic[E]):
+    """An event with the record it came in: where it came from, for dead letters and logs."""
+
+    record: Record
+    event: E
+
+
+Handler = Callable[[list[Received[E]]], Awaitable[None]]
+"""Does the work of one poll; returns once it is durable (then the offsets are committed)."""
+
+
+@dataclass(frozen=True)
+class Poll:
+    """How much one poll may take: at most `max_records`, waiting at most `timeout_ms` for them."""
+
+    max_records: int = 500
+    timeout_ms: int = 50
+
+
+def subscribe(
+    broker: KafkaBroker,
+    contracts: Mapping[str, TypeAdapter[E]],
+    handle: Handler[E],
+    *,
+    group_id: str,
+    poll: Poll,
+    documented: Any,
+    name: str,
+) -> None:
+    """Consume the topics in `contracts` in polls, handing each poll's readable events to `handle`.
+
+    `documented` is the type the AsyncAPI document shows for the records (the topics' event
+    union), `name` the handler's name there.
+    """
+
+    async def on_poll(
+        records: SkipValidation[list[documented]],
+        message: KafkaMessage,
+    ) -> None:
+        received, unreadable = split(message.raw_message, contracts)
+        if unreadable:
+            await asyncio.gather(
+                *(dead_letter(broker, record, why, group=group_id) for record, why in unreadable)
+            )
+        if received:
+            await handle(received)
+
+    on_poll.__name__ = on_poll.__qualname__ = name
+    broker.subscriber(
+        *contracts,
+        group_id=group_id,
+        auto_offset_reset="earliest",
+        batch=True,
+        max_records=poll.max_records,
+        batch_timeout_ms=poll.timeout_ms,
+        parser=_keep_records,
+        decoder=_as_they_are,
+    )(on_poll)
+
+
+def split(
+    records: Sequence[Record], contracts: Mapping[str, TypeAdapter[E]]
+) -> tuple[list[Received[E]], list[tuple[Record, str]]]:
+    """The poll's events, and the records that are none with the reason."""
+    received: list[Received[E]] = []
+    unreadable: list[tuple[Record, str]] = []
+    for record in records:
+        try:
+            received.append(Received(record, read(record, contracts[record.topic])))
+        except Unreadable as error:
+            unreadable.append((record, str(error)))
+    return received, unreadable
+
+
+async def _keep_records(
+    records: tuple[Record, ...],
+    original: Callable[[tuple[Record, ...]], Awaitable[StreamMessage[Any]]],
+) -> StreamMessage[Any]:
+    """FastStream's batch message, built without failing on a header value that is not UTF-8.
+
+    FastStream decodes every header of the poll into the message; one binary header (a
+    `traceparent` of another tracer) would fail the whole poll before any handler runs.
+    """
+    message = await original(tuple(_with_text_headers(record) for record in records))
+    message.raw_message = records
+    return message
+
+
+def _with_text_headers(record: Record) -> Record:
+    try:
+        for _, value in record.headers:
+            value.decode()
+    except UnicodeDecodeError:
+        headers = [
+            (name, value.decode(errors="replace").encode()) for name, value in record.headers
+        ]
+        return dataclasses.replace(record, headers=headers)
+    return record
+
+
+async def _as_they_are(message: StreamMessage[Any]) -> Any:
+    """The raw records: `split` parses each once, FastStream does not parse them again."""
+    return message.raw_message

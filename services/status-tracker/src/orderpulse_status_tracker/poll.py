@@ -1,0 +1,93 @@
+"""What one poll changes: every fact decided in turn, from the orders as loaded. Pure: no I/O.
+
+A fact already processed (before, or earlier in the same poll) changes nothing. A fact about an
+order not known yet is kept, and applied when the order arrives, in the order the facts came.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from orderpulse_schemas.orders import OrderAccepted
+from orderpulse_status_tracker.facts import EventFact, EventFacts, Fact, Outcome, TimerFired
+from orderpulse_status_tracker.lifecycle import Decision, decide
+from orderpulse_status_tracker.messages import Topics
+from orderpulse_status_tracker.policy import ShopPolicy
+from orderpulse_status_tracker.store import Effects, Loaded, OrderKey, Stored
+from orderpulse_status_tracker.timers import timers_for
+
+_EARLY: TypeAdapter[Fact] = TypeAdapter(EventFact)
+
+
+def order_of(fact: Fact) -> OrderKey:
+    """The (shop id, order id) a fact is about."""
+    if isinstance(fact, TimerFired):
+        return fact.shop_id, fact.order_id
+    return fact.shopid, fact.subject
+
+
+def decide_poll(
+    loaded: Loaded,
+    facts: Sequence[Fact],
+    heard: Iterable[Outcome],
+    policies: Mapping[str, ShopPolicy],
+    topics: Topics,
+) -> Effects:
+    """The effects of `facts`, in order, on the orders in `loaded` (left as they were)."""
+    effects = Effects(outcomes=list(heard))
+    seen = set(loaded.processed)
+    working: dict[OrderKey, Stored] = {}
+    waiting: dict[OrderKey, list[EventFacts]] = {}
+    """Facts of this poll about orders not known yet."""
+    for fact in facts:
+        key = order_of(fact)
+        if (key[0], fact.id) in seen:
+            continue  # a redelivery or a duplicate: its effects are saved
+        seen.add((key[0], fact.id))
+        effects.processed.append((key[0], fact.id))
+        stored = working.get(key) or replace(loaded.orders.get(key) or Stored())
+        working[key] = stored
+        if stored.order is None and not isinstance(fact, OrderAccepted):
+            assert not isinstance(fact, TimerFired)  # timers exist only for known orders
+            waiting.setdefault(key, []).append(fact)
+            continue
+        policy = policies.get(key[0], ShopPolicy())
+        decision = decide(stored.order, fact, policy, topics)
+        if stored.order is None:  # the order arrived: apply what came before it
+            for row_id, early in stored.early:
+                decision = _then(decision, decide(decision.order, _fact(early), policy, topics))
+                effects.consumed_early.append(row_id)
+            for early_fact in waiting.pop(key, []):
+                decision = _then(decision, decide(decision.order, early_fact, policy, topics))
+            stored.early = []
+        stored.order = decision.order
+        effects.outgoing += decision.outgoing
+    for key, stored in working.items():
+        effects.orders[key] = (stored.version, stored.order)
+        before = loaded.orders.get(key) or Stored()
+        if stored.order is not None:
+            _retime(
+                effects, key, before, timers_for(stored.order, policies.get(key[0], ShopPolicy()))
+            )
+    for key, kept in waiting.items():
+        effects.kept_early += [(key, fact.model_dump(mode="json")) for fact in kept]
+    return effects
+
+
+def _then(first: Decision, second: Decision) -> Decision:
+    return replace(second, outgoing=first.outgoing + second.outgoing)
+
+
+def _fact(early: dict[str, Any]) -> Fact:
+    return _EARLY.validate_python(early)
+
+
+def _retime(effects: Effects, key: OrderKey, before: Stored, wanted: Mapping[Any, Any]) -> None:
+    """Only the timers that changed are written: added, moved or no longer wanted."""
+    for kind, due in wanted.items():
+        if before.timers.get(kind) != due:
+            effects.timers_set[(*key, kind)] = due
+    for kind in before.timers.keys() - wanted.keys():
+        effects.timers_dropped.append((*key, kind))
