@@ -1,30 +1,51 @@
-"""The returns service's use cases: hear arrivals and return steps once, say what they cause.
+"""The returns service's use cases, per poll: hear arrivals and return steps once, say what they
+cause, remind before the window closes, forget customers.
 
-Each event is decided from the order as saved, its notification requests are published, and only
-then is the outcome saved. A crash in between decides the event again from the same state, so the
-very same requests (same ids) go out again, and the notifier sends them once.
+A poll is one read of its orders, pure decisions in the order the events came, its notification
+requests handed to Kafka with their acknowledgements awaited together, and only THEN one write
+transaction with every effect. There is no outbox: a crash between publishing and writing decides
+the same events again from the same state, so the very same requests (same ids) go out again, and
+the notifier sends each once. Writing first would lose the requests of a crash in between.
 """
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import datetime
 
-from pydantic import TypeAdapter
-
-from orderpulse_returns.lifecycle import RECEIVED, Decision, received, remind, returned
+from orderpulse_kit.batch import Received, Record
+from orderpulse_returns.poll import Decided, Step, decide_poll, decide_reminders, order_of
 from orderpulse_returns.shops import ReturnsPolicy
-from orderpulse_returns.store import AlreadySeen, SqlReturnsStore
+from orderpulse_returns.store import ConcurrentUpdate, EventKey, Loaded, OrderKey, SqlReturnsStore
 from orderpulse_schemas.notifications import NotificationRequested
 from orderpulse_schemas.privacy import ErasureRequested
-from orderpulse_schemas.returns import ReturnEvent
+from orderpulse_schemas.returns import (
+    ReturnLabelIssued,
+    ReturnReceived,
+    ReturnRefunded,
+    ReturnRejected,
+    ReturnRequested,
+)
 from orderpulse_schemas.status import OrderStatusChanged
 
 log = logging.getLogger(__name__)
 
-Publish = Callable[[NotificationRequested], Awaitable[None]]
-"""Hands a request to Kafka and returns once Kafka has it."""
-_RETURN_EVENT: TypeAdapter[ReturnEvent] = TypeAdapter(ReturnEvent)
+Publish = Callable[[NotificationRequested], Awaitable[Awaitable[object] | None]]
+"""Hands a request to the producer; the awaitable it returns completes when Kafka has it (None:
+it has it already, as the in-memory test broker says)."""
+DeadLetter = Callable[[Record, str], Awaitable[None]]
+"""Copies a record to its topic's dead-letter topic, with the reason."""
+ReturnsInput = (
+    OrderStatusChanged
+    | ReturnRequested
+    | ReturnLabelIssued
+    | ReturnReceived
+    | ReturnRefunded
+    | ReturnRejected
+    | ErasureRequested
+)
+_ATTEMPTS = 5
+_REMINDERS_PER_POLL = 500
 
 
 class NoReturnsPolicy(Exception):
@@ -40,79 +61,96 @@ class Returns:
         *,
         policies: Mapping[str, ReturnsPolicy],
         publish: Publish,
+        dead_letter: DeadLetter,
         now: Callable[[], datetime],
     ) -> None:
-        self._store, self._policies, self._publish, self._now = store, policies, publish, now
-        # The consumer and the reminder loop take turns on an order (striped: bounded memory).
-        self._locks = [asyncio.Lock() for _ in range(64)]
+        self._store, self._policies, self._now = store, policies, now
+        self._publish, self._dead_letter = publish, dead_letter
+        # The consumer and the reminder loop take turns; Kafka keeps other processes off the
+        # same order, and the primary keys catch what gets through (another replica's reminders).
+        self._turn = asyncio.Lock()
 
-    async def on_status(self, event: OrderStatusChanged) -> None:
-        """An order delivered or picked up gets its return instructions; other statuses pass."""
-        policy = self._policies.get(event.shopid)
-        if event.data.status not in RECEIVED or policy is None:
-            return
-        shop_id, order_id = event.shopid, event.subject
-        async with self._turn(shop_id, order_id):
-            if await self._store.load(shop_id, order_id) is not None:
-                return  # heard already: the period runs from the first arrival we were told of
-            decision = received(event, policy)
-            for early in await self._store.waiting_events(shop_id, order_id):
-                decision = decision.then(
-                    returned(decision.order, _RETURN_EVENT.validate_python(early), policy)
-                )
-            await self._settle(decision, event.id)
+    async def handle(self, received: Sequence[Received[ReturnsInput]]) -> None:
+        """Hear a poll's arrivals and return steps once; an erasure request applies in its place.
 
-    async def on_return(self, event: ReturnEvent) -> None:
-        """Announce the return's step; before the order's arrival, keep it until then."""
-        policy = self._policies.get(event.shopid)
-        if policy is None:
-            raise NoReturnsPolicy(
-                f"shop {event.shopid} has no returns policy: "
-                "no `returns` section for it in the shops file"
-            )
-        shop_id, order_id = event.shopid, event.subject
-        async with self._turn(shop_id, order_id):
-            if await self._store.seen(shop_id, event.id):
-                return
-            order = await self._store.load(shop_id, order_id)
-            if order is None:
-                log.info("return event %s waits for its order's arrival", event.id)
-                await self._idempotently(
-                    self._store.keep_waiting(
-                        shop_id, order_id, event.id, event.model_dump(mode="json")
-                    )
+        A return of a shop without a returns policy is dead-lettered, to replay once it has one.
+        """
+        steps: list[Received[Step]] = []
+        for item in received:
+            event = item.event
+            if isinstance(event, ErasureRequested):
+                await self._hear(steps)
+                steps = []
+                erased = await self.erase(event)
+                log.info(
+                    "erasure request processed", extra={"event_id": event.id, "orders": erased}
                 )
-                return
-            await self._settle(returned(order, event, policy), event.id)
+            else:
+                steps.append(Received(item.record, event))
+        await self._hear(steps)
 
     async def remind_due(self) -> int:
         """Send every reminder that is due; how many orders were due."""
         now = self._now()
         due = await self._store.due_reminders(now)
-        for shop_id, order_id in due:
-            policy = self._policies.get(shop_id)
-            async with self._turn(shop_id, order_id):
-                order = await self._store.load(shop_id, order_id)
-                if order is not None and policy is not None:
-                    await self._settle(remind(order, now, policy))
+        for start in range(0, len(due), _REMINDERS_PER_POLL):
+            keys = due[start : start + _REMINDERS_PER_POLL]
+            await self._settle(
+                keys, (), lambda loaded: decide_reminders(loaded, now, self._policies)
+            )
         return len(due)
 
     async def erase(self, request: ErasureRequested) -> int:
         """Forget a customer's personal data; how many orders it touched."""
         data = request.data
-        return await self._store.erase(request.shopid, data.email, data.phone, data.order_ids)
+        async with self._turn:
+            return await self._store.erase(request.shopid, data.email, data.phone, data.order_ids)
 
-    async def _settle(self, decision: Decision, event_id: str | None = None) -> None:
-        for notification in decision.requests:
-            await self._publish(notification)
-        await self._idempotently(self._store.save(decision.order, event_id))
+    async def _hear(self, items: Sequence[Received[Step]]) -> None:
+        events: list[Step] = []
+        dead: list[tuple[Record, str]] = []
+        for item in items:
+            event = item.event
+            if isinstance(event, OrderStatusChanged) or event.shopid in self._policies:
+                events.append(event)
+            else:
+                dead.append((item.record, str(_no_policy(event.shopid))))
+        await asyncio.gather(*(self._dead_letter(record, why) for record, why in dead))
+        if events:
+            keys = {order_of(event) for event in events}
+            ids = {(event.shopid, event.id) for event in events}
+            await self._settle(
+                keys, ids, lambda loaded: decide_poll(loaded, events, self._policies)
+            )
 
-    @staticmethod
-    async def _idempotently(saving: Awaitable[None]) -> None:
-        try:
-            await saving
-        except AlreadySeen:
-            log.info("handled meanwhile by another worker; keeping its result")
+    async def _settle(
+        self,
+        keys: Collection[OrderKey],
+        events: Collection[EventKey],
+        decide: Callable[[Loaded], Decided],
+    ) -> None:
+        """Load, decide, publish, then write; again from a fresh load when another worker wrote
+        one of the same events or orders meanwhile.
 
-    def _turn(self, shop_id: str, order_id: str) -> asyncio.Lock:
-        return self._locks[hash((shop_id, order_id)) % len(self._locks)]
+        Deciding again, not giving up: the other worker's events are then seen and its orders
+        loaded, so they are skipped, while the rest of the poll still takes effect. Requests
+        published in a lost attempt go out again with the same ids, and the notifier sends each
+        once.
+        """
+        async with self._turn:
+            for _ in range(_ATTEMPTS):
+                decided = decide(await self._store.load(keys, events))
+                acknowledgements = [await self._publish(r) for r in decided.requests]
+                await asyncio.gather(*(ack for ack in acknowledgements if ack is not None))
+                try:
+                    await self._store.apply(decided.effects)
+                    return
+                except ConcurrentUpdate as error:
+                    log.info("handled meanwhile by another worker (%s); deciding again", error)
+            raise ConcurrentUpdate(f"{len(keys)} order(s) kept changing")
+
+
+def _no_policy(shop_id: str) -> NoReturnsPolicy:
+    return NoReturnsPolicy(
+        f"shop {shop_id} has no returns policy: no `returns` section for it in the shops file"
+    )

@@ -1,16 +1,18 @@
-"""What the returns service keeps: received orders, their returns' steps, and events that wait.
+"""What the returns service keeps: received orders, their returns' steps, and events that wait,
+read and written per poll: `load` reads what the poll's orders and events need in one go,
+`apply` writes every effect of the poll in one transaction.
 
 Personal data lives only in `returns_orders.customer*`, and is erased on request.
 """
 
-import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orderpulse_returns.lifecycle import ReturnsOrder
 
@@ -47,6 +49,41 @@ waiting = sa.Table(
 )
 """Return events heard before the order's arrival: without it there is no one to tell yet."""
 
+OrderKey = tuple[str, str]
+"""(shop id, order id)"""
+EventKey = tuple[str, str]
+"""(shop id, event id)"""
+
+
+class ConcurrentUpdate(Exception):
+    """Another worker handled one of the poll's events, or received one of its orders,
+    meanwhile: nothing was written; load and decide again (its effects stand)."""
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What a poll needs: its orders as saved, which of its events were handled before, and the
+    return events waiting for its orders (row id, event), oldest first."""
+
+    orders: dict[OrderKey, ReturnsOrder] = field(default_factory=dict)
+    seen: set[EventKey] = field(default_factory=set)
+    waiting: dict[OrderKey, list[tuple[int, Any]]] = field(default_factory=dict)
+
+
+@dataclass
+class Effects:
+    """Everything one poll changes, written together."""
+
+    seen: list[EventKey] = field(default_factory=list)
+    received: list[ReturnsOrder] = field(default_factory=list)
+    """Orders new to the store."""
+    changed: list[ReturnsOrder] = field(default_factory=list)
+    """Orders saved before, in their new state."""
+    kept: list[tuple[OrderKey, Any]] = field(default_factory=list)
+    """Return events to keep until their order arrives."""
+    consumed: list[int] = field(default_factory=list)
+    """Waiting events (row ids) their order's arrival has taken in."""
+
 
 class SqlReturnsStore:
     """Orders and events, in a database the returns service owns (SQLite or PostgreSQL)."""
@@ -54,77 +91,59 @@ class SqlReturnsStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def seen(self, shop_id: str, event_id: str) -> bool:
-        """Whether the event was handled before."""
+    async def load(self, keys: Collection[OrderKey], events: Collection[EventKey]) -> Loaded:
+        """The orders `keys` as saved with what waits for them, and which of `events` were seen."""
+        loaded = Loaded()
         async with self._engine.connect() as conn:
-            found = await conn.scalar(
-                sa.select(sa.literal(1)).where(
-                    seen_events.c.shop_id == shop_id, seen_events.c.event_id == event_id
-                )
-            )
-        return found is not None
-
-    async def load(self, shop_id: str, order_id: str) -> ReturnsOrder | None:
-        """The order as last saved, or None before its arrival."""
-        async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(orders.c.state, orders.c.customer, orders.c.remind_at).where(
-                        orders.c.shop_id == shop_id, orders.c.order_id == order_id
+            if events:
+                pairs = sa.tuple_(seen_events.c.shop_id, seen_events.c.event_id)
+                rows = await conn.execute(sa.select(seen_events).where(pairs.in_(list(events))))
+                loaded.seen.update((row.shop_id, row.event_id) for row in rows)
+            if keys:
+                for row in await conn.execute(sa.select(orders).where(_among(orders, keys))):
+                    loaded.orders[(row.shop_id, row.order_id)] = _order(row)
+                for row in await conn.execute(
+                    sa.select(waiting).where(_among(waiting, keys)).order_by(waiting.c.id)
+                ):
+                    loaded.waiting.setdefault((row.shop_id, row.order_id), []).append(
+                        (row.id, row.event)
                     )
-                )
-            ).one_or_none()
-        if row is None:
-            return None
-        remind_at = row.remind_at and _aware(row.remind_at)
-        return ReturnsOrder.model_validate(
-            {**row.state, "customer": row.customer, "remind_at": remind_at}
-        )
+        return loaded
 
-    async def save(self, order: ReturnsOrder, event_id: str | None = None) -> None:
-        """Keep `order`, note `event_id` as handled, and drop the events it has taken in."""
-        customer = order.customer
-        values = {
-            "state": order.model_dump(mode="json", exclude={"customer", "remind_at"}),
-            "customer": customer.model_dump(mode="json") if customer else None,
-            "customer_email": customer.email if customer else None,
-            "customer_phone": customer.phone if customer else None,
-            "remind_at": order.remind_at and _utc(order.remind_at),
-        }
-        key = {"shop_id": order.shop_id, "order_id": order.order_id}
-        async with _once(self._engine) as conn:
-            if event_id is not None:
-                await conn.execute(
-                    seen_events.insert().values(shop_id=order.shop_id, event_id=event_id)
-                )
-            await _upsert(conn, key, values)
-            await conn.execute(waiting.delete().where(*_of_order(waiting, **key)))
+    async def apply(self, effects: Effects) -> None:
+        """Write `effects` in one transaction, one statement per kind of effect.
 
-    async def keep_waiting(self, shop_id: str, order_id: str, event_id: str, event: Any) -> None:
-        """Keep a return event until its order's arrival is heard."""
-        async with _once(self._engine) as conn:
-            await conn.execute(seen_events.insert().values(shop_id=shop_id, event_id=event_id))
-            await conn.execute(
-                waiting.insert().values(shop_id=shop_id, order_id=order_id, event=event)
-            )
+        `ConcurrentUpdate` (nothing written) when another worker handled one of the events or
+        received one of the orders meanwhile: the primary keys refuse the second insert.
+        """
+        try:
+            async with self._engine.begin() as conn:
+                if effects.seen:
+                    await conn.execute(
+                        seen_events.insert(),
+                        [{"shop_id": s, "event_id": e} for s, e in effects.seen],
+                    )
+                if effects.received:
+                    await conn.execute(orders.insert(), [_row(o) for o in effects.received])
+                if effects.changed:
+                    await conn.execute(_UPDATE, [_row(o, key="k_") for o in effects.changed])
+                if effects.consumed:
+                    await conn.execute(waiting.delete().where(waiting.c.id.in_(effects.consumed)))
+                if effects.kept:
+                    await conn.execute(
+                        waiting.insert(),
+                        [{"shop_id": s, "order_id": o, "event": e} for (s, o), e in effects.kept],
+                    )
+        except IntegrityError as error:
+            raise ConcurrentUpdate(str(error.orig)) from error
 
-    async def waiting_events(self, shop_id: str, order_id: str) -> list[Any]:
-        """The order's waiting return events, in the order they came."""
+    async def due_reminders(self, now: datetime) -> list[OrderKey]:
+        """Orders whose reminder is due, earliest first."""
         async with self._engine.connect() as conn:
             rows = await conn.execute(
-                sa.select(waiting.c.event)
-                .where(*_of_order(waiting, shop_id, order_id))
-                .order_by(waiting.c.id)
-            )
-            return [row.event for row in rows]
-
-    async def due_reminders(self, now: datetime) -> list[tuple[str, str]]:
-        """Orders whose reminder is due: (shop id, order id)."""
-        async with self._engine.connect() as conn:
-            rows = await conn.execute(
-                sa.select(orders.c.shop_id, orders.c.order_id).where(
-                    orders.c.remind_at <= _utc(now)
-                )
+                sa.select(orders.c.shop_id, orders.c.order_id)
+                .where(orders.c.remind_at <= _utc(now))
+                .order_by(orders.c.remind_at)
             )
             return [(row.shop_id, row.order_id) for row in rows]
 
@@ -155,18 +174,38 @@ class SqlReturnsStore:
         return len(found)
 
 
-class AlreadySeen(Exception):
-    """Another worker handled the event (or the order) meanwhile; its effects stand."""
+_STATE_COLUMNS = ("state", "customer", "customer_email", "customer_phone", "remind_at")
+_UPDATE = (
+    orders.update()
+    .where(orders.c.shop_id == sa.bindparam("k_shop_id"))
+    .where(orders.c.order_id == sa.bindparam("k_order_id"))
+    .values({c: sa.bindparam(c, type_=orders.c[c].type) for c in _STATE_COLUMNS})
+)
+"""Every changed order in one executemany: its key as `k_*` (SET takes the plain names)."""
 
 
-@contextlib.asynccontextmanager
-async def _once(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A transaction that fails with `AlreadySeen` when its event or order got in first."""
-    try:
-        async with engine.begin() as conn:
-            yield conn
-    except IntegrityError as error:
-        raise AlreadySeen() from error
+def _among(table: sa.Table, keys: Iterable[OrderKey]) -> sa.ColumnElement[bool]:
+    return sa.tuple_(table.c.shop_id, table.c.order_id).in_(list(keys))
+
+
+def _order(row: Any) -> ReturnsOrder:
+    remind_at = row.remind_at and _aware(row.remind_at)
+    return ReturnsOrder.model_validate(
+        {**row.state, "customer": row.customer, "remind_at": remind_at}
+    )
+
+
+def _row(order: ReturnsOrder, key: str = "") -> dict[str, Any]:
+    customer = order.customer
+    return {
+        f"{key}shop_id": order.shop_id,
+        f"{key}order_id": order.order_id,
+        "state": order.model_dump(mode="json", exclude={"customer", "remind_at"}),
+        "customer": customer.model_dump(mode="json") if customer else None,
+        "customer_email": customer.email if customer else None,
+        "customer_phone": customer.phone if customer else None,
+        "remind_at": order.remind_at and _utc(order.remind_at),
+    }
 
 
 def _utc(moment: datetime) -> datetime:
@@ -177,13 +216,3 @@ def _utc(moment: datetime) -> datetime:
 def _aware(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; every stored time is UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _of_order(table: sa.Table, shop_id: str, order_id: str) -> tuple[Any, ...]:
-    return (table.c.shop_id == shop_id, table.c.order_id == order_id)
-
-
-async def _upsert(conn: AsyncConnection, key: dict[str, str], values: dict[str, Any]) -> None:
-    match = _of_order(orders, **key)
-    if (await conn.execute(orders.update().where(*match).values(**values))).rowcount == 0:
-        await conn.execute(orders.insert().values(**key, **values))

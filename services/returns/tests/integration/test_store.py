@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from orderpulse_returns.lifecycle import ReturnsOrder
 from orderpulse_returns.migrate import MIGRATIONS
-from orderpulse_returns.store import AlreadySeen, SqlReturnsStore
+from orderpulse_returns.store import ConcurrentUpdate, Effects, SqlReturnsStore
 from orderpulse_schemas import examples
 from orderpulse_schemas.values import Customer
 
@@ -40,55 +40,95 @@ async def store(database_url: str) -> AsyncIterator[SqlReturnsStore]:
     await engine.dispose()
 
 
+async def loaded_order(store: SqlReturnsStore, order_id: str) -> ReturnsOrder | None:
+    return (await store.load([("s", order_id)], [])).orders.get(("s", order_id))
+
+
+async def waiting_events(store: SqlReturnsStore, order_id: str) -> list[object]:
+    return [
+        e for _, e in (await store.load([("s", order_id)], [])).waiting.get(("s", order_id), [])
+    ]
+
+
 async def test_an_order_comes_back_as_it_was_saved(store: SqlReturnsStore) -> None:
     saved = order(steps={"r-1": ["return.requested"]})
-    await store.save(saved, "e-1")
-    assert await store.load("s", "o-1") == saved
-    assert await store.load("s", "o-2") is None
-    assert await store.seen("s", "e-1")
-    assert not await store.seen("s", "e-2")
+    await store.apply(Effects(seen=[("s", "e-1")], received=[saved]))
+    loaded = await store.load([("s", "o-1"), ("s", "o-2")], [("s", "e-1"), ("s", "e-2")])
+    assert loaded.orders == {("s", "o-1"): saved}
+    assert loaded.seen == {("s", "e-1")}
+
+
+async def test_changed_orders_are_written_together(store: SqlReturnsStore) -> None:
+    await store.apply(Effects(received=[order("o-1"), order("o-2")]))
+    changed = [order("o-1", remind_at=None), order("o-2", steps={"r-1": ["return.requested"]})]
+    await store.apply(Effects(changed=changed))
+    loaded = await store.load([("s", "o-1"), ("s", "o-2")], [])
+    assert loaded.orders == {("s", "o-1"): changed[0], ("s", "o-2"): changed[1]}
 
 
 async def test_an_event_is_saved_once(store: SqlReturnsStore) -> None:
-    await store.save(order(), "e-1")
-    with pytest.raises(AlreadySeen):
-        await store.save(order(steps={"r-1": ["return.requested"]}), "e-1")
-    loaded = await store.load("s", "o-1")
+    await store.apply(Effects(seen=[("s", "e-1")], received=[order()]))
+    with pytest.raises(ConcurrentUpdate):
+        await store.apply(
+            Effects(seen=[("s", "e-1")], changed=[order(steps={"r-1": ["return.requested"]})])
+        )
+    loaded = await loaded_order(store, "o-1")
     assert loaded is not None and loaded.steps == {}
 
 
+async def test_an_order_is_received_once(store: SqlReturnsStore) -> None:
+    await store.apply(Effects(seen=[("s", "e-1")], received=[order()]))
+    with pytest.raises(ConcurrentUpdate):
+        await store.apply(Effects(seen=[("s", "e-2")], received=[order(remind_at=None)]))
+    loaded = await store.load([("s", "o-1")], [("s", "e-2")])
+    assert loaded.seen == set()
+    assert loaded.orders[("s", "o-1")].remind_at is not None
+
+
 async def test_reminders_come_due_by_the_clock_in_any_time_zone(store: SqlReturnsStore) -> None:
-    await store.save(order("o-1"))
-    await store.save(order("o-2", remind_at=None))
+    await store.apply(Effects(received=[order("o-1"), order("o-2", remind_at=None)]))
     # 09:00 in Prague is 08:00 UTC.
     assert await store.due_reminders(datetime(2026, 12, 8, 7, 59, tzinfo=UTC)) == []
     assert await store.due_reminders(datetime(2026, 12, 8, 8, 0, tzinfo=UTC)) == [("s", "o-1")]
 
 
-async def test_events_wait_for_their_order_and_go_once_it_is_saved(
+async def test_events_wait_for_their_order_and_go_once_it_takes_them_in(
     store: SqlReturnsStore,
 ) -> None:
-    await store.keep_waiting("s", "o-1", "e-1", {"n": 1})
-    await store.keep_waiting("s", "o-1", "e-2", {"n": 2})
-    with pytest.raises(AlreadySeen):
-        await store.keep_waiting("s", "o-1", "e-2", {"n": 2})
-    assert await store.waiting_events("s", "o-1") == [{"n": 1}, {"n": 2}]
+    await store.apply(
+        Effects(
+            seen=[("s", "e-1"), ("s", "e-2")],
+            kept=[(("s", "o-1"), {"n": 1}), (("s", "o-1"), {"n": 2})],
+        )
+    )
+    with pytest.raises(ConcurrentUpdate):
+        await store.apply(Effects(seen=[("s", "e-2")], kept=[(("s", "o-1"), {"n": 2})]))
+    loaded = await store.load([("s", "o-1")], [])
+    assert [e for _, e in loaded.waiting[("s", "o-1")]] == [{"n": 1}, {"n": 2}]
 
-    await store.save(order(), "e-3")
-    assert await store.waiting_events("s", "o-1") == []
+    consumed = [row_id for row_id, _ in loaded.waiting[("s", "o-1")]]
+    await store.apply(Effects(seen=[("s", "e-3")], received=[order()], consumed=consumed))
+    assert await waiting_events(store, "o-1") == []
 
 
 async def test_erasure_forgets_the_customer_and_the_reminder(store: SqlReturnsStore) -> None:
-    await store.save(order("o-1"))
-    await store.save(order("o-2", customer=CUSTOMER.model_copy(update={"email": "x@example.cz"})))
-    await store.keep_waiting("s", "o-3", "e-1", {"n": 1})
+    await store.apply(
+        Effects(
+            received=[
+                order("o-1"),
+                order("o-2", customer=CUSTOMER.model_copy(update={"email": "x@example.cz"})),
+            ],
+            seen=[("s", "e-1")],
+            kept=[(("s", "o-3"), {"n": 1})],
+        )
+    )
 
     erased = await store.erase("s", CUSTOMER.email, None, ["o-3"])
 
     assert erased == 1
-    forgotten = await store.load("s", "o-1")
+    forgotten = await loaded_order(store, "o-1")
     assert forgotten is not None and forgotten.customer is None and forgotten.remind_at is None
-    kept = await store.load("s", "o-2")
+    kept = await loaded_order(store, "o-2")
     assert kept is not None and kept.customer is not None
-    assert await store.waiting_events("s", "o-3") == []
+    assert await waiting_events(store, "o-3") == []
     assert await store.due_reminders(datetime(2027, 1, 1, tzinfo=UTC)) == [("s", "o-2")]
