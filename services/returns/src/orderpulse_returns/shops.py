@@ -1,42 +1,21 @@
-"""Each shop's returns policy, from the shops file every service reads (its `returns` part)."""
+"""Each shop's returns policy, from the shops file every service reads (its `returns` part).
+
+The whole file is validated by the kit's model, so a typo anywhere in it stops this service too;
+whether a shop's country has known public holidays is checked here, where deadlines need them.
+"""
 
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import holidays
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from orderpulse_kit.shops import WITHDRAWAL_DAYS, load_shops
+from orderpulse_kit.shops_file import ShopsFileError
 from orderpulse_schemas.returns import ReturnMethod
 
-# The EU floor: 14 days to withdraw, and 14 days for the shop to refund after a withdrawal.
-WITHDRAWAL_DAYS = 14
 REFUND_DAYS = 14
-
-
-class _Returns(BaseModel):
-    model_config = ConfigDict(extra="ignore")  # the notifier reads how to word the steps
-
-    period_days: int = Field(default=WITHDRAWAL_DAYS, ge=WITHDRAWAL_DAYS, le=365)
-    methods: list[ReturnMethod] = Field(min_length=1)
-    dropoff_carriers: list[str] = Field(default_factory=list)
-    merge_with_delivered: bool = False
-    reminder_days_before: int | None = Field(default=None, ge=1)
-
-    @model_validator(mode="after")
-    def _reminder_inside_period(self) -> "_Returns":
-        if self.reminder_days_before is not None and self.reminder_days_before >= self.period_days:
-            raise ValueError("reminder_days_before must be shorter than period_days")
-        return self
-
-
-class _Shop(BaseModel):
-    model_config = ConfigDict(extra="ignore")  # the other services' settings live here too
-
-    country: str
-    time_zone: str
-    returns: _Returns | None = None
+"""The EU floor for the shop to refund after a withdrawal."""
 
 
 @dataclass(frozen=True)
@@ -61,16 +40,15 @@ class ReturnsPolicy:
 
 def load_policies(path: Path) -> dict[str, ReturnsPolicy]:
     """The shops that take returns through orderpulse; a mistake stops the service with why."""
-    shops = yaml.safe_load(path.read_text(encoding="utf-8"))["shops"]
     supported = holidays.list_supported_countries()
     policies = {}
-    for shop_id, raw in shops.items():
-        shop = _Shop.model_validate(raw)
-        if shop.returns is None:
+    for shop_id, shop in load_shops(path).items():
+        returns = shop.returns
+        if returns is None:
             continue
         if shop.country not in supported:
-            raise ValueError(f"shop {shop_id}: no public holidays known for {shop.country!r}")
-        returns = shop.returns
+            problem = f"no public holidays known for {shop.country!r}, so no return deadlines"
+            raise ShopsFileError.at(path, shop_id, "country", problem)
         dropoff = ReturnMethod.PICKUP_POINT_DROPOFF in returns.methods
         policies[shop_id] = ReturnsPolicy(
             country=shop.country,

@@ -17,6 +17,7 @@ from pydantic import SecretStr
 
 from orderpulse_devkit.kafka import create_topics
 from orderpulse_devkit.records import read_records
+from orderpulse_devkit.services import announce_everything
 from orderpulse_kit.database import connect
 from orderpulse_schemas import examples
 from orderpulse_status_tracker.app import build_app
@@ -92,8 +93,7 @@ def kinds(requests: list[dict[str, Any]], order: str) -> list[str]:
 @pytest.fixture
 async def tracker(kafka: str, database_url: str, tmp_path: Path) -> AsyncIterator[Tracker]:
     unique = uuid.uuid4().hex[:8]
-    shops = tmp_path / "shops.yaml"  # announces everything, as a shop does by default
-    shops.write_text("shops:\n  kvetinac-cz:\n    time_zone: Europe/Prague\n")
+    shops = announce_everything(tmp_path)  # as a shop does by default
     settings = Settings(
         kafka_bootstrap_servers=kafka,
         group_id=f"tracker-{unique}",
