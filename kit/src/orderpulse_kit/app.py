@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orderpulse_kit import consumer, probes
 from orderpulse_kit.migrations import Migrations
+from orderpulse_kit.producer import Producer
 
 
 def new_broker(bootstrap_servers: str, log: logging.Logger) -> KafkaBroker:
@@ -38,11 +39,13 @@ def new_app(
     log: logging.Logger,
     migrations: Migrations,
     migrate_on_start: bool,
+    producer: Producer | None = None,
     routes: Sequence[tuple[str, ASGIApp]] = (),
     on_stop: Sequence[Callable[[], Awaitable[object]]] = (),
 ) -> AsgiFastStream:
     """The service's app: probes, metrics and `routes` over HTTP; the schema migrated (or
-    checked) before the broker starts; `on_stop`, then the engine's disposal, at the end."""
+    checked) before the broker starts, then `producer` started; `on_stop`, the producer's stop
+    and the engine's disposal at the end, once the consumer stopped."""
 
     @contextlib.asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
@@ -64,5 +67,8 @@ def new_app(
         lifespan=lifespan,
         specification=AsyncAPI(title=title),
     )
+    if producer is not None:
+        app.on_startup(producer.start)
+        app.after_shutdown(producer.stop)
     consumer.report_lag(app, broker)
     return app

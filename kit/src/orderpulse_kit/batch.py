@@ -47,7 +47,7 @@ Handler = Callable[[list[Received[E]]], Awaitable[None]]
 class Poll:
     """How much one poll may take: at most `max_records`, waiting at most `timeout_ms` for them."""
 
-    max_records: int = 500
+    max_records: int = 2000
     timeout_ms: int = 50
 
 

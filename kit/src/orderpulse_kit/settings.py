@@ -26,7 +26,7 @@ class ServiceSettings(BaseSettings):
     http_host: str = "0.0.0.0"
     http_port: int = 8080
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
-    poll_max_records: int = Field(default=500, ge=1, le=10_000)
+    poll_max_records: int = Field(default=2000, ge=1, le=10_000)
     """Records handled together: one read, one write transaction, one commit for them all."""
     poll_timeout_ms: int = Field(default=50, ge=1, le=10_000)
     """How long a poll waits for records before it works with what it has."""

@@ -1,33 +1,25 @@
-"""Composition root: the tracker's Kafka consumers, timer loop and HTTP routes, from settings."""
+"""Composition root: the tracker's Kafka consumer, timer loop and HTTP routes, from settings."""
 
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import Awaitable
 from typing import Annotated
 
-from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream
-from faststream.kafka import KafkaBroker
-from faststream.kafka.prometheus import KafkaPrometheusMiddleware
-from faststream.specification import AsyncAPI
-from prometheus_client import REGISTRY
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from orderpulse_kit import chores, consumer
+from orderpulse_kit import batch, chores
+from orderpulse_kit.app import new_app, new_broker
 from orderpulse_kit.database import connect
-from orderpulse_kit.dead_letters import dead_lettering
+from orderpulse_kit.producer import Producer
 from orderpulse_schemas.notifications import NotificationRequested
-from orderpulse_schemas.outcomes import NotificationDelivered, NotificationFailed, NotificationSent
-from orderpulse_schemas.privacy import ErasureRequested
 from orderpulse_schemas.status import OrderStatusChanged
 from orderpulse_schemas.topics import ERASURE_REQUESTS, NOTIFICATION_OUTCOMES, ORDERS, SHIPMENTS
 from orderpulse_status_tracker import http
 from orderpulse_status_tracker.clock import Clock, SystemClock
-from orderpulse_status_tracker.facts import EventFacts
 from orderpulse_status_tracker.messages import Outgoing, Topics
 from orderpulse_status_tracker.migrate import MIGRATIONS
-from orderpulse_status_tracker.service import Tracker
+from orderpulse_status_tracker.service import Tracker, TrackerEvent
 from orderpulse_status_tracker.settings import Settings
 from orderpulse_status_tracker.shops import load_policies
 from orderpulse_status_tracker.store import SqlTrackerStore
@@ -35,98 +27,56 @@ from orderpulse_status_tracker.timeline import Timeline
 
 log = logging.getLogger(__name__)
 
-NotificationOutcome = NotificationSent | NotificationFailed | NotificationDelivered
-# One consumer reads all four topics: one group member, fewer rebalances, and the facts of an
-# order are applied one at a time in the order they arrive.
-TrackerInput = Annotated[
-    EventFacts | ErasureRequested | NotificationSent | NotificationFailed | NotificationDelivered,
-    Field(discriminator="type"),
-]
-
 
 def build_app(
     settings: Settings, *, engine: AsyncEngine | None = None, clock: Clock | None = None
 ) -> AsgiFastStream:
     """The tracker: order and courier facts in; status changes and notification requests out."""
     engine = engine or connect(settings.database_url.get_secret_value())
-    store, timeline = SqlTrackerStore(engine), Timeline(engine)
-    contracts = {
-        settings.orders_topic: ORDERS.events,
-        settings.shipments_topic: SHIPMENTS.events,
-        settings.erasure_topic: ERASURE_REQUESTS.events,
-        settings.outcomes_topic: NOTIFICATION_OUTCOMES.events,
-    }
-    broker = KafkaBroker(
-        settings.kafka_bootstrap_servers,
-        logger=log,  # FastStream's own loggers do not propagate to the JSON handler
-        enable_idempotence=True,
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        middlewares=[
-            KafkaPrometheusMiddleware(registry=REGISTRY, metrics_prefix="orderpulse"),
-            dead_lettering(contracts, group=settings.group_id),
-        ],
-    )
-    publishers = {
-        settings.order_status_topic: broker.publisher(
-            settings.order_status_topic, schema=OrderStatusChanged
-        ),
-        settings.notifications_topic: broker.publisher(
-            settings.notifications_topic, schema=NotificationRequested
-        ),
-    }
+    broker = new_broker(settings.kafka_bootstrap_servers, log)
+    # What the tracker publishes, for the AsyncAPI document; it produces through `producer`.
+    broker.publisher(settings.order_status_topic, schema=OrderStatusChanged)
+    broker.publisher(settings.notifications_topic, schema=NotificationRequested)
+    producer = Producer(settings.kafka_bootstrap_servers)
 
     async def publish(message: Outgoing) -> Awaitable[object]:
-        publisher = publishers[message.topic]
-        return await publisher.publish(message.value, key=message.key.encode(), no_confirm=True)
+        return await producer.send(message.topic, message.key, message.value)
 
     tracker = Tracker(
-        store,
+        SqlTrackerStore(engine),
         topics=Topics(settings.order_status_topic, settings.notifications_topic),
         policies=load_policies(settings.shops_file),
         publish=publish,
         clock=clock or SystemClock(),
     )
-
-    @broker.subscriber(
-        settings.orders_topic,
-        settings.shipments_topic,
-        settings.erasure_topic,
-        settings.outcomes_topic,
-        group_id=settings.group_id,
-        auto_offset_reset="earliest",
-    )
-    async def on_event(event: TrackerInput) -> None:
-        """Apply a fact, forget a customer or note an outcome; the offset is committed after."""
-        if isinstance(event, ErasureRequested):
-            erased = await tracker.erase(event)
-            log.info("erasure request %s: %d order(s) erased", event.id, erased)
-        elif isinstance(event, NotificationOutcome):
-            await timeline.record_outcome(event)
-        else:
-            await tracker.handle(event)
-
-    @contextlib.asynccontextmanager
-    async def lifespan() -> AsyncIterator[None]:
-        await MIGRATIONS.at_start(engine, migrate=settings.migrate_on_start)
-        yield
-        await engine.dispose()
-
-    app = AsgiFastStream(
+    # One consumer reads all four topics: one group member, fewer rebalances, and the facts of
+    # an order are applied in the order they arrive.
+    batch.subscribe(
         broker,
-        logger=log,
-        asgi_routes=http.routes(
-            consuming=lambda: consumer.consuming(broker),
-            broker_ping=broker.ping,
-            engine=engine,
-            timeline=timeline,
-            token=settings.support_token,
-        ),
-        lifespan=lifespan,
-        specification=AsyncAPI(title="orderpulse status-tracker"),
+        {
+            settings.orders_topic: ORDERS.events,
+            settings.shipments_topic: SHIPMENTS.events,
+            settings.erasure_topic: ERASURE_REQUESTS.events,
+            settings.outcomes_topic: NOTIFICATION_OUTCOMES.events,
+        },
+        tracker.handle,
+        group_id=settings.group_id,
+        poll=settings.poll,
+        documented=Annotated[TrackerEvent, Field(discriminator="type")],
+        name="on_events",
+    )
+    app = new_app(
+        broker,
+        engine,
+        title="orderpulse status-tracker",
+        log=log,
+        migrations=MIGRATIONS,
+        migrate_on_start=settings.migrate_on_start,
+        producer=producer,
+        routes=http.routes(timeline=Timeline(engine), token=settings.support_token),
     )
     app.after_startup(tracker.flush_all)
     chores.every(app, settings.timer_interval_seconds, tracker.fire_due_timers, "firing timers")
-    consumer.report_lag(app, broker)
     return app
 
 
