@@ -13,7 +13,6 @@ from orderpulse_kit.database import connect
 from orderpulse_status_tracker.clock import SystemClock
 from orderpulse_status_tracker.messages import Outgoing, Topics
 from orderpulse_status_tracker.migrate import MIGRATIONS
-from orderpulse_status_tracker.policy import ShopPolicy
 from orderpulse_status_tracker.poll import decide_poll
 from orderpulse_status_tracker.service import Tracker
 from orderpulse_status_tracker.store import ConcurrentUpdate, Effects, SqlTrackerStore

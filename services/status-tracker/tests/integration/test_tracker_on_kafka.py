@@ -15,6 +15,7 @@ from faststream import TestApp
 from faststream.asgi import AsgiFastStream
 from pydantic import SecretStr
 
+from orderpulse_devkit.asgi import get
 from orderpulse_devkit.kafka import create_topics
 from orderpulse_devkit.records import read_records
 from orderpulse_devkit.services import announce_everything
@@ -23,7 +24,6 @@ from orderpulse_schemas import examples
 from orderpulse_status_tracker.app import build_app
 from orderpulse_status_tracker.settings import Settings
 
-from ..asgi import get
 from ..stories import event, home_journey, pickup_journey
 
 pytestmark = pytest.mark.kafka
