@@ -7,7 +7,9 @@ pickup-point deliveries mixed, 4-5 events each) produced onto the orders and shi
 BEFORE the tracker starts, then one tracker process (`python -m orderpulse_status_tracker`) and a
 stopwatch until every expected notification request is on the notifications topic and the
 group's offsets are committed to the end. Reported: events/s in, notification requests/s out, the
-process's CPU seconds and peak RSS. Everything it starts (broker, PostgreSQL, tracker) it stops.
+process's CPU seconds and peak RSS; then, in the same run, a bare aiokafka pass-through
+(bench/passthrough.py) through the same backlog, and the tracker's steady rate over its rate.
+Everything it starts (broker, PostgreSQL, tracker) it stops.
 
 The broker is `KAFKA_BOOTSTRAP_SERVERS` when set, else a local one in a temporary directory; the
 same goes for PostgreSQL and `ORDERPULSE_TEST_POSTGRES_URL`. Results are printed and appended to
@@ -18,6 +20,8 @@ import argparse
 import asyncio
 import contextlib
 import json
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -43,7 +47,7 @@ from measure import (
 from orderpulse_devkit import journeys as stories
 from orderpulse_devkit.kafka import create_topics, kafka_bootstrap
 from orderpulse_devkit.postgres import postgres_url
-from orderpulse_devkit.records import NotificationWatch
+from orderpulse_devkit.records import NotificationWatch, RecordWatch
 from orderpulse_devkit.services import REPO, ServiceProcess, announce_everything, service_settings
 
 PARTITIONS = 3
@@ -75,6 +79,10 @@ class Result:
     """Events over the time from the first committed offset to the end (startup left out)."""
     cpu_seconds: float
     peak_rss_mib: float
+    passthrough_events_per_second: float
+    """A bare aiokafka consume → produce → commit loop through the same backlog, right after."""
+    ratio: float
+    """Steady events/s of the tracker over the pass-through's."""
 
 
 def journeys(count: int) -> tuple[list[list[dict[str, Any]]], int]:
@@ -116,7 +124,15 @@ async def run(
 ) -> Result:
     """One tracker process through a pre-loaded backlog of `orders` journeys."""
     suffix = uuid.uuid4().hex[:8]
-    names = ("orders", "shipments", "order_status", "notifications", "erasure", "outcomes")
+    names = (
+        "orders",
+        "shipments",
+        "order_status",
+        "notifications",
+        "erasure",
+        "outcomes",
+        "passed",
+    )
     topics = {name: f"bench-{name}-{suffix}" for name in names}
     await create_topics(bootstrap, topics.values(), partitions=PARTITIONS)
     group = f"status-tracker-bench-{suffix}"
@@ -172,6 +188,8 @@ async def run(
     if code != 0:
         raise RuntimeError(f"the tracker exited with {code}:\n{tracker.log()}")
     finished = max(done_requests, done_consumed)
+    steady = len(stream) / (finished - first_commit)
+    baseline = await passthrough(bootstrap, topics, len(stream), workdir)
     return Result(
         database=database,
         orders=orders,
@@ -185,10 +203,40 @@ async def run(
         consumed_seconds=round(done_consumed - started, 2),
         events_per_second=round(len(stream) / (finished - started), 1),
         requests_per_second=round(expected / (done_requests - started), 1),
-        steady_events_per_second=round(len(stream) / (finished - first_commit), 1),
+        steady_events_per_second=round(steady, 1),
         cpu_seconds=round(cpu, 2),
         peak_rss_mib=round(rss, 1),
+        passthrough_events_per_second=round(baseline, 1),
+        ratio=round(steady / baseline, 3),
     )
+
+
+async def passthrough(bootstrap: str, topics: dict[str, str], backlog: int, workdir: Path) -> float:
+    """Events/s of bench/passthrough.py through the tracker's input topics (a new group)."""
+    process = start_passthrough(bootstrap, topics, workdir)
+    try:
+        async with RecordWatch(bootstrap, topics["passed"]) as passed:
+            async with asyncio.timeout(TIMEOUT):
+                while len(passed.records) < backlog:
+                    if process.poll() is not None:
+                        raise RuntimeError("the pass-through died (see passthrough.log)")
+                    await asyncio.sleep(0.05)
+            stamps = [record.timestamp / 1000 for record in passed.records]
+    finally:
+        process.terminate()
+        process.wait(10)
+    return (len(stamps) - 1) / (max(stamps) - min(stamps))
+
+
+def start_passthrough(
+    bootstrap: str, topics: dict[str, str], workdir: Path
+) -> subprocess.Popen[bytes]:
+    """bench/passthrough.py from the tracker's input topics to `passed`, logging into `workdir`."""
+    command = [sys.executable, str(Path(__file__).with_name("passthrough.py")), bootstrap]
+    command += [f"passthrough-{topics['passed']}", topics["passed"]]
+    command += [topics["orders"], topics["shipments"]]
+    with (workdir / "passthrough.log").open("ab") as log:
+        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
 
 
 @contextlib.asynccontextmanager
@@ -219,6 +267,8 @@ def table(results: list[Result]) -> str:
         ("CPU s", "cpu_seconds", "{:.1f}"),
         ("CPU ms/event", "cpu_ms_per_event", "{:.1f}"),
         ("peak RSS MiB", "peak_rss_mib", "{:.0f}"),
+        ("pass-through ev/s", "passthrough_events_per_second", "{:.0f}"),
+        ("steady/pass-through", "ratio", "{:.2f}"),
     ]
     rows = [
         {**asdict(result), "cpu_ms_per_event": 1000 * result.cpu_seconds / result.events}
