@@ -12,8 +12,22 @@ from collections.abc import Awaitable
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from prometheus_client import REGISTRY, Counter
 
 _HEADERS = [("content-type", b"application/json")]
+_PUBLISHED = "orderpulse_published_messages_total"
+
+
+def _published() -> Counter:
+    """FastStream's counter of published messages, which its middleware shares the same way."""
+    found = REGISTRY._names_to_collectors.get(_PUBLISHED)
+    if isinstance(found, Counter):
+        return found
+    return Counter(
+        _PUBLISHED,
+        "Count of published messages by destination and status",
+        ["app_name", "broker", "destination", "status"],
+    )
 
 
 class Producer:
@@ -22,6 +36,7 @@ class Producer:
     def __init__(self, bootstrap_servers: str) -> None:
         self._bootstrap_servers = bootstrap_servers
         self._producer: AIOKafkaProducer | None = None
+        self._counted = _published()
 
     async def start(self) -> None:
         """Connect; before the consumer's first poll."""
@@ -44,4 +59,5 @@ class Producer:
         future: Awaitable[object] = await self._producer.send(
             topic, encoded, key=key.encode(), headers=_HEADERS
         )
+        self._counted.labels("orderpulse", "kafka", topic, "success").inc()
         return future
