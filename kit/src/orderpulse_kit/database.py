@@ -5,6 +5,7 @@ tests), PostgreSQL in production.
 from pathlib import Path
 from typing import Any
 
+from pydantic_core import from_json, to_json
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -14,10 +15,16 @@ def connect(url: str) -> AsyncEngine:
     """An engine for `url`; a SQLite file's directory is created so first runs just work."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True, pool_recycle=1800)
+        return create_async_engine(
+            url,
+            pool_pre_ping=True,
+            pool_recycle=1800,
+            json_serializer=_to_json,
+            json_deserializer=from_json,
+        )
     if parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url)
+    engine = create_async_engine(url, json_serializer=_to_json, json_deserializer=from_json)
     # Writers run at once (the notifier's concurrent sends, a service's consumer and its chores):
     # SQLite writers must queue for the lock, not fail. The sqlite3 driver's own transaction
     # handling would defeat that, so SQLAlchemy begins them (the recipe from SQLAlchemy's SQLite
@@ -26,6 +33,12 @@ def connect(url: str) -> AsyncEngine:
     event.listen(engine.sync_engine, "connect", _driver_autocommit)
     event.listen(engine.sync_engine, "begin", _begin_immediate)
     return engine
+
+
+def _to_json(value: Any) -> str:
+    """JSON columns are written (and read, `from_json`) by pydantic's serializer: several times
+    faster than the `json` module, which every poll's states and outbox rows went through."""
+    return to_json(value).decode()
 
 
 def _driver_autocommit(dbapi_connection: Any, _record: Any) -> None:

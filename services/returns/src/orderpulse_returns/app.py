@@ -13,6 +13,7 @@ from orderpulse_kit import batch, chores
 from orderpulse_kit.app import new_app, new_broker
 from orderpulse_kit.database import connect
 from orderpulse_kit.dead_letters import dead_letter
+from orderpulse_kit.producer import KafkaProducer, ProducerFor
 from orderpulse_returns.migrate import MIGRATIONS
 from orderpulse_returns.service import Returns, ReturnsInput
 from orderpulse_returns.settings import Settings
@@ -29,15 +30,18 @@ def build_app(
     *,
     engine: AsyncEngine | None = None,
     now: Callable[[], datetime] | None = None,
+    producer: ProducerFor | None = None,
 ) -> AsgiFastStream:
     """The returns service: arrivals and return steps in; notification requests out."""
     engine = engine or connect(settings.database_url.get_secret_value())
     broker = new_broker(settings.kafka_bootstrap_servers, log)
-    notifications = broker.publisher(settings.notifications_topic, schema=NotificationRequested)
+    # What the service publishes, for the AsyncAPI document; it produces through `producing`.
+    broker.publisher(settings.notifications_topic, schema=NotificationRequested)
+    producing = (producer or (lambda _: KafkaProducer(settings.kafka_bootstrap_servers)))(broker)
 
-    async def publish(request: NotificationRequested) -> Awaitable[object] | None:
+    async def publish(request: NotificationRequested) -> Awaitable[object]:
         value = request.model_dump(mode="json", exclude_none=True)
-        return await notifications.publish(value, key=request.subject.encode(), no_confirm=True)
+        return await producing.send(settings.notifications_topic, request.subject, value)
 
     async def dead_lettered(record: batch.Record, reason: str) -> None:
         await dead_letter(broker, record, reason, group=settings.group_id)
@@ -70,6 +74,7 @@ def build_app(
         log=log,
         migrations=MIGRATIONS,
         migrate_on_start=settings.migrate_on_start,
+        producer=producing,
     )
     chores.every(app, settings.reminder_interval_seconds, service.remind_due, "sending reminders")
     return app

@@ -30,9 +30,8 @@ from orderpulse_schemas.status import OrderStatusChanged
 
 log = logging.getLogger(__name__)
 
-Publish = Callable[[NotificationRequested], Awaitable[Awaitable[object] | None]]
-"""Hands a request to the producer; the awaitable it returns completes when Kafka has it (None:
-it has it already, as the in-memory test broker says)."""
+Publish = Callable[[NotificationRequested], Awaitable[Awaitable[object]]]
+"""Hands a request to the producer; the awaitable it returns completes when Kafka has it."""
 DeadLetter = Callable[[Record, str], Awaitable[None]]
 """Copies a record to its topic's dead-letter topic, with the reason."""
 ReturnsInput = (
@@ -141,7 +140,7 @@ class Returns:
             for _ in range(_ATTEMPTS):
                 decided = decide(await self._store.load(keys, events))
                 acknowledgements = [await self._publish(r) for r in decided.requests]
-                await asyncio.gather(*(ack for ack in acknowledgements if ack is not None))
+                await asyncio.gather(*acknowledgements)
                 try:
                     await self._store.apply(decided.effects)
                     return

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from orderpulse_kit.erasure import forget_customer
 from orderpulse_returns.lifecycle import ReturnsOrder
 
 metadata = sa.MetaData()
@@ -151,21 +152,9 @@ class SqlReturnsStore:
         self, shop_id: str, email: str | None, phone: str | None, order_ids: list[str]
     ) -> int:
         """Forget a customer on the matching orders (and what waits for them); how many orders."""
-        match = sa.or_(
-            orders.c.order_id.in_(order_ids),
-            sa.and_(sa.literal(email is not None), orders.c.customer_email == email),
-            sa.and_(sa.literal(phone is not None), orders.c.customer_phone == phone),
-        )
         async with self._engine.begin() as conn:
-            found = list(
-                await conn.scalars(
-                    sa.select(orders.c.order_id).where(orders.c.shop_id == shop_id, match)
-                )
-            )
-            await conn.execute(
-                orders.update()
-                .where(orders.c.shop_id == shop_id, orders.c.order_id.in_(found))
-                .values(customer=None, customer_email=None, customer_phone=None, remind_at=None)
+            found = await forget_customer(
+                conn, orders, shop_id, email, phone, order_ids, remind_at=None
             )
             gone = waiting.delete().where(
                 waiting.c.shop_id == shop_id, waiting.c.order_id.in_([*found, *order_ids])

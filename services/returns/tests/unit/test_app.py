@@ -14,6 +14,7 @@ from faststream import FastStream, TestApp
 from faststream.kafka import KafkaMessage, TestKafkaBroker
 
 from orderpulse_kit import dead_letters
+from orderpulse_kit.producer import BrokerProducer
 from orderpulse_returns.app import build_app
 from orderpulse_returns.settings import Settings
 from orderpulse_schemas import examples
@@ -77,7 +78,7 @@ class Wire:
 
 @pytest.fixture
 async def wire(settings: Settings) -> AsyncIterator[Wire]:
-    app = build_app(settings, now=lambda: wire.clock.now)
+    app = build_app(settings, now=lambda: wire.clock.now, producer=BrokerProducer)
     assert app.broker is not None
     wire = Wire(app, settings)
 

@@ -1,5 +1,6 @@
 """The returns service per poll: one read, requests acknowledged together, one write."""
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable
 from datetime import datetime
 from pathlib import Path
@@ -55,9 +56,9 @@ class Service:
             now=lambda: NOW,
         )
 
-    async def publish(self, request: NotificationRequested) -> Awaitable[object] | None:
+    async def publish(self, request: NotificationRequested) -> Awaitable[object]:
         self.requests.append(request)
-        return None
+        return asyncio.sleep(0)
 
     async def dead_letter(self, record: Any, reason: str) -> None:
         self.dead.append((record, reason))

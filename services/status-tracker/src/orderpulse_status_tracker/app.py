@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from orderpulse_kit import batch, chores
 from orderpulse_kit.app import new_app, new_broker
 from orderpulse_kit.database import connect
-from orderpulse_kit.producer import Producer
+from orderpulse_kit.producer import KafkaProducer, ProducerFor
 from orderpulse_schemas.notifications import NotificationRequested
 from orderpulse_schemas.status import OrderStatusChanged
 from orderpulse_schemas.topics import ERASURE_REQUESTS, NOTIFICATION_OUTCOMES, ORDERS, SHIPMENTS
@@ -29,7 +29,11 @@ log = logging.getLogger(__name__)
 
 
 def build_app(
-    settings: Settings, *, engine: AsyncEngine | None = None, clock: Clock | None = None
+    settings: Settings,
+    *,
+    engine: AsyncEngine | None = None,
+    clock: Clock | None = None,
+    producer: ProducerFor | None = None,
 ) -> AsgiFastStream:
     """The tracker: order and courier facts in; status changes and notification requests out."""
     engine = engine or connect(settings.database_url.get_secret_value())
@@ -37,10 +41,10 @@ def build_app(
     # What the tracker publishes, for the AsyncAPI document; it produces through `producer`.
     broker.publisher(settings.order_status_topic, schema=OrderStatusChanged)
     broker.publisher(settings.notifications_topic, schema=NotificationRequested)
-    producer = Producer(settings.kafka_bootstrap_servers)
+    producing = (producer or (lambda _: KafkaProducer(settings.kafka_bootstrap_servers)))(broker)
 
     async def publish(message: Outgoing) -> Awaitable[object]:
-        return await producer.send(message.topic, message.key, message.value)
+        return await producing.send(message.topic, message.key, message.value)
 
     tracker = Tracker(
         SqlTrackerStore(engine),
@@ -72,7 +76,7 @@ def build_app(
         log=log,
         migrations=MIGRATIONS,
         migrate_on_start=settings.migrate_on_start,
-        producer=producer,
+        producer=producing,
         routes=http.routes(timeline=Timeline(engine), token=settings.support_token),
     )
     app.after_startup(tracker.flush_all)

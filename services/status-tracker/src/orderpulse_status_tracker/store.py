@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from orderpulse_kit.erasure import forget_customer
 from orderpulse_status_tracker.facts import Outcome, TimerFired, TimerKind
 from orderpulse_status_tracker.messages import Outgoing
 from orderpulse_status_tracker.state import TrackedOrder
@@ -166,25 +167,9 @@ class SqlTrackerStore:
         self, shop_id: str, email: str | None, phone: str | None, order_ids: list[str]
     ) -> int:
         """Remove the customer's personal data from matching orders; how many orders matched."""
-        match = sa.or_(
-            orders.c.order_id.in_(order_ids),
-            sa.and_(sa.literal(email is not None), orders.c.customer_email == email),
-            sa.and_(sa.literal(phone is not None), orders.c.customer_phone == phone),
-        )
         async with self._engine.begin() as conn:
-            found = [
-                row.order_id
-                for row in await conn.execute(
-                    sa.select(orders.c.order_id).where(orders.c.shop_id == shop_id, match)
-                )
-            ]
+            found = await forget_customer(conn, orders, shop_id, email, phone, order_ids)
             if found:
-                where = (orders.c.shop_id == shop_id, orders.c.order_id.in_(found))
-                await conn.execute(
-                    orders.update()
-                    .where(*where)
-                    .values(customer=None, customer_email=None, customer_phone=None)
-                )
                 await conn.execute(
                     outbox.delete().where(outbox.c.shop_id == shop_id, outbox.c.order_id.in_(found))
                 )
