@@ -2,9 +2,11 @@
 tests), PostgreSQL in production.
 """
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from pydantic_core import from_json, to_json
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -54,3 +56,16 @@ def _driver_autocommit(dbapi_connection: Any, _record: Any) -> None:
 
 def _begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def among(
+    first: sa.ColumnElement[str], second: sa.ColumnElement[str], pairs: Iterable[tuple[str, str]]
+) -> sa.ColumnElement[bool]:
+    """Rows whose (first, second) may be one of `pairs`: a superset, which the caller filters.
+
+    Two plain IN lists rather than one list of pairs: PostgreSQL plans a list of a few thousand
+    row values slowly (it was most of a poll's read), while plain lists use the primary key's
+    index all the same.
+    """
+    listed = list(pairs)
+    return sa.and_(first.in_({a for a, _ in listed}), second.in_({b for _, b in listed}))

@@ -2,26 +2,30 @@
 
 `KafkaProducer` goes straight through aiokafka: FastStream's publish path (middlewares, a
 correlation id, headers built per message) cost more per event than all the rest of the
-tracker's work. It is idempotent with `acks=all`, as the broker's own, so one key's records keep
-their order; `send` returns once the record is handed over, with an awaitable for Kafka's
-acknowledgement, so a poll's messages are awaited together. The values are CloudEvents in
-structured mode, as JSON.
+tracker's work. A poll's messages are appended to one record batch per partition (aiokafka's
+own partitioner, so keys land where any of our producers puts them) and the batches' delivery is
+awaited together. It is idempotent with `acks=all`, as the broker's own, so one key's records
+keep their order. The values are CloudEvents in structured mode, as JSON.
 
 `BrokerProducer` goes through FastStream's broker instead, so the in-memory test broker sees what
 a service publishes; a service's `build_app` takes either.
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
 from faststream.kafka import KafkaBroker
 from prometheus_client import REGISTRY, Counter
 from pydantic_core import to_json
 
+from orderpulse_kit.message import Message
+
 _HEADERS = [("content-type", b"application/json")]
 _PUBLISHED = "orderpulse_published_messages_total"
+_PARTITIONER = DefaultPartitioner()
 
 
 class Producer(Protocol):
@@ -33,8 +37,8 @@ class Producer(Protocol):
     async def stop(self) -> None:
         """Send what is buffered, then disconnect; after the consumer stopped."""
 
-    async def send(self, topic: str, key: str, value: dict[str, Any]) -> Awaitable[object]:
-        """Hand `value` (JSON-ready) over; the awaitable completes when Kafka has it."""
+    async def produce(self, messages: Sequence[Message]) -> None:
+        """Hand every message over in order; return once Kafka has them all."""
         ...
 
 
@@ -64,19 +68,35 @@ class KafkaProducer:
             await self._producer.stop()
             self._producer = None
 
-    async def send(self, topic: str, key: str, value: dict[str, Any]) -> Awaitable[object]:
-        """Hand `value` (JSON-ready) to the producer; the awaitable completes when Kafka has it."""
+    async def produce(self, messages: Sequence[Message]) -> None:
+        """Append the messages to one batch per partition, in order; await every delivery."""
         if self._producer is None:
             raise RuntimeError("the producer is not started")
-        future: Awaitable[object] = await self._producer.send(
-            topic, to_json(value), key=key.encode(), headers=_HEADERS
-        )
-        self._counted.labels("orderpulse", "kafka", topic, "success").inc()
-        return future
+        producer = self._producer
+        partitions = {
+            topic: sorted(await producer.partitions_for(topic))
+            for topic in {message.topic for message in messages}
+        }
+        batches: dict[tuple[str, int], Any] = {}
+        delivered: list[Awaitable[object]] = []
+        for message in messages:
+            key = message.key.encode()
+            place = (message.topic, _PARTITIONER(key, partitions[message.topic], None))
+            record = {"key": key, "value": to_json(message.value), "timestamp": None}
+            batch = batches.get(place)
+            if batch is None or batch.append(**record, headers=_HEADERS) is None:
+                if batch is not None:  # full: on its way, and the next one opened
+                    delivered.append(await producer.send_batch(batch, place[0], partition=place[1]))
+                batch = batches[place] = producer.create_batch()
+                batch.append(**record, headers=_HEADERS)  # a batch takes its first record always
+            self._counted.labels("orderpulse", "kafka", message.topic, "success").inc()
+        for (topic, partition), batch in batches.items():
+            delivered.append(await producer.send_batch(batch, topic, partition=partition))
+        await asyncio.gather(*delivered)
 
 
 class BrokerProducer:
-    """Produces through FastStream's broker, one message at a time, awaiting each."""
+    """Produces through FastStream's broker, one message at a time."""
 
     def __init__(self, broker: KafkaBroker) -> None:
         self._broker = broker
@@ -87,10 +107,10 @@ class BrokerProducer:
     async def stop(self) -> None:
         """Nothing to do: the broker disconnects itself."""
 
-    async def send(self, topic: str, key: str, value: dict[str, Any]) -> Awaitable[object]:
-        """Publish `value` and wait for it; the awaitable returned is already done."""
-        await self._broker.publish(value, topic, key=key.encode())
-        return asyncio.sleep(0)
+    async def produce(self, messages: Sequence[Message]) -> None:
+        """Publish each message in turn, waiting for each."""
+        for message in messages:
+            await self._broker.publish(message.value, message.topic, key=message.key.encode())
 
 
 def _published() -> Counter:

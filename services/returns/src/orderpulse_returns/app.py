@@ -1,7 +1,7 @@
 """Composition root: the returns service's Kafka consumer, reminder loop and HTTP probes."""
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -13,6 +13,7 @@ from orderpulse_kit import batch, chores
 from orderpulse_kit.app import new_app, new_broker
 from orderpulse_kit.database import connect
 from orderpulse_kit.dead_letters import dead_letter
+from orderpulse_kit.message import Message
 from orderpulse_kit.producer import KafkaProducer, ProducerFor
 from orderpulse_returns.migrate import MIGRATIONS
 from orderpulse_returns.service import Returns, ReturnsInput
@@ -39,9 +40,17 @@ def build_app(
     broker.publisher(settings.notifications_topic, schema=NotificationRequested)
     producing = (producer or (lambda _: KafkaProducer(settings.kafka_bootstrap_servers)))(broker)
 
-    async def publish(request: NotificationRequested) -> Awaitable[object]:
-        value = request.model_dump(mode="json", exclude_none=True)
-        return await producing.send(settings.notifications_topic, request.subject, value)
+    async def publish(requests: Sequence[NotificationRequested]) -> None:
+        await producing.produce(
+            [
+                Message(
+                    settings.notifications_topic,
+                    request.subject,
+                    request.model_dump(mode="json", exclude_none=True),
+                )
+                for request in requests
+            ]
+        )
 
     async def dead_lettered(record: batch.Record, reason: str) -> None:
         await dead_letter(broker, record, reason, group=settings.group_id)

@@ -30,8 +30,8 @@ from orderpulse_schemas.status import OrderStatusChanged
 
 log = logging.getLogger(__name__)
 
-Publish = Callable[[NotificationRequested], Awaitable[Awaitable[object]]]
-"""Hands a request to the producer; the awaitable it returns completes when Kafka has it."""
+Publish = Callable[[Sequence[NotificationRequested]], Awaitable[None]]
+"""Produces the requests in order; returns once Kafka has them all."""
 DeadLetter = Callable[[Record, str], Awaitable[None]]
 """Copies a record to its topic's dead-letter topic, with the reason."""
 ReturnsInput = (
@@ -139,8 +139,7 @@ class Returns:
         async with self._turn:
             for _ in range(_ATTEMPTS):
                 decided = decide(await self._store.load(keys, events))
-                acknowledgements = [await self._publish(r) for r in decided.requests]
-                await asyncio.gather(*acknowledgements)
+                await self._publish(decided.requests)
                 try:
                     await self._store.apply(decided.effects)
                     return

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from orderpulse_kit.database import among
 from orderpulse_kit.erasure import forget_customer
 from orderpulse_returns.lifecycle import ReturnsOrder
 
@@ -97,18 +98,24 @@ class SqlReturnsStore:
         loaded = Loaded()
         async with self._engine.connect() as conn:
             if events:
-                pairs = sa.tuple_(seen_events.c.shop_id, seen_events.c.event_id)
-                rows = await conn.execute(sa.select(seen_events).where(pairs.in_(list(events))))
-                loaded.seen.update((row.shop_id, row.event_id) for row in rows)
+                rows = await conn.execute(
+                    sa.select(seen_events).where(
+                        among(seen_events.c.shop_id, seen_events.c.event_id, events)
+                    )
+                )
+                loaded.seen.update({(row.shop_id, row.event_id) for row in rows} & set(events))
             if keys:
+                keys = set(keys)
                 for row in await conn.execute(sa.select(orders).where(_among(orders, keys))):
-                    loaded.orders[(row.shop_id, row.order_id)] = _order(row)
+                    if (row.shop_id, row.order_id) in keys:
+                        loaded.orders[(row.shop_id, row.order_id)] = _order(row)
                 for row in await conn.execute(
                     sa.select(waiting).where(_among(waiting, keys)).order_by(waiting.c.id)
                 ):
-                    loaded.waiting.setdefault((row.shop_id, row.order_id), []).append(
-                        (row.id, row.event)
-                    )
+                    if (row.shop_id, row.order_id) in keys:
+                        loaded.waiting.setdefault((row.shop_id, row.order_id), []).append(
+                            (row.id, row.event)
+                        )
         return loaded
 
     async def apply(self, effects: Effects) -> None:
@@ -174,7 +181,7 @@ _UPDATE = (
 
 
 def _among(table: sa.Table, keys: Iterable[OrderKey]) -> sa.ColumnElement[bool]:
-    return sa.tuple_(table.c.shop_id, table.c.order_id).in_(list(keys))
+    return among(table.c.shop_id, table.c.order_id, keys)
 
 
 def _order(row: Any) -> ReturnsOrder:

@@ -1,7 +1,6 @@
 """The returns service per poll: one read, requests acknowledged together, one write."""
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -56,9 +55,8 @@ class Service:
             now=lambda: NOW,
         )
 
-    async def publish(self, request: NotificationRequested) -> Awaitable[object]:
-        self.requests.append(request)
-        return asyncio.sleep(0)
+    async def publish(self, requests: Sequence[NotificationRequested]) -> None:
+        self.requests += requests
 
     async def dead_letter(self, record: Any, reason: str) -> None:
         self.dead.append((record, reason))

@@ -1,7 +1,6 @@
 """Composition root: the tracker's Kafka consumer, timer loop and HTTP routes, from settings."""
 
 import logging
-from collections.abc import Awaitable
 from typing import Annotated
 
 from faststream.asgi import AsgiFastStream
@@ -17,7 +16,7 @@ from orderpulse_schemas.status import OrderStatusChanged
 from orderpulse_schemas.topics import ERASURE_REQUESTS, NOTIFICATION_OUTCOMES, ORDERS, SHIPMENTS
 from orderpulse_status_tracker import http
 from orderpulse_status_tracker.clock import Clock, SystemClock
-from orderpulse_status_tracker.messages import Outgoing, Topics
+from orderpulse_status_tracker.messages import Topics
 from orderpulse_status_tracker.migrate import MIGRATIONS
 from orderpulse_status_tracker.service import Tracker, TrackerEvent
 from orderpulse_status_tracker.settings import Settings
@@ -42,15 +41,11 @@ def build_app(
     broker.publisher(settings.order_status_topic, schema=OrderStatusChanged)
     broker.publisher(settings.notifications_topic, schema=NotificationRequested)
     producing = (producer or (lambda _: KafkaProducer(settings.kafka_bootstrap_servers)))(broker)
-
-    async def publish(message: Outgoing) -> Awaitable[object]:
-        return await producing.send(message.topic, message.key, message.value)
-
     tracker = Tracker(
         SqlTrackerStore(engine),
         topics=Topics(settings.order_status_topic, settings.notifications_topic),
         policies=load_policies(settings.shops_file),
-        publish=publish,
+        publish=producing.produce,
         clock=clock or SystemClock(),
     )
     # One consumer reads all four topics: one group member, fewer rebalances, and the facts of

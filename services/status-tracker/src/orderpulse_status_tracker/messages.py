@@ -3,8 +3,8 @@
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
+from orderpulse_kit.message import Message
 from orderpulse_schemas.envelope import CloudEvent
 from orderpulse_schemas.notifications import (
     Notice,
@@ -32,18 +32,13 @@ class Topics:
     notifications: str
 
 
-@dataclass(frozen=True)
-class Outgoing:
-    """A message to publish once its cause is safely recorded; JSON-ready so it can be stored."""
+Outgoing = Message
+"""A message to publish once its cause is safely recorded; JSON-ready so it can be stored."""
 
-    topic: str
-    key: str
-    value: dict[str, Any]
 
-    @classmethod
-    def of(cls, topic: str, event: CloudEvent) -> "Outgoing":
-        """The event on `topic`, keyed by its order id."""
-        return cls(topic, event.subject, event.model_dump(mode="json", exclude_none=True))
+def _on(topic: str, event: CloudEvent) -> Outgoing:
+    """The event on `topic`, keyed by its order id."""
+    return Outgoing(topic, event.subject, event.model_dump(mode="json", exclude_none=True))
 
 
 def derived_id(*parts: str) -> str:
@@ -73,7 +68,7 @@ def status_change(
             collected_from=_collected_from(order),
         ),
     )
-    return Outgoing.of(topics.order_status, event)
+    return _on(topics.order_status, event)
 
 
 def _collected_from(order: TrackedOrder) -> CollectionPoint | None:
@@ -101,4 +96,4 @@ def notification(
             notice=notice,
         ),
     )
-    return Outgoing.of(topics.notifications, event)
+    return _on(topics.notifications, event)

@@ -22,8 +22,8 @@ from orderpulse_status_tracker.store import ConcurrentUpdate, SqlTrackerStore
 
 log = logging.getLogger(__name__)
 
-Publish = Callable[[Outgoing], Awaitable[Awaitable[object]]]
-"""Hands a message to the producer; the awaitable it returns completes when Kafka has it."""
+Publish = Callable[[Sequence[Outgoing]], Awaitable[None]]
+"""Produces messages in order; returns once Kafka has them all."""
 TrackerEvent = EventFacts | ErasureRequested | Outcome
 _ATTEMPTS = 5
 
@@ -103,11 +103,9 @@ class Tracker:
             await self._publish_in_order(effects.outgoing, rows)
 
     async def _publish_in_order(self, messages: list[Outgoing], rows: list[int]) -> None:
-        """Hand every message to the producer in order, await their acknowledgements together,
-        then forget their outbox rows.
+        """Produce the messages, then forget their outbox rows.
 
         One order's messages stay in order: same key, same partition, idempotent producer.
         """
-        acknowledgements = [await self._publish(message) for message in messages]
-        await asyncio.gather(*acknowledgements)
+        await self._publish(messages)
         await self._store.published(rows)

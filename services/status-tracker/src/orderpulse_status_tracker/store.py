@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from orderpulse_kit.database import among
 from orderpulse_kit.erasure import forget_customer
 from orderpulse_status_tracker.facts import Outcome, TimerFired, TimerKind
 from orderpulse_status_tracker.messages import Outgoing
@@ -88,20 +89,25 @@ class SqlTrackerStore:
     async def load(self, keys: Collection[OrderKey], events: Collection[tuple[str, str]]) -> Loaded:
         """The orders `keys` as saved, and which of `events` (shop id, event id) were processed."""
         found: dict[OrderKey, Stored] = {}
+        keys, events = set(keys), set(events)
         async with self._engine.connect() as conn:
             done = await _processed(conn, events)
             if keys:
                 for row in await conn.execute(sa.select(orders).where(_among(orders, keys))):
+                    if (row.shop_id, row.order_id) not in keys:
+                        continue
                     order = None
                     if row.state is not None:
                         order = _STATE.validate_python({**row.state, "customer": row.customer})
                     found[(row.shop_id, row.order_id)] = Stored(order, row.version)
                 for row in await conn.execute(sa.select(timers).where(_among(timers, keys))):
-                    found[(row.shop_id, row.order_id)].timers[row.kind] = _aware(row.due_at)
+                    if stored := found.get((row.shop_id, row.order_id)):
+                        stored.timers[row.kind] = _aware(row.due_at)
                 for row in await conn.execute(
                     sa.select(pending).where(_among(pending, keys)).order_by(pending.c.id)
                 ):
-                    found[(row.shop_id, row.order_id)].early.append((row.id, row.event))
+                    if stored := found.get((row.shop_id, row.order_id)):
+                        stored.early.append((row.id, row.event))
         return Loaded(found, done)
 
     async def apply(self, effects: Effects) -> list[int]:
@@ -180,7 +186,7 @@ class SqlTrackerStore:
 
 
 def _among(table: sa.Table, keys: Collection[OrderKey]) -> sa.ColumnElement[bool]:
-    return sa.tuple_(table.c.shop_id, table.c.order_id).in_(list(keys))
+    return among(table.c.shop_id, table.c.order_id, keys)
 
 
 async def _processed(
@@ -189,11 +195,12 @@ async def _processed(
     """Which of `events` (shop id, event id) were processed before."""
     if not events:
         return set()
-    pairs = sa.tuple_(processed.c.shop_id, processed.c.event_id)
     rows = await conn.execute(
-        sa.select(processed.c.shop_id, processed.c.event_id).where(pairs.in_(list(events)))
+        sa.select(processed.c.shop_id, processed.c.event_id).where(
+            among(processed.c.shop_id, processed.c.event_id, events)
+        )
     )
-    return {(row.shop_id, row.event_id) for row in rows}
+    return {(row.shop_id, row.event_id) for row in rows} & set(events)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -257,10 +264,11 @@ async def _write_timers(conn: AsyncConnection, effects: Effects) -> None:
     if effects.timers_dropped:
         await conn.execute(
             timers.delete().where(
-                sa.tuple_(timers.c.shop_id, timers.c.order_id, timers.c.kind).in_(
-                    effects.timers_dropped
-                )
-            )
+                timers.c.shop_id == sa.bindparam("s"),
+                timers.c.order_id == sa.bindparam("o"),
+                timers.c.kind == sa.bindparam("k"),
+            ),
+            [{"s": s, "o": o, "k": k} for s, o, k in effects.timers_dropped],
         )
     if effects.timers_set:
         insert = _insert(conn, timers)

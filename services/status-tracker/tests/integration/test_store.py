@@ -1,7 +1,6 @@
 """The tracker's store on SQLite and on PostgreSQL: one read and one write per poll."""
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 
 import pytest
@@ -144,9 +143,8 @@ async def test_one_poll_through_the_tracker_is_one_write_transaction(engine: Asy
     """500 events of 100 orders: one transaction for every effect, one to forget the outbox."""
     published: list[Outgoing] = []
 
-    async def publish(message: Outgoing) -> Awaitable[object]:
-        published.append(message)
-        return asyncio.sleep(0)
+    async def publish(messages: Sequence[Outgoing]) -> None:
+        published.extend(messages)
 
     tracker = Tracker(
         SqlTrackerStore(engine),
@@ -184,3 +182,15 @@ async def test_erasure_removes_the_customer_and_what_was_not_sent(store: SqlTrac
     assert await store.outbox() == []
     assert await store.due_timers(datetime(2030, 1, 1, tzinfo=UTC)) == []
     assert await store.erase(SHOP, "someone.else@example.cz", None, []) == 0
+
+
+async def test_a_load_returns_only_the_keys_asked_for(store: SqlTrackerStore) -> None:
+    """Another shop's order and event with the same ids are not mistaken for these."""
+    accepted = fact("order.accepted")
+    await poll(store, accepted)
+    other = accepted.model_copy(update={"shopid": "other-shop"})
+    await poll(store, other)
+    events = [("other-shop", "evt-x"), (SHOP, accepted.id)]
+    loaded = await store.load([("other-shop", "ord-1"), KEY], events)
+    assert list(loaded.orders) == [KEY]
+    assert loaded.processed == {(SHOP, accepted.id)}
