@@ -12,13 +12,15 @@ a service publishes; a service's `build_app` takes either.
 """
 
 import asyncio
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 from faststream.kafka import KafkaBroker
-from prometheus_client import REGISTRY, Counter
+from prometheus_client import REGISTRY
+from prometheus_client import Counter as Metric
 from pydantic_core import to_json
 
 from orderpulse_kit.message import Message
@@ -89,10 +91,11 @@ class KafkaProducer:
                     delivered.append(await producer.send_batch(batch, place[0], partition=place[1]))
                 batch = batches[place] = producer.create_batch()
                 batch.append(**record, headers=_HEADERS)  # a batch takes its first record always
-            self._counted.labels("orderpulse", "kafka", message.topic, "success").inc()
         for (topic, partition), batch in batches.items():
             delivered.append(await producer.send_batch(batch, topic, partition=partition))
         await asyncio.gather(*delivered)
+        for topic, count in Counter(message.topic for message in messages).items():
+            self._counted.labels("orderpulse", "kafka", topic, "success").inc(count)
 
 
 class BrokerProducer:
@@ -113,12 +116,12 @@ class BrokerProducer:
             await self._broker.publish(message.value, message.topic, key=message.key.encode())
 
 
-def _published() -> Counter:
+def _published() -> Metric:
     """FastStream's counter of published messages, which its middleware shares the same way."""
     found = REGISTRY._names_to_collectors.get(_PUBLISHED)
-    if isinstance(found, Counter):
+    if isinstance(found, Metric):
         return found
-    return Counter(
+    return Metric(
         _PUBLISHED,
         "Count of published messages by destination and status",
         ["app_name", "broker", "destination", "status"],
