@@ -5,8 +5,10 @@ parsed and validated once (`cloudevents.read`) and kept paired with its event; w
 is copied to `<topic>.dlq` with the reason, so a poison record never blocks its partition; the
 rest goes to the service's handler in one call, in the order read (one order's events are on one
 partition, so they stay in order). When the handler returns, the offsets of the whole poll are
-committed; when it raises, every partition of the poll is rewound to its first record and the
-poll is read again (at least once: the handler's effects must be idempotent).
+committed. When it fails, the poll is handled again a record at a time and a record that cannot
+be handled is dead-lettered (`isolation`); only a transient failure (the database or the broker
+down) rewinds every partition of the poll to its first record, after a pause, to read it again
+(at least once: the handler's effects must be idempotent).
 
 FastStream reads the records and commits; it neither parses nor validates them here (the parser
 keeps the raw records, the decoder hands them on as they are), and the handler's signature only
@@ -26,6 +28,7 @@ from pydantic import SkipValidation, TypeAdapter
 
 from orderpulse_kit.cloudevents import Unreadable, read
 from orderpulse_kit.dead_letters import dead_letter
+from orderpulse_kit.isolation import Isolation
 
 E = TypeVar("E")
 Record: TypeAlias = ConsumerRecord
@@ -64,8 +67,14 @@ def subscribe(
     """Consume the topics in `contracts` in polls, handing each poll's readable events to `handle`.
 
     `documented` is the type the AsyncAPI document shows for the records (the topics' event
-    union), `name` the handler's name there.
+    union), `name` the handler's name there. A poll whose handling fails is handled again record
+    by record, and what fails alone is dead-lettered (`isolation`).
     """
+
+    async def dead_lettered(record: Record, why: str) -> None:
+        await dead_letter(broker, record, why, group=group_id)
+
+    isolation = Isolation(dead_lettered)
 
     async def on_poll(
         records: SkipValidation[list[documented]],
@@ -73,11 +82,9 @@ def subscribe(
     ) -> None:
         received, unreadable = split(message.raw_message, contracts)
         if unreadable:
-            await asyncio.gather(
-                *(dead_letter(broker, record, why, group=group_id) for record, why in unreadable)
-            )
+            await asyncio.gather(*(dead_lettered(record, why) for record, why in unreadable))
         if received:
-            await handle(received)
+            await isolation.handle(received, handle)
 
     on_poll.__name__ = on_poll.__qualname__ = name
     broker.subscriber(

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orderpulse_kit.database import among
 from orderpulse_kit.erasure import forget_customer
+from orderpulse_kit.isolation import Transient
 from orderpulse_returns.lifecycle import ReturnsOrder
 
 metadata = sa.MetaData()
@@ -57,7 +58,7 @@ EventKey = tuple[str, str]
 """(shop id, event id)"""
 
 
-class ConcurrentUpdate(Exception):
+class ConcurrentUpdate(Transient):
     """Another worker handled one of the poll's events, or received one of its orders,
     meanwhile: nothing was written; load and decide again (its effects stand)."""
 

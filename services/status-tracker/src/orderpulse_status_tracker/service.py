@@ -46,6 +46,8 @@ class Tracker:
         # processes off the same order, and order versions catch what gets through (another
         # replica's timer loop).
         self._turn = asyncio.Lock()
+        self._outbox_left = False
+        """A publish failed: the outbox holds messages that a redelivery will not decide again."""
 
     async def handle(self, received: Sequence[Received[TrackerEvent]]) -> None:
         """Apply a poll's facts and outcomes once; an erasure request applies in its place."""
@@ -75,8 +77,11 @@ class Tracker:
     async def flush_all(self) -> None:
         """Publish what a crash left in the outbox."""
         async with self._turn:
-            waiting = await self._store.outbox()
-            await self._publish_in_order([m for _, m in waiting], [row for row, _ in waiting])
+            await self._flush()
+
+    async def _flush(self) -> None:
+        waiting = await self._store.outbox()
+        await self._publish_in_order([m for _, m in waiting], [row for row, _ in waiting])
 
     async def erase(self, request: ErasureRequested) -> int:
         """Forget a customer's personal data; how many orders it touched."""
@@ -90,6 +95,8 @@ class Tracker:
         keys = {order_of(fact) for fact in facts}
         events = {(order_of(fact)[0], fact.id) for fact in facts}
         async with self._turn:
+            if self._outbox_left:
+                await self._flush()
             for _ in range(_ATTEMPTS):
                 loaded = await self._store.load(keys, events)
                 effects = decide_poll(loaded, facts, heard, self._policies, self._topics)
@@ -107,5 +114,7 @@ class Tracker:
 
         One order's messages stay in order: same key, same partition, idempotent producer.
         """
+        self._outbox_left = True
         await self._publish(messages)
         await self._store.published(rows)
+        self._outbox_left = False

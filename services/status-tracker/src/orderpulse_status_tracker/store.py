@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from orderpulse_kit.database import among
 from orderpulse_kit.erasure import forget_customer
+from orderpulse_kit.isolation import Transient
 from orderpulse_status_tracker.facts import Outcome, TimerFired, TimerKind
 from orderpulse_status_tracker.messages import Outgoing
 from orderpulse_status_tracker.state import TrackedOrder
@@ -41,7 +42,7 @@ OrderKey = tuple[str, str]
 """(shop id, order id)"""
 
 
-class ConcurrentUpdate(Exception):
+class ConcurrentUpdate(Transient):
     """An order changed since it was loaded: load the poll again and redo the decisions."""
 
 

@@ -220,6 +220,47 @@ async def test_invalid_events_are_dead_lettered_while_valid_ones_flow(tracker: T
     assert "data.tracking_number: Field required" in reasons[1]
 
 
+async def test_an_event_that_cannot_be_handled_is_dead_lettered_while_the_rest_flow(
+    tracker: Tracker,
+) -> None:
+    """Valid by the contract, but a date at the end of time overflows the order's timers."""
+    endless = event("order.accepted", id="evt-endless", subject="ord-99999")
+    endless["data"]["promised_delivery"] = {"earliest": "9999-12-30", "latest": "9999-12-31"}
+    await tracker.send(endless, *home_journey())
+
+    assert kinds(await tracker.requests(4), "ord-10045") == [
+        "order_accepted",
+        "order_dispatched",
+        "out_for_delivery",
+        "delivered",
+    ]
+    [dead] = await _raw(
+        tracker.settings.kafka_bootstrap_servers, tracker.settings.orders_topic + ".dlq", 1
+    )
+    assert json.loads(dead.value)["id"] == "evt-endless"
+    assert dict(dead.headers)["dlq-reason"].decode().startswith("could not be handled: Overflow")
+
+
+async def test_an_event_in_binary_content_mode_is_read_as_the_official_sdks_write_it(
+    tracker: Tracker,
+) -> None:
+    """CloudEvents' Kafka binding: attributes as `ce_` headers, the value is `data` alone."""
+    accepted = event("order.accepted")
+    headers = [
+        (f"ce_{name}", str(value).encode())
+        for name, value in accepted.items()
+        if name not in ("data", "datacontenttype")
+    ]
+    headers.append(("content-type", b"application/json"))
+    await tracker.producer.send_and_wait(
+        tracker.settings.orders_topic,
+        json.dumps(accepted["data"]).encode(),
+        key=accepted["subject"].encode(),
+        headers=headers,
+    )
+    assert kinds(await tracker.requests(1), "ord-10045") == ["order_accepted"]
+
+
 async def test_support_sees_the_timeline_with_outcomes_behind_a_token(tracker: Tracker) -> None:
     await tracker.send(*home_journey()[:2])
     accepted = (await tracker.requests(2))[0]
