@@ -1,9 +1,11 @@
-"""The skeleton every service is wired into: its broker, its ASGI app with probes and metrics,
-migrations at start-up, the engine closed at the end, consumer lag on `/metrics`."""
+"""The skeleton every service is wired into, from its settings: its broker, database engine and
+producer; its consumer of polls; its ASGI app with probes and metrics, migrations at start-up,
+the producer and engine closed at the end, consumer lag on `/metrics`."""
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream
@@ -12,63 +14,102 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.specification import AsyncAPI
 from prometheus_client import REGISTRY
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from orderpulse_kit import consumer, probes
+from orderpulse_kit import batch, consumer, probes
+from orderpulse_kit.database import connect
+from orderpulse_kit.dead_letters import dead_letter
 from orderpulse_kit.migrations import Migrations
-from orderpulse_kit.producer import Producer
+from orderpulse_kit.producer import KafkaProducer, Producer, ProducerFor
+from orderpulse_kit.settings import ServiceSettings
+
+E = TypeVar("E")
 
 
-def new_broker(bootstrap_servers: str, log: logging.Logger) -> KafkaBroker:
-    """A broker whose consumers commit only after the work (and rewind on an error), with an
-    idempotent producer and FastStream's Prometheus metrics."""
-    return KafkaBroker(
-        bootstrap_servers,
-        logger=log,  # FastStream's own loggers do not propagate to the JSON handler
-        enable_idempotence=True,
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        middlewares=[KafkaPrometheusMiddleware(registry=REGISTRY, metrics_prefix="orderpulse")],
-    )
+class Runtime:
+    """What a service runs on; its composition root wires its core and store into it."""
 
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        log: logging.Logger,
+        *,
+        engine: AsyncEngine | None = None,
+        producer: ProducerFor | None = None,
+    ) -> None:
+        """`engine` and `producer` replace the defaults in tests (e.g. `BrokerProducer` on the
+        in-memory broker)."""
+        self.settings, self.log = settings, log
+        self.engine = engine or connect(settings.database_url.get_secret_value())
+        # Consumers commit only after the work (and rewind on a transient error); the producer
+        # of dead letters is idempotent; FastStream's Prometheus metrics.
+        self.broker = KafkaBroker(
+            settings.kafka_bootstrap_servers,
+            logger=log,  # FastStream's own loggers do not propagate to the JSON handler
+            enable_idempotence=True,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            middlewares=[KafkaPrometheusMiddleware(registry=REGISTRY, metrics_prefix="orderpulse")],
+        )
+        make = producer or (lambda _: KafkaProducer(settings.kafka_bootstrap_servers))
+        self.producer: Producer = make(self.broker)
 
-def new_app(
-    broker: KafkaBroker,
-    engine: AsyncEngine,
-    *,
-    title: str,
-    log: logging.Logger,
-    migrations: Migrations,
-    migrate_on_start: bool,
-    producer: Producer | None = None,
-    routes: Sequence[tuple[str, ASGIApp]] = (),
-    on_stop: Sequence[Callable[[], Awaitable[object]]] = (),
-) -> AsgiFastStream:
-    """The service's app: probes, metrics and `routes` over HTTP; the schema migrated (or
-    checked) before the broker starts, then `producer` started; `on_stop`, the producer's stop
-    and the engine's disposal at the end, once the consumer stopped."""
+    def consume(
+        self,
+        contracts: Mapping[str, TypeAdapter[E]],
+        handle: batch.Handler[E],
+        *,
+        documented: Any,
+        name: str,
+    ) -> None:
+        """Read the topics in `contracts` in polls (`batch.subscribe`) with the service's group."""
+        batch.subscribe(
+            self.broker,
+            contracts,
+            handle,
+            group_id=self.settings.group_id,
+            poll=self.settings.poll,
+            documented=documented,
+            name=name,
+        )
 
-    @contextlib.asynccontextmanager
-    async def lifespan() -> AsyncIterator[None]:
-        await migrations.at_start(engine, migrate=migrate_on_start)
-        yield
-        for stop in on_stop:
-            await stop()
-        await engine.dispose()
+    async def dead_letter(self, record: batch.Record, reason: str) -> None:
+        """Copy `record` to its topic's dead-letter topic, with `reason`."""
+        await dead_letter(self.broker, record, reason, group=self.settings.group_id)
 
-    app = AsgiFastStream(
-        broker,
-        logger=log,
-        asgi_routes=[
-            *probes.routes(
-                consuming=lambda: consumer.consuming(broker), broker_ping=broker.ping, engine=engine
-            ),
-            *routes,
-        ],
-        lifespan=lifespan,
-        specification=AsyncAPI(title=title),
-    )
-    if producer is not None:
-        app.on_startup(producer.start)
-        app.after_shutdown(producer.stop)
-    consumer.report_lag(app, broker)
-    return app
+    def publishes(self, topic: str, schema: Any) -> None:
+        """Document in the AsyncAPI document that the service produces `schema` on `topic`."""
+        self.broker.publisher(topic, schema=schema)
+
+    def app(
+        self, *, title: str, migrations: Migrations, routes: Sequence[tuple[str, ASGIApp]] = ()
+    ) -> AsgiFastStream:
+        """The service's app: probes, metrics and `routes` over HTTP; the schema migrated (or
+        checked) before the broker starts, then the producer started; the producer stopped and
+        the engine disposed of at the end, once the consumer stopped."""
+        broker, engine, settings = self.broker, self.engine, self.settings
+
+        @contextlib.asynccontextmanager
+        async def lifespan() -> AsyncIterator[None]:
+            await migrations.at_start(engine, migrate=settings.migrate_on_start)
+            yield
+            await engine.dispose()
+
+        app = AsgiFastStream(
+            broker,
+            logger=self.log,
+            asgi_routes=[
+                *probes.routes(
+                    consuming=lambda: consumer.consuming(broker),
+                    broker_ping=broker.ping,
+                    engine=engine,
+                ),
+                *routes,
+            ],
+            lifespan=lifespan,
+            specification=AsyncAPI(title=title),
+        )
+        app.on_startup(self.producer.start)
+        app.after_shutdown(self.producer.stop)
+        consumer.report_lag(app, broker)
+        return app

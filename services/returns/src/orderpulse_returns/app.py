@@ -9,12 +9,10 @@ from faststream.asgi import AsgiFastStream
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from orderpulse_kit import batch, chores
-from orderpulse_kit.app import new_app, new_broker
-from orderpulse_kit.database import connect
-from orderpulse_kit.dead_letters import dead_letter
+from orderpulse_kit import chores
+from orderpulse_kit.app import Runtime
 from orderpulse_kit.message import Message
-from orderpulse_kit.producer import KafkaProducer, ProducerFor
+from orderpulse_kit.producer import ProducerFor
 from orderpulse_returns.migrate import MIGRATIONS
 from orderpulse_returns.service import Returns, ReturnsInput
 from orderpulse_returns.settings import Settings
@@ -34,14 +32,11 @@ def build_app(
     producer: ProducerFor | None = None,
 ) -> AsgiFastStream:
     """The returns service: arrivals and return steps in; notification requests out."""
-    engine = engine or connect(settings.database_url.get_secret_value())
-    broker = new_broker(settings.kafka_bootstrap_servers, log)
-    # What the service publishes, for the AsyncAPI document; it produces through `producing`.
-    broker.publisher(settings.notifications_topic, schema=NotificationRequested)
-    producing = (producer or (lambda _: KafkaProducer(settings.kafka_bootstrap_servers)))(broker)
+    runtime = Runtime(settings, log, engine=engine, producer=producer)
+    runtime.publishes(settings.notifications_topic, NotificationRequested)
 
     async def publish(requests: Sequence[NotificationRequested]) -> None:
-        await producing.produce(
+        await runtime.producer.produce(
             [
                 Message(
                     settings.notifications_topic,
@@ -52,39 +47,25 @@ def build_app(
             ]
         )
 
-    async def dead_lettered(record: batch.Record, reason: str) -> None:
-        await dead_letter(broker, record, reason, group=settings.group_id)
-
     service = Returns(
-        SqlReturnsStore(engine),
+        SqlReturnsStore(runtime.engine),
         policies=load_policies(settings.shops_file),
         publish=publish,
-        dead_letter=dead_lettered,
+        dead_letter=runtime.dead_letter,
         now=now or (lambda: datetime.now(UTC)),
     )
     # One consumer reads the three topics: one group member, fewer rebalances.
-    batch.subscribe(
-        broker,
+    runtime.consume(
         {
             settings.order_status_topic: ORDER_STATUS.events,
             settings.returns_topic: RETURNS.events,
             settings.erasure_topic: ERASURE_REQUESTS.events,
         },
         service.handle,
-        group_id=settings.group_id,
-        poll=settings.poll,
         documented=Annotated[ReturnsInput, Field(discriminator="type")],
         name="on_event",
     )
-    app = new_app(
-        broker,
-        engine,
-        title="orderpulse returns",
-        log=log,
-        migrations=MIGRATIONS,
-        migrate_on_start=settings.migrate_on_start,
-        producer=producing,
-    )
+    app = runtime.app(title="orderpulse returns", migrations=MIGRATIONS)
     chores.every(app, settings.reminder_interval_seconds, service.remind_due, "sending reminders")
     return app
 

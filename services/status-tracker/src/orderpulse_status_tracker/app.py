@@ -7,10 +7,9 @@ from faststream.asgi import AsgiFastStream
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from orderpulse_kit import batch, chores
-from orderpulse_kit.app import new_app, new_broker
-from orderpulse_kit.database import connect
-from orderpulse_kit.producer import KafkaProducer, ProducerFor
+from orderpulse_kit import chores
+from orderpulse_kit.app import Runtime
+from orderpulse_kit.producer import ProducerFor
 from orderpulse_schemas.notifications import NotificationRequested
 from orderpulse_schemas.status import OrderStatusChanged
 from orderpulse_schemas.topics import ERASURE_REQUESTS, NOTIFICATION_OUTCOMES, ORDERS, SHIPMENTS
@@ -35,23 +34,19 @@ def build_app(
     producer: ProducerFor | None = None,
 ) -> AsgiFastStream:
     """The tracker: order and courier facts in; status changes and notification requests out."""
-    engine = engine or connect(settings.database_url.get_secret_value())
-    broker = new_broker(settings.kafka_bootstrap_servers, log)
-    # What the tracker publishes, for the AsyncAPI document; it produces through `producer`.
-    broker.publisher(settings.order_status_topic, schema=OrderStatusChanged)
-    broker.publisher(settings.notifications_topic, schema=NotificationRequested)
-    producing = (producer or (lambda _: KafkaProducer(settings.kafka_bootstrap_servers)))(broker)
+    runtime = Runtime(settings, log, engine=engine, producer=producer)
+    runtime.publishes(settings.order_status_topic, OrderStatusChanged)
+    runtime.publishes(settings.notifications_topic, NotificationRequested)
     tracker = Tracker(
-        SqlTrackerStore(engine),
+        SqlTrackerStore(runtime.engine),
         topics=Topics(settings.order_status_topic, settings.notifications_topic),
         policies=load_policies(settings.shops_file),
-        publish=producing.produce,
+        publish=runtime.producer.produce,
         clock=clock or SystemClock(),
     )
     # One consumer reads all four topics: one group member, fewer rebalances, and the facts of
     # an order are applied in the order they arrive.
-    batch.subscribe(
-        broker,
+    runtime.consume(
         {
             settings.orders_topic: ORDERS.events,
             settings.shipments_topic: SHIPMENTS.events,
@@ -59,20 +54,13 @@ def build_app(
             settings.outcomes_topic: NOTIFICATION_OUTCOMES.events,
         },
         tracker.handle,
-        group_id=settings.group_id,
-        poll=settings.poll,
         documented=Annotated[TrackerEvent, Field(discriminator="type")],
         name="on_events",
     )
-    app = new_app(
-        broker,
-        engine,
+    app = runtime.app(
         title="orderpulse status-tracker",
-        log=log,
         migrations=MIGRATIONS,
-        migrate_on_start=settings.migrate_on_start,
-        producer=producing,
-        routes=http.routes(timeline=Timeline(engine), token=settings.support_token),
+        routes=http.routes(timeline=Timeline(runtime.engine), token=settings.support_token),
     )
     app.after_startup(tracker.flush_all)
     chores.every(app, settings.timer_interval_seconds, tracker.fire_due_timers, "firing timers")
