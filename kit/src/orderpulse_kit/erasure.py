@@ -10,6 +10,16 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
+def customer_columns() -> tuple["sa.Column[Any]", ...]:
+    """The only columns of an orders table with personal data, as `forget_customer` clears them:
+    the customer as JSON, and the email and phone it is found by."""
+    return (
+        sa.Column("customer", sa.JSON),
+        sa.Column("customer_email", sa.String(320), index=True),
+        sa.Column("customer_phone", sa.String(20), index=True),
+    )
+
+
 async def forget_customer(
     conn: AsyncConnection,
     orders: sa.Table,

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orderpulse_kit.database import among
-from orderpulse_kit.erasure import forget_customer
+from orderpulse_kit.erasure import customer_columns, forget_customer
 from orderpulse_kit.isolation import Transient
 from orderpulse_returns.lifecycle import ReturnsOrder
 
@@ -28,9 +28,7 @@ orders = sa.Table(
     sa.Column("shop_id", sa.String(64), primary_key=True),
     sa.Column("order_id", sa.String(100), primary_key=True),
     sa.Column("state", sa.JSON, nullable=False),  # the order without its customer
-    sa.Column("customer", sa.JSON),
-    sa.Column("customer_email", sa.String(320), index=True),
-    sa.Column("customer_phone", sa.String(20), index=True),
+    *customer_columns(),
     sa.Column("remind_at", sa.DateTime(timezone=True), index=True),
 )
 

@@ -2,6 +2,8 @@
 
 import sqlalchemy as sa
 
+from orderpulse_kit.erasure import customer_columns
+
 metadata = sa.MetaData()
 
 
@@ -20,9 +22,7 @@ orders = sa.Table(
     sa.Column("order_id", sa.String(100), primary_key=True),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("state", sa.JSON),  # None: only facts that came before the order are known
-    sa.Column("customer", sa.JSON),
-    sa.Column("customer_email", sa.String(320), index=True),
-    sa.Column("customer_phone", sa.String(20), index=True),
+    *customer_columns(),
 )
 
 processed = sa.Table(
