@@ -1,17 +1,21 @@
 """What the benchmarks share: a child's CPU and memory and the machine's CPU, consumer groups'
 progress, orders mixed into one stream, the provider settings and peers, what reached the
-providers, a service's batches, percentiles, a table, and a dated JSON file of runs under
-bench/results/."""
+providers, a service's batches, percentiles, a table, a dated JSON file of runs under
+bench/results/, a database for a run, and the pass-through baseline through a backlog."""
 
+import asyncio
 import contextlib
 import json
 import os
 import platform
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
+import time
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +25,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from orderpulse_devkit.peers import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, SmtpCatcher, TwilioFake
+from orderpulse_devkit.postgres import postgres_url
+from orderpulse_devkit.processes import log_tail
+from orderpulse_devkit.records import RecordWatch
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CPUS = os.cpu_count() or 1
@@ -28,6 +35,8 @@ TWILIO_MAX_SEND_RATE = 10000
 """The notifier's Twilio send rate in the benchmarks (10/s by default), so that it caps nothing."""
 
 Column = tuple[str, str, str]  # title, key, format
+PASSTHROUGH_TIMEOUT = 900.0
+"""Seconds the pass-through may take through a backlog before it is given up."""
 
 
 def work_directory(stack: contextlib.ExitStack, keep: Path | None) -> Path:
@@ -210,3 +219,55 @@ def append_run(benchmark: str, run: dict[str, Any]) -> Path:
     runs.append({"at": now.isoformat(timespec="seconds"), **run, "machine": machine})
     path.write_text(json.dumps(runs, indent=2) + "\n")
     return path
+
+
+@contextlib.asynccontextmanager
+async def database(kind: str, workdir: Path) -> AsyncIterator[str | None]:
+    """None for SQLite (the service's file in the run's directory), else a PostgreSQL URL."""
+    if kind == "sqlite":
+        yield None
+    elif kind == "postgresql":
+        async with postgres_url(workdir / "postgres") as url:
+            yield url
+    else:
+        raise ValueError(f"unknown database {kind!r}")
+
+
+def start_passthrough(
+    bootstrap: str, sources: list[str], target: str, log_path: Path
+) -> subprocess.Popen[bytes]:
+    """bench/passthrough.py from `sources` to `target`, with a group of its own."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, str(Path(__file__).with_name("passthrough.py")), bootstrap]
+    command += [f"passthrough-{target}", target, *sources]
+    with log_path.open("ab") as log:
+        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+
+
+async def passthrough_through(
+    bootstrap: str, sources: list[str], target: str, workdir: Path, events: int, label: str
+) -> tuple[float, float]:
+    """bench/passthrough.py through the same backlog: its events/s and CPU ms/event."""
+    log_path = workdir / "passthrough.log"
+    process = start_passthrough(bootstrap, sources, target, log_path)
+    print(f"[{label}] pass-through pid {process.pid} started; waiting …", flush=True)
+    try:
+        async with RecordWatch(bootstrap, target) as passed:
+            started = time.monotonic()
+            cpu_first = None
+            while len(passed.records) < events:
+                if process.poll() is not None:
+                    raise RuntimeError(f"the pass-through died:\n{log_tail(log_path)}")
+                if time.monotonic() - started > PASSTHROUGH_TIMEOUT:
+                    raise TimeoutError(f"pass-through: {len(passed.records)}/{events} forwarded")
+                if cpu_first is None and passed.records:
+                    cpu_first = cpu_seconds(process.pid)
+                await asyncio.sleep(0.02)
+            cpu = cpu_seconds(process.pid) - (cpu_first or 0.0)
+            stamps = [record.timestamp / 1000 for record in passed.records]
+    finally:
+        process.terminate()
+        code = process.wait(30)
+    if code != 0:
+        raise RuntimeError(f"the pass-through exited with {code}:\n{log_tail(log_path)}")
+    return (len(stamps) - 1) / (max(stamps) - min(stamps)), 1000 * cpu / events

@@ -29,11 +29,8 @@ import asyncio
 import contextlib
 import json
 import math
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -47,17 +44,17 @@ from measure import (
     child_pid,
     committed,
     cpu_seconds,
+    database,
     end_offsets,
     interleaved,
     kafka_source,
+    passthrough_through,
     peak_rss_mib,
     work_directory,
 )
 
 from orderpulse_devkit.journeys import later
 from orderpulse_devkit.kafka import create_topics, kafka_bootstrap
-from orderpulse_devkit.postgres import postgres_url
-from orderpulse_devkit.processes import log_tail
 from orderpulse_devkit.records import NotificationWatch, RecordWatch
 from orderpulse_devkit.services import REPO, ServiceProcess, announce_everything, service_settings
 from orderpulse_schemas import examples
@@ -217,46 +214,6 @@ async def service_through(
     }
 
 
-def start_passthrough(
-    bootstrap: str, sources: list[str], target: str, log_path: Path
-) -> subprocess.Popen[bytes]:
-    """bench/passthrough.py from `sources` to `target`, with a group of its own."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, str(Path(__file__).with_name("passthrough.py")), bootstrap]
-    command += [f"passthrough-{target}", target, *sources]
-    with log_path.open("ab") as log:
-        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-
-
-async def passthrough_through(
-    bootstrap: str, sources: list[str], target: str, workdir: Path, events: int, label: str
-) -> tuple[float, float]:
-    """bench/passthrough.py through the same backlog: its events/s and CPU ms/event."""
-    log_path = workdir / "passthrough.log"
-    process = start_passthrough(bootstrap, sources, target, log_path)
-    print(f"[{label}] pass-through pid {process.pid} started; waiting …", flush=True)
-    try:
-        async with RecordWatch(bootstrap, target) as passed:
-            started = time.monotonic()
-            cpu_first = None
-            while len(passed.records) < events:
-                if process.poll() is not None:
-                    raise RuntimeError(f"the pass-through died:\n{log_tail(log_path)}")
-                if time.monotonic() - started > TIMEOUT:
-                    raise TimeoutError(f"pass-through: {len(passed.records)}/{events} forwarded")
-                if cpu_first is None and passed.records:
-                    cpu_first = cpu_seconds(process.pid)
-                await asyncio.sleep(0.02)
-            cpu = cpu_seconds(process.pid) - (cpu_first or 0.0)
-            stamps = [record.timestamp / 1000 for record in passed.records]
-    finally:
-        process.terminate()
-        code = process.wait(30)
-    if code != 0:
-        raise RuntimeError(f"the pass-through exited with {code}:\n{log_tail(log_path)}")
-    return (len(stamps) - 1) / (max(stamps) - min(stamps)), 1000 * cpu / events
-
-
 async def run(
     bootstrap: str, database: str, database_url: str | None, orders: int, workdir: Path
 ) -> Result:
@@ -314,18 +271,6 @@ async def run(
         passthrough_cpu_ms_per_event=round(baseline_cpu, 3),
         ratio=round(got["steady_rate"] / baseline, 3),
     )
-
-
-@contextlib.asynccontextmanager
-async def database(kind: str, workdir: Path) -> AsyncIterator[str | None]:
-    """None for SQLite (the service's file in the run's directory), else a PostgreSQL URL."""
-    if kind == "sqlite":
-        yield None
-    elif kind == "postgresql":
-        async with postgres_url(workdir / "postgres") as url:
-            yield url
-    else:
-        raise ValueError(f"unknown database {kind!r}")
 
 
 def table(results: list[Result]) -> str:

@@ -20,11 +20,8 @@ import argparse
 import asyncio
 import contextlib
 import json
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -37,17 +34,18 @@ from measure import (
     child_pid,
     committed,
     cpu_seconds,
+    database,
     end_offsets,
     interleaved,
     kafka_source,
+    passthrough_through,
     peak_rss_mib,
     work_directory,
 )
 
 from orderpulse_devkit import journeys as stories
 from orderpulse_devkit.kafka import create_topics, kafka_bootstrap
-from orderpulse_devkit.postgres import postgres_url
-from orderpulse_devkit.records import NotificationWatch, RecordWatch
+from orderpulse_devkit.records import NotificationWatch
 from orderpulse_devkit.services import REPO, ServiceProcess, announce_everything, service_settings
 
 PARTITIONS = 3
@@ -189,7 +187,10 @@ async def run(
         raise RuntimeError(f"the tracker exited with {code}:\n{tracker.log()}")
     finished = max(done_requests, done_consumed)
     steady = len(stream) / (finished - first_commit)
-    baseline = await passthrough(bootstrap, topics, len(stream), workdir)
+    sources = [topics["orders"], topics["shipments"]]
+    baseline, _ = await passthrough_through(
+        bootstrap, sources, topics["passed"], workdir, len(stream), database
+    )
     return Result(
         database=database,
         orders=orders,
@@ -209,46 +210,6 @@ async def run(
         passthrough_events_per_second=round(baseline, 1),
         ratio=round(steady / baseline, 3),
     )
-
-
-async def passthrough(bootstrap: str, topics: dict[str, str], backlog: int, workdir: Path) -> float:
-    """Events/s of bench/passthrough.py through the tracker's input topics (a new group)."""
-    process = start_passthrough(bootstrap, topics, workdir)
-    try:
-        async with RecordWatch(bootstrap, topics["passed"]) as passed:
-            async with asyncio.timeout(TIMEOUT):
-                while len(passed.records) < backlog:
-                    if process.poll() is not None:
-                        raise RuntimeError("the pass-through died (see passthrough.log)")
-                    await asyncio.sleep(0.05)
-            stamps = [record.timestamp / 1000 for record in passed.records]
-    finally:
-        process.terminate()
-        process.wait(10)
-    return (len(stamps) - 1) / (max(stamps) - min(stamps))
-
-
-def start_passthrough(
-    bootstrap: str, topics: dict[str, str], workdir: Path
-) -> subprocess.Popen[bytes]:
-    """bench/passthrough.py from the tracker's input topics to `passed`, logging into `workdir`."""
-    command = [sys.executable, str(Path(__file__).with_name("passthrough.py")), bootstrap]
-    command += [f"passthrough-{topics['passed']}", topics["passed"]]
-    command += [topics["orders"], topics["shipments"]]
-    with (workdir / "passthrough.log").open("ab") as log:
-        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-
-
-@contextlib.asynccontextmanager
-async def database(kind: str, workdir: Path) -> AsyncIterator[str | None]:
-    """None for SQLite (the tracker's file in the run's directory), else a PostgreSQL URL."""
-    if kind == "sqlite":
-        yield None
-    elif kind == "postgresql":
-        async with postgres_url(workdir / "postgres") as url:
-            yield url
-    else:
-        raise ValueError(f"unknown database {kind!r}")
 
 
 def table(results: list[Result]) -> str:
