@@ -19,7 +19,7 @@ from orderpulse_schemas import (
 from orderpulse_schemas.catalogue import UNIONS, event_models, get_topic, notice_models
 from orderpulse_schemas.notifications import OrderDelayedNotice
 from orderpulse_schemas.orders import OrderAccepted
-from orderpulse_schemas.values import Customer
+from orderpulse_schemas.values import STORED, Customer
 
 Edit = Callable[[dict[str, Any]], object]
 
@@ -218,3 +218,11 @@ def test_catalogue_knows_every_topic_and_notice_kind() -> None:
         LookupError, match=r"unknown topic 'orders\.v2'; the contract has orders\.v1, "
     ):
         get_topic("orders.v2")
+
+
+def test_an_email_is_checked_when_it_comes_in_not_when_a_service_reads_it_back() -> None:
+    customer = {"first_name": "Petr", "last_name": "Novák", "email": "petr@", "locale": "cs"}
+    with pytest.raises(ValidationError, match="email"):
+        Customer.model_validate(customer)
+    assert Customer.model_validate(customer, context={STORED: True}).email == "petr@"
+    assert Customer.model_validate({**customer, "email": None}).email is None

@@ -12,12 +12,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from orderpulse_kit.database import among
 from orderpulse_kit.erasure import customer_columns, forget_customer
 from orderpulse_kit.isolation import Transient
 from orderpulse_returns.lifecycle import ReturnsOrder
+from orderpulse_schemas.values import STORED
 
 metadata = sa.MetaData()
 """The tables as the code expects them; `migrations/` creates and changes them."""
@@ -99,17 +100,17 @@ class SqlReturnsStore:
             if events:
                 rows = await conn.execute(
                     sa.select(seen_events).where(
-                        among(seen_events.c.shop_id, seen_events.c.event_id, events)
+                        among(conn, seen_events.c.shop_id, seen_events.c.event_id, events)
                     )
                 )
                 loaded.seen.update({(row.shop_id, row.event_id) for row in rows} & set(events))
             if keys:
                 keys = set(keys)
-                for row in await conn.execute(sa.select(orders).where(_among(orders, keys))):
+                for row in await conn.execute(sa.select(orders).where(_among(conn, orders, keys))):
                     if (row.shop_id, row.order_id) in keys:
                         loaded.orders[(row.shop_id, row.order_id)] = _order(row)
                 for row in await conn.execute(
-                    sa.select(waiting).where(_among(waiting, keys)).order_by(waiting.c.id)
+                    sa.select(waiting).where(_among(conn, waiting, keys)).order_by(waiting.c.id)
                 ):
                     if (row.shop_id, row.order_id) in keys:
                         loaded.waiting.setdefault((row.shop_id, row.order_id), []).append(
@@ -179,14 +180,16 @@ _UPDATE = (
 """Every changed order in one executemany: its key as `k_*` (SET takes the plain names)."""
 
 
-def _among(table: sa.Table, keys: Iterable[OrderKey]) -> sa.ColumnElement[bool]:
-    return among(table.c.shop_id, table.c.order_id, keys)
+def _among(
+    conn: AsyncConnection, table: sa.Table, keys: Iterable[OrderKey]
+) -> sa.ColumnElement[bool]:
+    return among(conn, table.c.shop_id, table.c.order_id, keys)
 
 
 def _order(row: Any) -> ReturnsOrder:
     remind_at = row.remind_at and _aware(row.remind_at)
     return ReturnsOrder.model_validate(
-        {**row.state, "customer": row.customer, "remind_at": remind_at}
+        {**row.state, "customer": row.customer, "remind_at": remind_at}, context={STORED: True}
     )
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from orderpulse_kit.database import among
 from orderpulse_kit.erasure import forget_customer
 from orderpulse_kit.isolation import Transient
+from orderpulse_schemas.values import STORED
 from orderpulse_status_tracker.facts import Outcome, TimerFired, TimerKind
 from orderpulse_status_tracker.messages import Outgoing
 from orderpulse_status_tracker.state import TrackedOrder
@@ -94,18 +95,20 @@ class SqlTrackerStore:
         async with self._engine.connect() as conn:
             done = await _processed(conn, events)
             if keys:
-                for row in await conn.execute(sa.select(orders).where(_among(orders, keys))):
+                for row in await conn.execute(sa.select(orders).where(_among(conn, orders, keys))):
                     if (row.shop_id, row.order_id) not in keys:
                         continue
                     order = None
                     if row.state is not None:
-                        order = _STATE.validate_python({**row.state, "customer": row.customer})
+                        order = _STATE.validate_python(
+                            {**row.state, "customer": row.customer}, context={STORED: True}
+                        )
                     found[(row.shop_id, row.order_id)] = Stored(order, row.version)
-                for row in await conn.execute(sa.select(timers).where(_among(timers, keys))):
+                for row in await conn.execute(sa.select(timers).where(_among(conn, timers, keys))):
                     if stored := found.get((row.shop_id, row.order_id)):
                         stored.timers[row.kind] = _aware(row.due_at)
                 for row in await conn.execute(
-                    sa.select(pending).where(_among(pending, keys)).order_by(pending.c.id)
+                    sa.select(pending).where(_among(conn, pending, keys)).order_by(pending.c.id)
                 ):
                     if stored := found.get((row.shop_id, row.order_id)):
                         stored.early.append((row.id, row.event))
@@ -186,8 +189,10 @@ class SqlTrackerStore:
         return len(found)
 
 
-def _among(table: sa.Table, keys: Collection[OrderKey]) -> sa.ColumnElement[bool]:
-    return among(table.c.shop_id, table.c.order_id, keys)
+def _among(
+    conn: AsyncConnection, table: sa.Table, keys: Collection[OrderKey]
+) -> sa.ColumnElement[bool]:
+    return among(conn, table.c.shop_id, table.c.order_id, keys)
 
 
 async def _processed(
@@ -198,7 +203,7 @@ async def _processed(
         return set()
     rows = await conn.execute(
         sa.select(processed.c.shop_id, processed.c.event_id).where(
-            among(processed.c.shop_id, processed.c.event_id, events)
+            among(conn, processed.c.shop_id, processed.c.event_id, events)
         )
     )
     return {(row.shop_id, row.event_id) for row in rows} & set(events)
