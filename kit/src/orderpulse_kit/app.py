@@ -69,6 +69,7 @@ class Runtime:
             handle,
             group_id=self.settings.group_id,
             poll=self.settings.poll,
+            dead_letter=self.dead_letter,
             documented=documented,
             name=name,
         )

@@ -27,7 +27,6 @@ from faststream.message import StreamMessage
 from pydantic import SkipValidation, TypeAdapter
 
 from orderpulse_kit.cloudevents import Unreadable, read
-from orderpulse_kit.dead_letters import dead_letter
 from orderpulse_kit.isolation import Isolation
 
 E = TypeVar("E")
@@ -61,6 +60,7 @@ def subscribe(
     *,
     group_id: str,
     poll: Poll,
+    dead_letter: Callable[[Record, str], Awaitable[None]],
     documented: Any,
     name: str,
 ) -> None:
@@ -71,10 +71,7 @@ def subscribe(
     by record, and what fails alone is dead-lettered (`isolation`).
     """
 
-    async def dead_lettered(record: Record, why: str) -> None:
-        await dead_letter(broker, record, why, group=group_id)
-
-    isolation = Isolation(dead_lettered)
+    isolation = Isolation(dead_letter)
 
     async def on_poll(
         records: SkipValidation[list[documented]],
@@ -82,7 +79,7 @@ def subscribe(
     ) -> None:
         received, unreadable = split(message.raw_message, contracts)
         if unreadable:
-            await asyncio.gather(*(dead_lettered(record, why) for record, why in unreadable))
+            await asyncio.gather(*(dead_letter(record, why) for record, why in unreadable))
         if received:
             await isolation.handle(received, handle)
 

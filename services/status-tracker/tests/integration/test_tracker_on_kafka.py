@@ -241,6 +241,18 @@ async def test_an_event_that_cannot_be_handled_is_dead_lettered_while_the_rest_f
     assert dict(dead.headers)["dlq-reason"].decode().startswith("could not be handled: Overflow")
 
 
+async def test_a_header_that_is_not_utf8_does_not_stop_a_valid_event(tracker: Tracker) -> None:
+    """Another tracer's binary `traceparent`: FastStream decodes every header of a poll."""
+    accepted = event("order.accepted")
+    await tracker.producer.send_and_wait(
+        tracker.settings.orders_topic,
+        json.dumps(accepted).encode(),
+        key=accepted["subject"].encode(),
+        headers=[("traceparent", b"\xff\xfe\x00binary")],
+    )
+    assert kinds(await tracker.requests(1), "ord-10045") == ["order_accepted"]
+
+
 async def test_an_event_in_binary_content_mode_is_read_as_the_official_sdks_write_it(
     tracker: Tracker,
 ) -> None:
