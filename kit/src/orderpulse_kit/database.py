@@ -65,17 +65,18 @@ def among(
     second: sa.ColumnElement[str],
     pairs: Iterable[tuple[str, str]],
 ) -> sa.ColumnElement[bool]:
-    """Rows whose (first, second) is one of `pairs` (a shop and an order or event id).
+    """Rows whose (first, second) is one of `pairs` (a shop and an order or event id), found
+    through the primary key's index; on SQLite a superset, which the caller filters.
 
     On PostgreSQL, `(first, second) IN (SELECT * FROM unnest($1, $2))`: one statement whatever the
-    number of pairs, joined to the primary key's index. A list of row values took seconds to
-    plan, and `first = a AND second = ANY($2)` made a table without statistics yet (a new
-    deployment's first hour) scan the shop's rows one by one against the whole array. On SQLite,
-    a list of row values.
+    number of pairs, joined to the index. A list of row values took seconds to plan, and
+    `first = a AND second = ANY($2)` made a table without statistics yet (a new deployment's
+    first hour) scan the shop's rows one by one against the whole array. On SQLite, a list of
+    row values scans the table: `first IN (…) AND second IN (…)` searches the index.
     """
     listed = list(pairs)
     if conn.dialect.name != "postgresql":
-        return sa.tuple_(first, second).in_(listed)
+        return sa.and_(first.in_({a for a, _ in listed}), second.in_({b for _, b in listed}))
     firsts = sa.bindparam(None, [a for a, _ in listed], type_=_TEXTS)
     seconds = sa.bindparam(None, [b for _, b in listed], type_=_TEXTS)
     keys = sa.select(sa.func.unnest(firsts, seconds).table_valued("a", "b").render_derived())
