@@ -3,6 +3,9 @@
 import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
+
+from orderpulse_notifier.adapters.mime import RawEmail, build_mime
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,11 @@ class EmailMessage:
     text: str
     label: str  # shop/order/kind, for people browsing the outbox; no personal data
     images: tuple[InlineImage, ...] = ()
+
+    @cached_property
+    def raw(self) -> RawEmail:
+        """The MIME bytes, built on first use: every provider and every retry sends these."""
+        return build_mime(self)
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,12 @@ import asyncio
 import os
 import time
 from collections.abc import AsyncIterator, Iterator
+from email import message_from_bytes, policy
 from email.message import EmailMessage as MimeMessage
 from pathlib import Path
+from typing import Any
 
+import aiosmtplib
 import pytest
 from botocore.exceptions import (
     BotoCoreError,
@@ -241,20 +244,58 @@ def smtp(smtp_peer: SmtpCatcher) -> SmtpCatcher:
     return smtp_peer
 
 
-def smtp_sender(port: int, *, password: str = SMTP_LOGIN[1], timeout: float = 5) -> SmtpSender:
-    return SmtpSender(
-        "127.0.0.1",
-        port,
-        username=SMTP_LOGIN[0],
-        password=password,
-        starttls=False,
-        timeout=timeout,
-    )
+class SmtpSenders:
+    """Makes senders for a test and closes them after it (each keeps its connections open)."""
+
+    def __init__(self) -> None:
+        self.made: list[SmtpSender] = []
+
+    def __call__(
+        self,
+        port: int,
+        *,
+        password: str = SMTP_LOGIN[1],
+        timeout: float = 5,
+        idle_seconds: float = 5,
+    ) -> SmtpSender:
+        sender = SmtpSender(
+            "127.0.0.1",
+            port,
+            username=SMTP_LOGIN[0],
+            password=password,
+            starttls=False,
+            timeout=timeout,
+            idle_seconds=idle_seconds,
+        )
+        self.made.append(sender)
+        return sender
+
+
+@pytest.fixture
+async def smtp_sender() -> AsyncIterator[SmtpSenders]:
+    senders = SmtpSenders()
+    yield senders
+    for sender in senders.made:
+        await sender.aclose()
+
+
+@pytest.fixture
+def connects(monkeypatch: pytest.MonkeyPatch) -> list[aiosmtplib.SMTP]:
+    """Every SMTP connection opened during the test."""
+    opened: list[aiosmtplib.SMTP] = []
+    connect = aiosmtplib.SMTP.connect
+
+    async def counted(client: aiosmtplib.SMTP, **options: Any) -> aiosmtplib.SMTPResponse:
+        opened.append(client)
+        return await connect(client, **options)
+
+    monkeypatch.setattr(aiosmtplib.SMTP, "connect", counted)
+    return opened
 
 
 @pytest.mark.parametrize("with_image", [False, True])
 async def test_smtp_delivers_the_message_and_returns_its_message_id(
-    smtp: SmtpCatcher, with_image: bool
+    smtp: SmtpCatcher, smtp_sender: SmtpSenders, with_image: bool
 ) -> None:
     images = (QR,) if with_image else ()
 
@@ -279,7 +320,7 @@ async def test_smtp_delivers_the_message_and_returns_its_message_id(
     ],
 )
 async def test_smtp_4xx_is_retryable_and_5xx_permanent(
-    smtp: SmtpCatcher, code: int, at: str, kind: type[DeliveryError]
+    smtp: SmtpCatcher, smtp_sender: SmtpSenders, code: int, at: str, kind: type[DeliveryError]
 ) -> None:
     smtp.fail_next(code, at=at)  # type: ignore[arg-type]
 
@@ -291,7 +332,9 @@ async def test_smtp_4xx_is_retryable_and_5xx_permanent(
 
 
 @pytest.mark.parametrize("at", ["rcpt", "data"])
-async def test_smtp_disconnects_are_retryable(smtp: SmtpCatcher, at: str) -> None:
+async def test_smtp_disconnects_are_retryable(
+    smtp: SmtpCatcher, smtp_sender: SmtpSenders, at: str
+) -> None:
     smtp.disconnect_next(at=at)  # type: ignore[arg-type]
 
     with pytest.raises(DeliveryError) as error:
@@ -300,14 +343,16 @@ async def test_smtp_disconnects_are_retryable(smtp: SmtpCatcher, at: str) -> Non
     assert_failure(error, RetryableDeliveryError, "smtp connection failed (SMTPServerDisconnected)")
 
 
-async def test_smtp_with_a_wrong_password_is_permanent(smtp: SmtpCatcher) -> None:
+async def test_smtp_with_a_wrong_password_is_permanent(
+    smtp: SmtpCatcher, smtp_sender: SmtpSenders
+) -> None:
     with pytest.raises(DeliveryError) as error:
         await smtp_sender(smtp.port, password="wrong").send_email(email())
 
     assert_failure(error, PermanentDeliveryError, "smtp 535")
 
 
-async def test_smtp_unreachable_or_slow_is_retryable() -> None:
+async def test_smtp_unreachable_or_slow_is_retryable(smtp_sender: SmtpSenders) -> None:
     with pytest.raises(DeliveryError) as refused:
         await smtp_sender(free_port()).send_email(email())
     with (
@@ -318,6 +363,69 @@ async def test_smtp_unreachable_or_slow_is_retryable() -> None:
 
     assert_failure(refused, RetryableDeliveryError, "smtp connection failed (SMTPConnectError)")
     assert_failure(too_slow, RetryableDeliveryError, "smtp timed out")
+
+
+async def test_smtp_connections_are_kept_for_the_next_emails(
+    smtp: SmtpCatcher, smtp_sender: SmtpSenders, connects: list[aiosmtplib.SMTP]
+) -> None:
+    sender = smtp_sender(smtp.port)
+
+    await asyncio.gather(*(sender.send_email(email()) for _ in range(3)))  # three at once
+    for _ in range(6):
+        await sender.send_email(email())
+
+    assert len(smtp.messages) == 9
+    assert len(connects) == 3
+    await sender.aclose()
+    assert not any(client.is_connected for client in connects)
+
+
+async def test_smtp_a_broken_connection_is_dropped_and_the_next_send_opens_one(
+    smtp: SmtpCatcher, smtp_sender: SmtpSenders, connects: list[aiosmtplib.SMTP]
+) -> None:
+    sender = smtp_sender(smtp.port)
+    await sender.send_email(email())
+    smtp.disconnect_next(at="rcpt")
+
+    with pytest.raises(DeliveryError) as error:
+        await sender.send_email(email())  # on the kept connection
+    await sender.send_email(email())
+
+    assert_failure(error, RetryableDeliveryError, "smtp connection failed (SMTPServerDisconnected)")
+    assert len(smtp.messages) == 2 and len(connects) == 2
+
+
+async def test_smtp_a_refused_or_cancelled_send_does_not_leave_its_connection_for_others(
+    smtp: SmtpCatcher, smtp_sender: SmtpSenders, connects: list[aiosmtplib.SMTP]
+) -> None:
+    sender = smtp_sender(smtp.port)
+    smtp.fail_next(550, at="rcpt")
+    with pytest.raises(PermanentDeliveryError):
+        await sender.send_email(email())
+    smtp.latency = 1
+    try:
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.2):  # as the notifier bounds each attempt
+                await sender.send_email(email())
+    finally:
+        smtp.latency = 0
+
+    await sender.send_email(email())
+
+    assert len(connects) == 3
+    assert [client.is_connected for client in connects] == [False, False, True]
+
+
+async def test_smtp_an_idle_connection_is_not_kept_past_its_time(
+    smtp: SmtpCatcher, smtp_sender: SmtpSenders, connects: list[aiosmtplib.SMTP]
+) -> None:
+    sender = smtp_sender(smtp.port, idle_seconds=0.1)
+
+    await sender.send_email(email())
+    await asyncio.sleep(0.15)
+    await sender.send_email(email())
+
+    assert len(connects) == 2 and not connects[0].is_connected
 
 
 # --- SES -----------------------------------------------------------------------------------
@@ -352,7 +460,12 @@ async def test_ses_sends_the_raw_mime(
 
     [sent] = [s for s in ses_peer.sent() if s.message_id == message_id]
     assert any(ADDRESS in d for d in sent.destinations)
-    assert_is_the_email(sent.message, with_image=with_image)
+    assert sent.message["Message-ID"] == email().raw.message_id  # the bytes SMTP would send
+    # moto keeps the CRLF line ends of the raw bytes; a mailbox stores local ones (as the SMTP
+    # catcher does): a text part's content then ends in "\n", not "\r\n".
+    stored = message_from_bytes(sent.message.as_bytes(), policy=policy.default)
+    assert isinstance(stored, MimeMessage)
+    assert_is_the_email(stored, with_image=with_image)
 
 
 async def test_ses_rejects_an_unverified_sender(ses_peer: MotoSes, ses_sender: SesSender) -> None:

@@ -16,7 +16,6 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from orderpulse_notifier.adapters.mime import build_mime
 from orderpulse_notifier.errors import (
     DeliveryError,
     PermanentDeliveryError,
@@ -82,9 +81,7 @@ class SesSender:
 
     async def send_email(self, message: EmailMessage) -> str:
         """Send the email; the provider id is SES's MessageId (SES replaces our Message-ID)."""
-        request: SendEmailRequestTypeDef = {
-            "Content": {"Raw": {"Data": build_mime(message).as_bytes()}}
-        }
+        request: SendEmailRequestTypeDef = {"Content": {"Raw": {"Data": message.raw.data}}}
         if self._configuration_set:
             request["ConfigurationSetName"] = self._configuration_set
         call = functools.partial(self._client.send_email, **request)
