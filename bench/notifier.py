@@ -1,28 +1,31 @@
 """How many notifications per second one notifier process sends, on a real broker.
 
-    uv run python bench/notifier.py [--requests N] [--keep DIR]
+    uv run python bench/notifier.py [--requests N] [--scenarios a,b,...] [--keep DIR]
 
-Two scenarios, side by side in one run (on a small, noisy machine their ratio says more than
-either number):
+Scenarios, side by side in one run (on a small, noisy machine their ratios say more than any
+one number):
 
-- outbox: email and SMS both written to the local outbox (files); no provider latency.
-- latency-100ms: email over SMTP to devkit's SmtpCatcher and SMS to its TwilioFake, both
-  answering after 100 ms. The Twilio send rate is raised to 10000/s so that the rate limit (10/s
-  by default) does not cap the measurement; batching and per-order concurrency must hide the
-  latency.
+- sqlite/outbox, postgresql/outbox: email and SMS both written to the local outbox (files), the
+  delivery store on SQLite or PostgreSQL; no provider latency.
+- sqlite/peers-0ms, sqlite/peers-100ms: email over SMTP to devkit's SmtpCatcher and SMS to its
+  TwilioFake, answering at once or after 100 ms. The Twilio send rate is raised to 10000/s so
+  that the rate limit (10/s by default) caps nothing; concurrent sends must hide the latency.
 
 For each: new topics (3 partitions), N `order_dispatched` notification requests (one per order,
 each with its own notification id, order number and subject; the customer has email and SMS
 consent) produced BEFORE the notifier starts, then one notifier process
-(`python -m orderpulse_notifier`, SQLite delivery store) and a stopwatch on the outcomes topic.
-Throughput is measured from the first outcome to the last (their record timestamps): requests/s
-and sends/s (two outcomes per request). CPU is the process's own, during that window and in all.
-Checked: exactly 2N `notification.sent` outcomes, one per (notification, channel), and exactly N
-emails and N texts at the peers or in the outbox, none twice.
+(`python -m orderpulse_notifier`) and a stopwatch on the outcomes topic. Throughput is measured
+from the first poll taken (the notifier's log) to the last outcome (its record timestamp):
+notifications/s (each one email and one SMS) and sends/s. CPU is the process's own, during that
+window and in all. Checked: exactly 2N `notification.sent` outcomes, one per (notification,
+channel), and exactly N emails and N texts at the peers or in the outbox, none twice. Then, in
+the same run, a bare aiokafka pass-through (bench/passthrough.py) through the first scenario's
+backlog, and each scenario's rate over it.
 
-The broker is `KAFKA_BOOTSTRAP_SERVERS` when set, else a local one in a temporary directory. The
-peers run in this process (threads), so they share the two cores with the notifier and the broker.
-Results are printed and appended to bench/results/notifier-<date>.json.
+The broker is `KAFKA_BOOTSTRAP_SERVERS` when set, else a local one in a temporary directory; the
+same goes for PostgreSQL and `ORDERPULSE_TEST_POSTGRES_URL`. The peers run in this process
+(threads), so they share the two cores with the notifier and the broker. Results are printed
+and appended to bench/results/notifier-<date>.json.
 """
 
 import argparse
@@ -43,7 +46,9 @@ from measure import (
     TWILIO_MAX_SEND_RATE,
     child_pid,
     cpu_seconds,
+    database,
     kafka_source,
+    passthrough_through,
     peak_rss_mib,
     providers,
     received,
@@ -60,8 +65,9 @@ TIMEOUT = 120.0
 """Seconds one scenario may take before it is given up."""
 SETTLE = 1.0
 """Seconds to keep watching after the last expected outcome, to catch any extra."""
-LATENCY = 0.1
-SCENARIOS = ("outbox", "latency-100ms")
+SCENARIOS = ("sqlite/outbox", "postgresql/outbox", "sqlite/peers-0ms", "sqlite/peers-100ms")
+LATENCIES = {"outbox": None, "peers-0ms": 0.0, "peers-100ms": 0.1}
+"""Provider latency per scenario (seconds); None: the outbox."""
 _RETRY_LINE = re.compile(r" attempt \d+: ")
 
 
@@ -93,6 +99,9 @@ class Result:
     distinct_texts: int
     retries_logged: int
     ok: bool
+    passthrough_events_per_second: float = float("nan")
+    ratio: float = float("nan")
+    """Notifications/s over the pass-through's events/s."""
 
 
 def requests(count: int, suffix: str) -> list[dict[str, Any]]:
@@ -127,13 +136,16 @@ async def produce(bootstrap: str, topic: str, messages: list[dict[str, Any]]) ->
     return time.monotonic() - started
 
 
-async def run(bootstrap: str, scenario: str, count: int, workdir: Path) -> Result:
-    """One notifier process through a pre-loaded backlog of `count` requests."""
+async def run(
+    bootstrap: str, scenario: str, database_url: str | None, count: int, workdir: Path
+) -> tuple[Result, tuple[str, str]]:
+    """One notifier process through a pre-loaded backlog of `count` requests; the result, the
+    requests' topic and one for a pass-through of them."""
     suffix = uuid.uuid4().hex[:8]
-    topics = {name: f"bench-{name}-{suffix}" for name in ("notifications", "outcomes")}
+    topics = {name: f"bench-{name}-{suffix}" for name in ("notifications", "outcomes", "passed")}
     await create_topics(bootstrap, topics.values(), partitions=PARTITIONS)
     shops = announce_everything(workdir)  # creates the run's directory
-    env = service_settings("notifier", bootstrap, workdir, shops_file=shops)
+    env = service_settings("notifier", bootstrap, workdir, database_url, shops_file=shops)
     env.update(
         NOTIFIER_NOTIFICATIONS_TOPIC=(topic := topics["notifications"]),
         NOTIFIER_OUTCOMES_TOPIC=topics["outcomes"],
@@ -144,7 +156,7 @@ async def run(bootstrap: str, scenario: str, count: int, workdir: Path) -> Resul
     expected = 2 * count
 
     with contextlib.ExitStack() as stack:
-        latency = None if scenario == "outbox" else LATENCY
+        latency = LATENCIES[scenario.split("/")[1]]
         peer_settings, smtp, twilio = providers(stack, latency)
         env.update(peer_settings)
         notifier = ServiceProcess("notifier", env, workdir)
@@ -220,7 +232,7 @@ async def run(bootstrap: str, scenario: str, count: int, workdir: Path) -> Resul
     if not result.ok:
         print(f"[{scenario}] CHECK FAILED: outcome types {dict(types)}; log tail:")
         print(notifier.log(30))
-    return result
+    return result, (topic, topics["passed"])
 
 
 def first_batch(log: Path, topic: str) -> float | None:
@@ -249,6 +261,8 @@ def table(results: list[Result]) -> str:
         ("texts", "texts", "{}"),
         ("retries", "retries_logged", "{}"),
         ("ok", "ok", "{}"),
+        ("pass-through ev/s", "passthrough_events_per_second", "{:.0f}"),
+        ("notif/s / pass-through", "ratio", "{:.3f}"),
     ]
     rows = [
         {
@@ -261,11 +275,11 @@ def table(results: list[Result]) -> str:
     return measure.table(columns, rows)
 
 
-def ratio(results: list[Result]) -> float | None:
-    """latency-100ms throughput over outbox throughput, when both ran."""
+def latency_cost(results: list[Result]) -> float | None:
+    """peers-100ms throughput over peers-0ms throughput, when both ran: what latency costs."""
     by_name = {result.scenario: result.notifications_per_second for result in results}
-    if "outbox" in by_name and "latency-100ms" in by_name:
-        return round(by_name["latency-100ms"] / by_name["outbox"], 3)
+    if "sqlite/peers-0ms" in by_name and "sqlite/peers-100ms" in by_name:
+        return round(by_name["sqlite/peers-100ms"] / by_name["sqlite/peers-0ms"], 3)
     return None
 
 
@@ -273,21 +287,21 @@ def save(results: list[Result], argv: dict[str, Any], bootstrap_source: str) -> 
     run = {
         "args": argv,
         "kafka": bootstrap_source,
-        "settings": {
-            "provider_latency_seconds": LATENCY,
-            "twilio_max_send_rate": TWILIO_MAX_SEND_RATE,
-            "batch_size": "default",
-            "database": "sqlite",
-        },
+        "settings": {"twilio_max_send_rate": TWILIO_MAX_SEND_RATE, "poll": "default"},
         "results": [asdict(result) for result in results],
-        "latency_over_outbox": ratio(results),
+        "latency_100ms_over_0ms": latency_cost(results),
     }
     return measure.append_run("notifier", run)
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=2000, help="requests (default 2000)")
+    parser.add_argument("--requests", type=int, default=5000, help="requests (default 5000)")
+    parser.add_argument(
+        "--scenarios",
+        default=",".join(SCENARIOS),
+        help=f"comma-separated, of {', '.join(SCENARIOS)} (default all)",
+    )
     parser.add_argument(
         "--keep",
         type=Path,
@@ -295,17 +309,29 @@ async def main() -> None:
         help="work in DIR and keep it (logs, outbox, databases); default: a temporary directory",
     )
     args = parser.parse_args()
-    results = []
+    scenarios = [name.strip() for name in args.scenarios.split(",") if name.strip()]
+    results, topics = [], []
     with contextlib.ExitStack() as stack:
         workdir = work_directory(stack, args.keep)
         async with kafka_bootstrap(workdir / "kafka") as bootstrap:
-            for scenario in SCENARIOS:
-                results.append(await run(bootstrap, scenario, args.requests, workdir / scenario))
+            for scenario in scenarios:
+                async with database(scenario.split("/")[0], workdir) as url:
+                    where = workdir / scenario.replace("/", "-")
+                    result, topic = await run(bootstrap, scenario, url, args.requests, where)
+                results.append(result)
+                topics.append(topic)
+            source, passed = topics[0]
+            baseline, _ = await passthrough_through(
+                bootstrap, [source], passed, workdir, args.requests, "pass-through"
+            )
+    for result in results:
+        result.passthrough_events_per_second = round(baseline, 1)
+        result.ratio = round(result.notifications_per_second / baseline, 3)
     print()
     print(table(results))
-    if (found := ratio(results)) is not None:
-        print(f"\nlatency-100ms / outbox throughput: {found:.2f}")
-    path = save(results, {"requests": args.requests}, kafka_source())
+    if (found := latency_cost(results)) is not None:
+        print(f"\npeers-100ms / peers-0ms throughput: {found:.2f}")
+    path = save(results, {"requests": args.requests, "scenarios": scenarios}, kafka_source())
     print(f"\nwritten to {path.relative_to(REPO)}")
 
 

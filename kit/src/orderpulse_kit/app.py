@@ -61,21 +61,28 @@ class Runtime:
         *,
         documented: Any,
         name: str,
+        group_id: str | None = None,
     ) -> None:
-        """Read the topics in `contracts` in polls (`batch.subscribe`) with the service's group."""
+        """Read the topics in `contracts` in polls (`batch.subscribe`) with the service's group,
+        or `group_id`."""
+        group = group_id or self.settings.group_id
+
+        async def to_dead_letters(record: batch.Record, reason: str) -> None:
+            await dead_letter(self.broker, record, reason, group=group)
+
         batch.subscribe(
             self.broker,
             contracts,
             handle,
-            group_id=self.settings.group_id,
+            group_id=group,
             poll=self.settings.poll,
-            dead_letter=self.dead_letter,
+            dead_letter=to_dead_letters,
             documented=documented,
             name=name,
         )
 
     async def dead_letter(self, record: batch.Record, reason: str) -> None:
-        """Copy `record` to its topic's dead-letter topic, with `reason`."""
+        """Copy `record` to its topic's dead-letter topic, with `reason` (the service's group)."""
         await dead_letter(self.broker, record, reason, group=self.settings.group_id)
 
     def publishes(self, topic: str, schema: Any) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic_core import from_json, to_json
 from sqlalchemy import event
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -64,9 +64,12 @@ def among(
     first: sa.ColumnElement[str],
     second: sa.ColumnElement[str],
     pairs: Iterable[tuple[str, str]],
+    *,
+    exact: bool = False,
 ) -> sa.ColumnElement[bool]:
     """Rows whose (first, second) is one of `pairs` (a shop and an order or event id), found
-    through the primary key's index; on SQLite a superset, which the caller filters.
+    through the primary key's index; on SQLite a superset, which the caller filters, unless
+    `exact` (for a write, where another condition must narrow the rows through an index).
 
     On PostgreSQL, `(first, second) IN (SELECT * FROM unnest($1, $2))`: one statement whatever the
     number of pairs, joined to the index. A list of row values took seconds to plan, and
@@ -75,6 +78,8 @@ def among(
     row values scans the table: `first IN (…) AND second IN (…)` searches the index.
     """
     listed = list(pairs)
+    if conn.dialect.name != "postgresql" and exact:
+        return sa.tuple_(first, second).in_(listed)
     if conn.dialect.name != "postgresql":
         return sa.and_(first.in_({a for a, _ in listed}), second.in_({b for _, b in listed}))
     firsts = sa.bindparam(None, [a for a, _ in listed], type_=_TEXTS)
@@ -84,3 +89,9 @@ def among(
 
 
 _TEXTS = postgresql.ARRAY(sa.String)
+
+
+def dialect_insert(conn: AsyncConnection, table: sa.Table) -> Any:
+    """An INSERT that can say ON CONFLICT, in the connection's dialect."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)

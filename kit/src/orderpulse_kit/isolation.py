@@ -77,7 +77,7 @@ class Isolation:
                 record.partition,
                 record.offset,
             )
-            await self._dead_letter(record, f"could not be handled: {_described(error)}")
+            await self._dead_letter(record, unhandled(error))
 
     async def _unless_transient(self, error: Exception) -> None:
         """Pause and raise again when `error` is transient; return when it is a record's."""
@@ -94,13 +94,14 @@ class Isolation:
         raise error
 
 
-def _described(error: BaseException) -> str:
-    """The error's class and message; a validation error's places, never the values (personal
-    data lands in dead-letter headers otherwise)."""
+def unhandled(error: BaseException) -> str:
+    """The dead-letter reason of a record that failed with `error`: the error's class and
+    message; a validation error's places, never the values (personal data lands in dead-letter
+    headers otherwise)."""
     if isinstance(error, ValidationError):
         places = "; ".join(
             f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
             for e in error.errors(include_url=False, include_context=False, include_input=False)
         )
-        return f"ValidationError: {places}"[:1000]
-    return f"{type(error).__name__}: {error}"[:1000]
+        return f"could not be handled: ValidationError: {places}"[:1000]
+    return f"could not be handled: {type(error).__name__}: {error}"[:1000]

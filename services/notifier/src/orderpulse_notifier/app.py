@@ -1,33 +1,25 @@
 """Composition root: the notifier's Kafka consumers, deferred-text loop and HTTP routes.
 
-Requests are taken in batches and handled concurrently (each order's in sequence), so a slow
-provider's latency overlaps instead of adding up; the batch's offsets are committed only after
-every request in it is done (at-least-once; the delivery store makes sends idempotent). Erasure
-requests have a consumer of their own, one at a time.
+Requests are read in polls on the kit's batch loop: a poll's channels are claimed together, sent
+concurrently (each order's in order), their ends recorded together, their outcomes produced from
+memory; then the offsets are committed (at least once; the delivery store makes sends
+idempotent). Erasure requests have a consumer and a group of their own.
 """
 
-import asyncio
-import contextlib
-import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import sqlalchemy as sa
 from aiolimiter import AsyncLimiter
-from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream
-from faststream.kafka import KafkaBroker, KafkaRouter
-from faststream.kafka.annotations import KafkaMessage
-from faststream.kafka.prometheus import KafkaPrometheusMiddleware
-from faststream.specification import AsyncAPI
-from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from orderpulse_kit import chores, consumer
-from orderpulse_kit.database import connect
-from orderpulse_kit.dead_letters import dead_letter, dead_lettering, why_unreadable
+from orderpulse_kit import chores
+from orderpulse_kit.app import Runtime
+from orderpulse_kit.batch import Received
+from orderpulse_kit.isolation import unhandled
+from orderpulse_kit.message import Message
+from orderpulse_kit.producer import ProducerFor
 from orderpulse_notifier import http, metrics
 from orderpulse_notifier.migrate import MIGRATIONS
 from orderpulse_notifier.providers import Providers, confirm_subscription, providers_from
@@ -53,17 +45,18 @@ def build_app(
     engine: AsyncEngine | None = None,
     now: Callable[[], datetime] | None = None,
     providers: Providers | None = None,
+    producer: ProducerFor | None = None,
 ) -> AsgiFastStream:
     """The notifier: notification requests in; messages to providers, outcomes out."""
-    engine = engine or connect(settings.database_url.get_secret_value())
-    store = SqlDeliveryStore(engine)
+    runtime = Runtime(settings, log, engine=engine, producer=producer)
+    runtime.publishes(settings.outcomes_topic, NotificationOutcome)
     providers = providers or providers_from(settings)
     notifier = Notifier(
         shops=load_shops(settings.shops_file),
         renderer=Renderer(settings.template_overrides),
         email=providers.email,
         sms=providers.sms,
-        store=store,
+        store=SqlDeliveryStore(runtime.engine),
         now=now or (lambda: datetime.now(UTC)),
         retry=Retry(
             attempts=settings.retry_attempts,
@@ -77,152 +70,94 @@ def build_app(
             for channel, rate in providers.rates.items()
             if rate is not None
         },
+        in_flight=settings.max_in_flight,
         sms_receipts=providers.twilio_receipts is not None,
     )
-    broker = KafkaBroker(
-        settings.kafka_bootstrap_servers,
-        logger=log,  # FastStream's own loggers do not propagate to the JSON handler
-        enable_idempotence=True,
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        middlewares=[KafkaPrometheusMiddleware(registry=REGISTRY, metrics_prefix="orderpulse")],
-    )
-    outcomes = broker.publisher(settings.outcomes_topic, schema=NotificationOutcome)
 
     async def publish(handled: Handled, caused_at: Mapping[str, datetime] | None = None) -> None:
         metrics.observe(handled.outcomes, caused_at or {})
-        sending = [
-            await outcomes.publish(
-                outcome.model_dump(mode="json", exclude_none=True),
-                key=outcome.subject.encode(),
-                no_confirm=True,
-            )
-            for outcome in handled.outcomes
-        ]
-        # Handed over one by one (one order's outcomes stay in order), acknowledged together;
-        # the in-memory test broker confirms at once and hands back nothing to await.
-        await asyncio.gather(*(ack for ack in sending if ack is not None))
+        await runtime.producer.produce(
+            [
+                Message(
+                    settings.outcomes_topic,
+                    outcome.subject,
+                    outcome.model_dump(mode="json", exclude_none=True),
+                )
+                for outcome in handled.outcomes
+            ]
+        )
 
-    async def readable(message: KafkaMessage) -> list[Any]:
-        """The batch's valid requests; each unreadable one is dead-lettered with its reason."""
-        valid = []
-        for record in message.raw_message:
-            reason = why_unreadable(record.value, NOTIFICATIONS.events)
-            if reason is None:
-                valid.append(json.loads(record.value))
-            else:
-                await dead_letter(broker, record, reason, group=settings.group_id)
-        return valid
-
-    @broker.subscriber(
-        settings.notifications_topic,
-        group_id=settings.group_id,
-        auto_offset_reset="earliest",
-        batch=True,
-        max_records=settings.batch_size,
-        decoder=readable,
-    )
-    async def on_notification_requests(
-        requests: list[NotificationRequested], message: KafkaMessage
-    ) -> None:
-        """Send, publish the outcomes, dead-letter what outlasted its retries; then commit."""
+    async def on_requests(received: Sequence[Received[NotificationRequested]]) -> None:
+        """Send, publish the outcomes, dead-letter what outlasted its retries or could not be
+        handled; then the poll is committed."""
+        requests = [one.event for one in received]
         handled = await notifier.handle_all(requests)
         await publish(handled, {request.data.notification_id: request.time for request in requests})
-        gave_up = {channel.request.id: channel.reason for channel in handled.gave_up}
-        for record in message.raw_message if gave_up else ():
-            event_id = _event_id(record.value)
-            if event_id in gave_up:
-                reason = f"retries exhausted: {gave_up.pop(event_id)}"
-                await dead_letter(broker, record, reason, group=settings.group_id)
+        records = {one.event.id: one.record for one in received}
+        for channel in handled.gave_up:
+            reason = f"retries exhausted: {channel.reason}"
+            await runtime.dead_letter(records[channel.request.id], reason)
+        for request, error in handled.unhandled:
+            await runtime.dead_letter(records[request.id], unhandled(error))
+
+    runtime.consume(
+        {settings.notifications_topic: NOTIFICATIONS.events},
+        on_requests,
+        documented=NotificationRequested,
+        name="on_notification_requests",
+    )
+
+    async def on_erasures(received: Sequence[Received[ErasureRequested]]) -> None:
+        """Forget each customer; their waiting messages fail, told as failed."""
+        for one in received:
+            erased, handled = await notifier.erase(one.event)
+            await publish(handled)
+            log.info(
+                "erasure request %s: %d order(s) erased, %d deferred delivery(ies) failed",
+                one.event.id,
+                erased,
+                len(handled.outcomes),
+            )
 
     # Erasures get a consumer and a group of their own. Members of one group subscribed to
     # different topics are assigned unevenly (round-robin skips a member not subscribed to a
     # partition's topic: one replica could get most notification partitions), and every erasure
     # consumer joining or leaving would pause the notification consumers for a rebalance.
-    # The shared dead-lettering middleware reads one record per message, so it wraps only this
-    # router (the batch subscriber dead-letters in its decoder). A router's subscriber does not
-    # take the broker's ack policy, so it gets its own: else it would commit before handling.
-    erasures = KafkaRouter()
-
-    @erasures.subscriber(
-        settings.erasure_topic,
+    runtime.consume(
+        {settings.erasure_topic: ERASURE_REQUESTS.events},
+        on_erasures,
+        documented=ErasureRequested,
+        name="on_erasure_requests",
         group_id=settings.erasure_group_id,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-    )
-    async def on_erasure_request(request: ErasureRequested) -> None:
-        """Forget a customer; their waiting messages fail, told as failed. Then commit."""
-        erased, handled = await notifier.erase(request)
-        await publish(handled)
-        log.info(
-            "erasure request %s: %d order(s) erased, %d deferred delivery(ies) failed",
-            request.id,
-            erased,
-            len(handled.outcomes),
-        )
-
-    broker.include_router(
-        erasures,
-        middlewares=[
-            dead_lettering(
-                {settings.erasure_topic: ERASURE_REQUESTS.events}, group=settings.erasure_group_id
-            )
-        ],
     )
 
     async def on_receipt(receipt: Receipt) -> None:
         await publish(await notifier.on_receipt(receipt))
 
-    async def failing() -> str | None:
-        try:
-            async with engine.connect() as conn:
-                await conn.execute(sa.text("SELECT 1"))
-        except Exception:
-            return "database"
-        return None if await broker.ping(3.0) else "kafka"
+    async def send_due() -> None:
+        await publish(await notifier.send_due())
 
-    @contextlib.asynccontextmanager
-    async def lifespan() -> AsyncIterator[None]:
-        await MIGRATIONS.at_start(engine, migrate=settings.migrate_on_start)
-        yield
-        await providers.aclose()
-        await engine.dispose()
-
-    app = AsgiFastStream(
-        broker,
-        logger=log,
-        asgi_routes=http.routes(
-            consuming=lambda: consumer.consuming(broker),
-            failing=failing,
+    app = runtime.app(
+        title="orderpulse notifier",
+        migrations=MIGRATIONS,
+        routes=http.routes(
             on_receipt=on_receipt,
             twilio=providers.twilio_receipts,
             sns=providers.sns_receipts,
             confirm_subscription=confirm_subscription,
         ),
-        lifespan=lifespan,
-        specification=AsyncAPI(title="orderpulse notifier"),
     )
+    app.on_shutdown(notifier.stop_sending)  # before the consumer waits for its poll's end
+    app.after_shutdown(providers.aclose)
     interval = settings.deferred_interval_seconds
-    chores.every(app, interval, lambda: _send_due(notifier, publish), "sending deferred messages")
+    chores.every(app, interval, send_due, "sending deferred messages")
     chores.every(
         app,
         interval,
         lambda: notifier.forget_kept_requests(KEEP_REQUESTS_FOR_RECEIPTS),
         "forgetting kept requests",
     )
-    consumer.report_lag(app, broker)
     return app
-
-
-async def _send_due(notifier: Notifier, publish: Callable[[Handled], Awaitable[None]]) -> None:
-    await publish(await notifier.send_due())
-
-
-def _event_id(value: bytes) -> str | None:
-    try:
-        found = json.loads(value).get("id")
-    except (ValueError, AttributeError):
-        return None
-    return found if isinstance(found, str) else None
 
 
 def create_app() -> AsgiFastStream:

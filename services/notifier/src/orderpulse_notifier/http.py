@@ -1,5 +1,4 @@
-"""HTTP endpoints: liveness (the consumer runs), readiness, Prometheus metrics, and the providers'
-delivery receipts.
+"""HTTP endpoints beside the kit's probes: the providers' delivery receipts.
 
 Receipts are accepted only with a valid signature: Twilio's `X-Twilio-Signature`, or an Amazon
 SNS message signature. A forged one gets 403 and changes nothing.
@@ -9,10 +8,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
-from faststream.asgi import AsgiResponse, Request, get, post
+from faststream.asgi import AsgiResponse, Request, post
 from faststream.asgi.response import JSONResponse
-from faststream.asgi.types import ASGIApp, Scope
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from faststream.asgi.types import ASGIApp
 
 from orderpulse_notifier.receipts import (
     ForgedReceipt,
@@ -30,34 +28,13 @@ TWILIO_PATH, SES_PATH = "/receipts/twilio", "/receipts/ses"
 
 def routes(
     *,
-    consuming: Callable[[], bool],
-    failing: Callable[[], Awaitable[str | None]],
     on_receipt: Callable[[Receipt], Awaitable[None]],
     twilio: TwilioReceipts | None,
     sns: SnsReceipts | None,
     confirm_subscription: Callable[[str], Awaitable[None]],
 ) -> list[tuple[str, ASGIApp]]:
-    """The notifier's HTTP routes; receipt routes only for the providers in use."""
-
-    @get(include_in_schema=False)
-    async def live(scope: Scope) -> AsgiResponse:
-        return AsgiResponse(b"", 204) if consuming() else JSONResponse({"consuming": False}, 503)
-
-    @get(include_in_schema=False)
-    async def ready(scope: Scope) -> AsgiResponse:
-        if component := await failing():
-            return JSONResponse({"ready": False, "failing": component}, 503)
-        return JSONResponse({"ready": True})
-
-    @get(include_in_schema=False)
-    async def prometheus(scope: Scope) -> AsgiResponse:
-        return AsgiResponse(generate_latest(REGISTRY), 200, {"Content-Type": CONTENT_TYPE_LATEST})
-
-    found: list[tuple[str, ASGIApp]] = [
-        ("/healthz", live),
-        ("/readyz", ready),
-        ("/metrics", prometheus),
-    ]
+    """The receipt routes of the providers in use."""
+    found: list[tuple[str, ASGIApp]] = []
 
     if twilio is not None:
 

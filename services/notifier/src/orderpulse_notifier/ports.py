@@ -1,5 +1,7 @@
 """The roles the notifier's core needs from the outside world, and the records it keeps."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import NamedTuple, Protocol
@@ -88,33 +90,43 @@ class Receipted(NamedTuple):
     request: str | None
 
 
+class Moot(NamedTuple):
+    """Orders that arrived: their deferred texts of `kinds` will never go, failing with `reason`."""
+
+    orders: list[tuple[str, str]]  # (shop id, order id)
+    kinds: frozenset[str]
+    reason: str
+
+
+@dataclass
+class Ends:
+    """How a round of sending ended, for the store to write in one transaction."""
+
+    finished: list[tuple[Target, Delivery, Kept | None]] = field(default_factory=list)
+    deferred: list[tuple[Target, datetime, Kept]] = field(default_factory=list)
+    released: list[Target] = field(default_factory=list)
+    moot: Moot | None = None
+
+
 class DeliveryStore(Protocol):
-    """Claims a delivery before sending, records how it ended, keeps deferred ones durably."""
+    """Claims deliveries before sending, records how they ended, keeps deferred ones durably."""
 
-    async def claim(self, target: Target, now: datetime, lease_until: datetime) -> Delivery | None:
-        """None when the caller now holds the delivery and must send it; else how it stands."""
+    async def claim_all(
+        self, targets: Sequence[Target], now: datetime, lease_until: datetime
+    ) -> list[Delivery | None]:
+        """For each target: None when the caller now holds it and must send it; else how it
+        stands (`pending` while another worker's lease on it is live)."""
         ...
 
-    async def finish(self, target: Target, delivery: Delivery, keep: Kept | None = None) -> None:
-        """Record the end; `keep` holds the request while a receipt may still need a fallback."""
-        ...
-
-    async def release(self, target: Target, now: datetime) -> None:
-        """Give a claim back unsent, so a later redelivery may take it at once."""
-        ...
-
-    async def defer(self, target: Target, due_at: datetime, kept: Kept) -> None:
-        """Keep a claimed delivery until `due_at`, with the request it renders from."""
+    async def settle(self, ends: Ends, now: datetime) -> list[Target]:
+        """Write `ends`: the moot orders' waiting texts failed first (the ones it failed are
+        returned), then each delivery finished (`keep` holds the request while a receipt may
+        still call for a fallback), deferred until its time, or released unsent (as if never
+        claimed)."""
         ...
 
     async def take_due(self, now: datetime, lease_until: datetime, limit: int) -> list[Due]:
         """Deferred deliveries due by `now`, each taken by this caller alone until `lease_until`."""
-        ...
-
-    async def make_moot(
-        self, shop_id: str, order_id: str, kinds: frozenset[str], reason: str
-    ) -> list[Target]:
-        """Fail the order's deferred deliveries of these kinds; the ones it failed."""
         ...
 
     async def record_receipt(

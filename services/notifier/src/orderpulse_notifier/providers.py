@@ -48,7 +48,7 @@ def providers_from(settings: Settings) -> Providers:
             settings.ses_region,
             endpoint_url=str(settings.ses_endpoint_url) if settings.ses_endpoint_url else None,
             configuration_set=settings.ses_configuration_set,
-            max_concurrency=settings.batch_size,
+            max_concurrency=settings.max_in_flight,
             timeout=settings.send_timeout_seconds,
         )
         rates[Channel.EMAIL] = settings.ses_max_send_rate
@@ -57,15 +57,17 @@ def providers_from(settings: Settings) -> Providers:
             providers.sns_receipts = SnsReceipts(topic_arns=frozenset(settings.ses_sns_topic_arns))
     elif settings.email_backend == "smtp":
         assert settings.smtp_host is not None  # Settings checked it
-        providers.email = SmtpSender(
+        providers.email = smtp = SmtpSender(
             settings.smtp_host,
             settings.smtp_port,
             username=settings.smtp_username,
             password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
             starttls=settings.smtp_starttls,
             timeout=settings.send_timeout_seconds,
+            max_idle=settings.max_in_flight,
         )
         rates[Channel.EMAIL] = settings.smtp_max_send_rate
+        providers.closers.append(smtp.aclose)
     if settings.sms_backend == "twilio":
         assert settings.twilio_account_sid and settings.twilio_auth_token  # Settings checked them
         token = settings.twilio_auth_token.get_secret_value()

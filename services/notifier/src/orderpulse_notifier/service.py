@@ -1,7 +1,11 @@
 """The notifier's use case: each channel of each notification is sent once, and its outcome told.
 
 A channel is claimed before it is sent and finished after, so a redelivered request sends nothing
-twice. Transient provider errors are retried with backoff; when they outlast the retries the
+twice. Work goes in rounds (a poll of requests, the texts come due, a receipt): every channel of
+the round is claimed in one transaction, the claimed ones are sent concurrently (each order's in
+order, at most `in_flight` at once), and every end is written in one transaction. A provider that
+accepted a message before the process died, in the round's sending, sends it again after the
+restart: the crash window is one round. Transient provider errors are retried with backoff; when they outlast the retries the
 channel is handed back (`Handled.gave_up`) for the caller to dead-letter or park. Permanent errors
 fail the channel, and a failed or undelivered SMS falls back to email where the shop allows it.
 Texts that would arrive in quiet hours wait, durably, until the hours end. An erased customer's
@@ -11,14 +15,16 @@ kept requests are forgotten, and their waiting messages fail instead of going ou
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from aiolimiter import AsyncLimiter
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
+from orderpulse_kit.isolation import TRANSIENT, Transient, unhandled
 from orderpulse_notifier.errors import PermanentDeliveryError, RetryableDeliveryError
 from orderpulse_notifier.messages import EmailMessage, SmsMessage
 from orderpulse_notifier.metrics import RETRIES
@@ -36,7 +42,9 @@ from orderpulse_notifier.ports import (
     DeliveryStatus,
     DeliveryStore,
     EmailSender,
+    Ends,
     Kept,
+    Moot,
     SmsSender,
     Target,
 )
@@ -89,12 +97,48 @@ class GaveUp:
     request: NotificationRequested
 
 
+class Stopping(Transient):
+    """The notifier is stopping: channels not under way yet were given back, so the poll is not
+    committed, and whoever reads it next sends them (and tells the rest again)."""
+
+
+class _NotStarted(Exception):
+    """A send that the stopping notifier did not start."""
+
+
 @dataclass
 class Handled:
-    """What handling produced: outcomes to publish, channels to retry later."""
+    """What handling produced: outcomes to publish, channels to retry later, requests that could
+    not be handled (each with its error, for the caller to dead-letter)."""
 
     outcomes: list[Outcome] = field(default_factory=list)
     gave_up: list[GaveUp] = field(default_factory=list)
+    unhandled: list[tuple[NotificationRequested, Exception]] = field(default_factory=list)
+
+
+class _Job(NamedTuple):
+    """One channel of one request to send, with what claiming it found (None: it is ours)."""
+
+    request: NotificationRequested
+    target: Target
+    claim: Delivery | None
+
+
+@dataclass
+class _Round:
+    """One round of sending (a poll, the due texts, a receipt): how each channel ended.
+
+    `park`: a channel that gave up waits as deferred (True) or is handed back (`gave_up`).
+    `moot`: requests whose texts, if quiet hours hold them, are moot (their order arrives later
+    in the same poll). A claimed channel that neither ends nor waits is released at the end.
+    """
+
+    park: bool
+    moot: frozenset[str] = frozenset()
+    cut_short: bool = False  # channels were left unsent because the notifier is stopping
+    handled: Handled = field(default_factory=Handled)
+    ends: Ends = field(default_factory=Ends)
+    claimed: list[Target] = field(default_factory=list)
 
 
 class Notifier:
@@ -112,63 +156,84 @@ class Notifier:
         retry: Retry | None = None,
         lease: timedelta = timedelta(minutes=5),
         limits: Mapping[Channel, AsyncLimiter] | None = None,
+        in_flight: int = 200,
         sms_receipts: bool = False,
     ) -> None:
+        """`in_flight` bounds the sends under way at once (sockets, threads, provider load)."""
         self._shops, self._renderer, self._store, self._now = shops, renderer, store, now
         self._email, self._sms = email, sms
         self._retry, self._lease = retry or Retry(), lease
         self._limits = dict(limits or {})
+        self._in_flight = asyncio.Semaphore(in_flight)
         self._sms_receipts = sms_receipts
+        self._stopping = False
+
+    async def stop_sending(self) -> None:
+        """Start no send from now on (the process is stopping): the sends under way finish and
+        are recorded, the rest are given back for the next reader of the poll."""
+        self._stopping = True
 
     async def handle(self, request: NotificationRequested) -> Handled:
-        """Send what was not sent yet; every channel's outcome (again, if redelivered)."""
-        handled = Handled()
-        if request.data.notice.kind in ARRIVAL_KINDS:
-            await self._make_arriving_texts_moot(request, handled)
-        shop = self._shops.get(request.shopid)
-        messaging = shop.messaging if shop else Messaging()  # an unknown shop fails each channel
-        kind = request.data.notice.kind
-        channels = channels_for(request.data.customer, kind, messaging)
-        for channel in channels:
-            await self._channel(request, shop, channel, handled, deferrable=True)
-        return handled
+        """One request: `handle_all` of a poll of one."""
+        return await self.handle_all([request])
 
-    async def handle_all(self, requests: list[NotificationRequested]) -> Handled:
-        """Handle a batch: each order's requests in order, different orders concurrently."""
-        by_order: dict[tuple[str, str], list[NotificationRequested]] = {}
+    async def handle_all(self, requests: Sequence[NotificationRequested]) -> Handled:
+        """A poll: send what was not sent yet; every channel's outcome (again, if redelivered).
+
+        Every channel of the poll is claimed in one transaction, the claimed ones are sent
+        concurrently (each order's in the order requested), and every end is written in one
+        transaction. A request that fails is handed back in `unhandled` while the rest take
+        effect; a transient failure (the database down) is raised once the rest is recorded.
+        """
+        distinct: dict[str, NotificationRequested] = {}
         for request in requests:
-            by_order.setdefault((request.shopid, request.subject), []).append(request)
-
-        async def one_order(requests: list[NotificationRequested]) -> list[Handled]:
-            return [await self.handle(request) for request in requests]
-
-        # Every order runs to its end even when another fails: a send cut off after the provider
-        # took it would be sent again on the redelivery. The first failure is raised after.
-        results = await asyncio.gather(
-            *(one_order(order) for order in by_order.values()), return_exceptions=True
+            distinct.setdefault(request.data.notification_id, request)
+        targets = [
+            _target(request, channel)
+            for request in distinct.values()
+            for channel in self._channels(request)
+        ]
+        now = self._now()
+        claims = await self._store.claim_all(targets, now, now + self._lease)
+        by_order: dict[tuple[str, str], list[_Job]] = {}
+        for target, claim in zip(targets, claims, strict=True):
+            job = _Job(distinct[target.notification_id], target, claim)
+            by_order.setdefault((target.shop_id, target.order_id), []).append(job)
+        round = _Round(park=False, moot=_moot_before_arrival(list(distinct.values())))
+        arrived = [
+            (request.shopid, request.subject)
+            for request in distinct.values()
+            if request.data.notice.kind in ARRIVAL_KINDS
+        ]
+        if arrived:
+            round.ends.moot = Moot(arrived, MOOT_ON_ARRIVAL, MOOT_REASON)
+        await asyncio.gather(
+            *(self._order(jobs, round, deferrable=True) for jobs in by_order.values())
         )
-        handled = Handled()
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
-            for one in result:
-                handled.outcomes += one.outcomes
-                handled.gave_up += one.gave_up
-        return handled
+        handled = await self._settle(round)
+        return _told_again(handled, requests)
 
     async def send_due(self, limit: int = 100) -> Handled:
         """Send deferred texts whose quiet hours are over; those that give up wait again."""
-        handled = Handled()
         now = self._now()
+        by_order: dict[tuple[str, str], list[_Job]] = {}
+        round = _Round(park=True)
         for due in await self._store.take_due(now, now + self._lease, limit):
-            request = NotificationRequested.model_validate_json(due.request)
-            await self._send_held(request, self._shops.get(request.shopid), due.target, handled)
-        await self.park(handled.gave_up)
-        return handled
+            try:
+                request = NotificationRequested.model_validate_json(due.request)
+            except ValueError:
+                log.exception("%s: its kept request cannot be read", due.target.delivery_id)
+                continue
+            job = _Job(request, due.target, None)
+            by_order.setdefault((due.target.shop_id, due.target.order_id), []).append(job)
+        await asyncio.gather(
+            *(self._order(jobs, round, deferrable=False) for jobs in by_order.values())
+        )
+        return await self._settle(round)
 
     async def on_receipt(self, receipt: Receipt) -> Handled:
         """Tell what a provider reported; an undelivered text falls back to email."""
-        handled = Handled()
+        round = _Round(park=True)
         if receipt.status is ReceiptStatus.DELIVERED:
             reported = Delivery(DeliveryStatus.DELIVERED)
         else:
@@ -177,13 +242,12 @@ class Notifier:
             receipt.provider, receipt.provider_message_id, reported
         )
         if receipted is None:
-            return handled  # unknown, or told already
-        handled.outcomes.append(self._outcome(receipted.target, receipted.delivery))
+            return round.handled  # unknown, or told already
+        round.handled.outcomes.append(self._outcome(receipted.target, receipted.delivery))
         if receipted.delivery.status is DeliveryStatus.FAILED and receipted.request is not None:
             request = NotificationRequested.model_validate_json(receipted.request)
-            await self._fall_back(request, self._shops.get(request.shopid), handled)
-        await self.park(handled.gave_up)
-        return handled
+            await self._fall_back(request, self._shops.get(request.shopid), round)
+        return await self._settle(round)
 
     async def erase(self, request: ErasureRequested) -> tuple[int, Handled]:
         """Forget a customer's kept requests; how many orders it touched, and what to tell.
@@ -205,63 +269,108 @@ class Notifier:
         """Drop requests kept for receipts that never came: personal data is not kept for long."""
         return await self._store.forget_requests(self._now() - older_than)
 
-    async def park(self, gave_up: list[GaveUp]) -> None:
-        """Keep channels that gave up as deferred, to be tried again later (durably)."""
-        later = self._now() + timedelta(seconds=self._retry.park_seconds)
-        for channel in gave_up:
-            await self._store.defer(channel.target, later, _kept(channel.request))
+    def _channels(self, request: NotificationRequested) -> list[Channel]:
+        shop = self._shops.get(request.shopid)
+        messaging = shop.messaging if shop else Messaging()  # an unknown shop fails each channel
+        return channels_for(request.data.customer, request.data.notice.kind, messaging)
+
+    async def _order(self, jobs: list[_Job], round: _Round, *, deferrable: bool) -> None:
+        """One order's channels, in order. A request that fails stops alone: the order's other
+        requests still go (it is dead-lettered, to be replayed)."""
+        failed: set[str] = set()
+        for request, target, claim in jobs:
+            if request.id in failed:
+                continue
+            try:
+                shop = self._shops.get(request.shopid)
+                await self._channel(request, shop, target, claim, round, deferrable=deferrable)
+            except Exception as error:
+                failed.add(request.id)
+                round.handled.unhandled.append((request, error))
+                log.warning("%s %s", target.delivery_id, unhandled(error))
 
     async def _channel(
         self,
         request: NotificationRequested,
         shop: Shop | None,
-        channel: Channel,
-        handled: Handled,
+        target: Target,
+        claim: Delivery | None,
+        round: _Round,
         *,
         deferrable: bool,
     ) -> None:
-        target = _target(request, channel)
-        recorded = await self._claim(target)
-        if recorded is not None:
-            if recorded.status in _OUTCOME_TYPES:
-                handled.outcomes.append(self._outcome(target, recorded))
+        if claim is not None and claim.status is DeliveryStatus.PENDING:
+            claim = await self._claim(target)  # in flight elsewhere: wait for it
+        if claim is not None:
+            if claim.status in _OUTCOME_TYPES:
+                round.handled.outcomes.append(self._outcome(target, claim))
             return
-        if deferrable and channel is Channel.SMS and shop is not None:
+        round.claimed.append(target)
+        if deferrable and target.channel is Channel.SMS and shop is not None:
             zone = customer_zone(request.data.customer.phone, shop.time_zone)
             due = quiet_until(self._now(), shop.messaging.quiet_hours, zone)
-            if due is not None:
-                await self._store.defer(target, due, _kept(request))
+            if due is not None and request.id in round.moot:
+                self._finish(round, target, Delivery(DeliveryStatus.FAILED, reason=MOOT_REASON))
+            elif due is not None:
+                round.ends.deferred.append((target, due, _kept(request)))
                 log.info("%s deferred to %s (quiet hours)", target.delivery_id, due.isoformat())
+            if due is not None:
                 return
-        await self._send_held(request, shop, target, handled)
+        await self._send_held(request, shop, target, round)
 
     async def _claim(self, target: Target) -> Delivery | None:
         """Claim the delivery, waiting while another worker holds a live lease on it."""
         while True:
             now = self._now()
-            recorded = await self._store.claim(target, now, now + self._lease)
+            [recorded] = await self._store.claim_all([target], now, now + self._lease)
             if recorded is None or recorded.status is not DeliveryStatus.PENDING:
                 return recorded
             await asyncio.sleep(0.2)  # in flight elsewhere: it finishes, or its lease runs out
 
     async def _send_held(
-        self, request: NotificationRequested, shop: Shop | None, target: Target, handled: Handled
+        self, request: NotificationRequested, shop: Shop | None, target: Target, round: _Round
     ) -> None:
-        """Send a claimed channel, record it, tell its outcome, fall back when a text fails."""
+        """Send a claimed channel, note how it ended, fall back when a text fails."""
         try:
             delivery = await self._deliver(request, shop, target)
-        except RetryableDeliveryError as error:
-            await self._store.release(target, self._now())
-            handled.gave_up.append(GaveUp(target, str(error), request))
-            log.warning("%s gave up after retries: %s", target.delivery_id, error)
+        except _NotStarted:
+            round.cut_short = True  # the claim is given back at the end of the round
             return
-        await self._store.finish(target, delivery, self._kept_for_receipt(request, shop, target))
-        handled.outcomes.append(self._outcome(target, delivery))
+        except RetryableDeliveryError as error:
+            log.warning("%s gave up after retries: %s", target.delivery_id, error)
+            if round.park:
+                later = self._now() + timedelta(seconds=self._retry.park_seconds)
+                round.ends.deferred.append((target, later, _kept(request)))
+            else:
+                round.handled.gave_up.append(GaveUp(target, str(error), request))
+            return
+        self._finish(round, target, delivery, self._kept_for_receipt(request, shop, target))
         if delivery.status is DeliveryStatus.FAILED and target.channel is Channel.SMS:
-            await self._fall_back(request, shop, handled)
+            await self._fall_back(request, shop, round)
+
+    def _finish(
+        self, round: _Round, target: Target, delivery: Delivery, keep: Kept | None = None
+    ) -> None:
+        round.ends.finished.append((target, delivery, keep))
+        round.handled.outcomes.append(self._outcome(target, delivery))
+
+    async def _settle(self, round: _Round) -> Handled:
+        """Write how the round ended (claims that did not end are released); what to tell."""
+        ended = {target for target, *_ in round.ends.finished + round.ends.deferred}
+        round.ends.released = [target for target in round.claimed if target not in ended]
+        for target in await self._store.settle(round.ends, self._now()):
+            round.handled.outcomes.append(
+                self._outcome(target, Delivery(DeliveryStatus.FAILED, reason=MOOT_REASON))
+            )
+        transient = [error for _, error in round.handled.unhandled if isinstance(error, TRANSIENT)]
+        if transient:
+            raise transient[0]  # the poll is read again; what was recorded is not repeated
+        if round.cut_short:
+            raise Stopping("stopping: the channels not sent yet were given back")
+        return round.handled
 
     async def _fall_back(
-        self, request: NotificationRequested, shop: Shop | None, handled: Handled
+        self, request: NotificationRequested, shop: Shop | None, round: _Round
     ) -> None:
         """Email what a text could not carry, if the shop allows it and the customer has email.
 
@@ -273,7 +382,9 @@ class Notifier:
         if Channel.EMAIL in channels_for(customer, kind, shop.messaging):
             return
         if reachable(customer, Channel.EMAIL):
-            await self._channel(request, shop, Channel.EMAIL, handled, deferrable=False)
+            target = _target(request, Channel.EMAIL)
+            claim = await self._claim(target)
+            await self._channel(request, shop, target, claim, round, deferrable=False)
 
     def _kept_for_receipt(
         self, request: NotificationRequested, shop: Shop | None, target: Target
@@ -286,17 +397,6 @@ class Notifier:
             return None
         emailed = Channel.EMAIL in channels_for(customer, target.kind, messaging)
         return None if emailed else _kept(request)
-
-    async def _make_arriving_texts_moot(
-        self, request: NotificationRequested, handled: Handled
-    ) -> None:
-        moot = await self._store.make_moot(
-            request.shopid, request.subject, MOOT_ON_ARRIVAL, MOOT_REASON
-        )
-        for target in moot:
-            handled.outcomes.append(
-                self._outcome(target, Delivery(DeliveryStatus.FAILED, reason=MOOT_REASON))
-            )
 
     async def _deliver(
         self, request: NotificationRequested, shop: Shop | None, target: Target
@@ -338,8 +438,11 @@ class Notifier:
         if limiter is not None:
             await limiter.acquire()  # the provider's rate, shared by every concurrent send
         try:
-            async with asyncio.timeout(self._retry.timeout_seconds):
-                return await send()
+            async with self._in_flight:
+                if self._stopping:
+                    raise _NotStarted
+                async with asyncio.timeout(self._retry.timeout_seconds):
+                    return await send()
         except TimeoutError as error:
             raise RetryableDeliveryError(
                 f"no answer within {self._retry.timeout_seconds:g} s"
@@ -413,6 +516,37 @@ def render_sms(renderer: Renderer, request: NotificationRequested, shop: Shop) -
     if shop.sms_diacritics is SmsDiacritics.TRANSLITERATE:
         body = transliterate(body)
     return measure(body)
+
+
+def _told_again(handled: Handled, requests: Sequence[NotificationRequested]) -> Handled:
+    """`handled`, with a request that came twice in the poll told twice, as if redelivered
+    (it was sent once)."""
+    told: dict[str, list[Outcome]] = {}
+    for outcome in handled.outcomes:
+        told.setdefault(outcome.data.notification_id, []).append(outcome)
+    seen: set[str] = set()
+    for request in requests:
+        notification_id = request.data.notification_id
+        if notification_id in seen:
+            handled.outcomes += told.get(notification_id, [])
+        seen.add(notification_id)
+    return handled
+
+
+def _moot_before_arrival(requests: list[NotificationRequested]) -> frozenset[str]:
+    """The requests (ids) about an order on its way that a later request of the list says has
+    arrived: a text of theirs that would wait for quiet hours to end is moot at once."""
+    last_arrival = {
+        (request.shopid, request.subject): n
+        for n, request in enumerate(requests)
+        if request.data.notice.kind in ARRIVAL_KINDS
+    }
+    return frozenset(
+        request.id
+        for n, request in enumerate(requests)
+        if request.data.notice.kind in MOOT_ON_ARRIVAL
+        and n < last_arrival.get((request.shopid, request.subject), -1)
+    )
 
 
 def _target(request: NotificationRequested, channel: Channel) -> Target:

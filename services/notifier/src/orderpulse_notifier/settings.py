@@ -23,8 +23,12 @@ class Settings(ServiceSettings):
     template_overrides: Path | None = None
     public_url: AnyHttpUrl | None = None  # how providers reach this service, for receipts
 
-    # Concurrency: records taken per poll, handled concurrently (one order's in sequence).
-    batch_size: int = 200
+    poll_max_records: int = Field(default=500, ge=1, le=10_000)
+    """Requests per poll: a poll is sent before it is committed, so at a provider's rate limit
+    (Twilio's 10/s by default) a smaller poll keeps each well inside Kafka's
+    `max.poll.interval.ms` (5 min) and the lease."""
+    max_in_flight: int = 200
+    """Sends under way at once, over the whole poll (each order's channels go in sequence)."""
     retry_attempts: int = 5
     retry_initial_seconds: float = 0.5
     retry_max_seconds: float = 10.0

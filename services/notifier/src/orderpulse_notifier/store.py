@@ -7,18 +7,22 @@ may call for the email fallback. A kept request's customer email and phone sit b
 erasure finds it without reading every request; they go whenever the request goes.
 """
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from orderpulse_kit.database import among, dialect_insert
 from orderpulse_notifier.ports import (
     Delivery,
     DeliveryStatus,
     Due,
+    Ends,
     Erased,
     Kept,
+    Moot,
     Receipted,
     Target,
 )
@@ -60,6 +64,19 @@ _FORGOTTEN: dict[str, str | None] = {
 }
 """What forgetting a request clears."""
 _UNFINISHED = (DeliveryStatus.PENDING.value, DeliveryStatus.DEFERRED.value)
+_ENDED = (
+    "status",
+    "provider",
+    "provider_message_id",
+    "reason",
+    "lease_until",
+    "due_at",
+    "request",
+    "customer_email",
+    "customer_phone",
+    "updated_at",
+)
+"""What finishing or deferring a delivery writes."""
 
 
 class SqlDeliveryStore:
@@ -68,79 +85,99 @@ class SqlDeliveryStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def claim(self, target: Target, now: datetime, lease_until: datetime) -> Delivery | None:
-        """None when the caller now holds the delivery and must send it; else how it stands."""
-        try:
-            async with self._engine.begin() as conn:
-                await conn.execute(
-                    deliveries.insert().values(
-                        delivery_id=target.delivery_id,
-                        notification_id=target.notification_id,
-                        channel=target.channel.value,
-                        shop_id=target.shop_id,
-                        order_id=target.order_id,
-                        kind=target.kind,
-                        status=DeliveryStatus.PENDING.value,
-                        lease_until=_utc(lease_until),
-                        updated_at=_utc(now),
+    async def claim_all(
+        self, targets: Sequence[Target], now: datetime, lease_until: datetime
+    ) -> list[Delivery | None]:
+        """For each target: None when the caller now holds it and must send it; else how it
+        stands (`pending` while another worker's lease on it is live).
+
+        One transaction: new deliveries are inserted, lapsed leases taken over, the rest read.
+        """
+        if not targets:
+            return []
+        ids = {target.delivery_id for target in targets}
+        async with self._engine.begin() as conn:
+            held = set(
+                await conn.scalars(
+                    dialect_insert(conn, deliveries)
+                    .on_conflict_do_nothing()
+                    .returning(deliveries.c.delivery_id),
+                    [_claimed_row(target, now, lease_until) for target in targets],
+                )
+            )
+            if others := sorted(ids - held):
+                held.update(
+                    await conn.scalars(
+                        deliveries.update()
+                        .where(
+                            deliveries.c.delivery_id.in_(others),
+                            deliveries.c.status == DeliveryStatus.PENDING.value,
+                            deliveries.c.lease_until <= _utc(now),
+                        )
+                        .values(lease_until=_utc(lease_until), updated_at=_utc(now))
+                        .returning(deliveries.c.delivery_id)
                     )
                 )
-            return None
-        except IntegrityError:
-            pass
-        async with self._engine.begin() as conn:
-            taken_over = await conn.execute(
-                deliveries.update()
-                .where(
-                    deliveries.c.delivery_id == target.delivery_id,
-                    deliveries.c.status == DeliveryStatus.PENDING.value,
-                    deliveries.c.lease_until <= _utc(now),
-                )
-                .values(lease_until=_utc(lease_until), updated_at=_utc(now))
+            standing = sorted(ids - held)
+            rows: Sequence[sa.Row[Any]] = []
+            if standing:
+                read = sa.select(deliveries).where(deliveries.c.delivery_id.in_(standing))
+                rows = (await conn.execute(read)).all()
+            recorded = {row.delivery_id: _delivery(row) for row in rows}
+        return [recorded.get(target.delivery_id) for target in targets]
+
+    async def settle(self, ends: Ends, now: datetime) -> list[Target]:
+        """Write `ends` in one transaction; the deliveries the moot orders failed.
+
+        The moot goes first, so a text deferred in this round (after the arrival) stays deferred.
+        Only an unfinished delivery ends or waits: one an erasure failed meanwhile keeps nothing
+        again.
+        """
+        changed = (
+            deliveries.update()
+            .where(
+                deliveries.c.delivery_id == sa.bindparam("_id"),
+                sa.or_(*(deliveries.c.status == status for status in _UNFINISHED)),  # executemany
             )
-            if taken_over.rowcount == 1:
-                return None
-            row = (
+            .values({name: sa.bindparam(name) for name in _ENDED})
+        )
+        rows: list[dict[str, Any]] = [
+            {
+                "_id": target.delivery_id,
+                "status": delivery.status.value,
+                "provider": delivery.provider,
+                "provider_message_id": delivery.provider_message_id,
+                "reason": delivery.reason,
+                "due_at": None,
+                **_kept(keep),
+            }
+            for target, delivery, keep in ends.finished
+        ] + [
+            {
+                "_id": target.delivery_id,
+                "status": DeliveryStatus.DEFERRED.value,
+                "provider": None,
+                "provider_message_id": None,
+                "reason": None,
+                "due_at": _utc(due_at),
+                **_kept(kept),
+            }
+            for target, due_at, kept in ends.deferred
+        ]
+        async with self._engine.begin() as conn:
+            moot = await _make_moot(conn, ends.moot, now) if ends.moot else []
+            if rows:
                 await conn.execute(
-                    sa.select(deliveries).where(deliveries.c.delivery_id == target.delivery_id)
+                    changed, [row | {"lease_until": None, "updated_at": _utc(now)} for row in rows]
                 )
-            ).one()
-        return _delivery(row)
-
-    async def finish(self, target: Target, delivery: Delivery, keep: Kept | None = None) -> None:
-        """Record the end; `keep` holds the request while a receipt may still need a fallback.
-
-        Only an unfinished delivery ends: one an erasure failed meanwhile keeps nothing again.
-        """
-        await self._update(
-            target.delivery_id,
-            deliveries.c.status.in_(_UNFINISHED),
-            status=delivery.status.value,
-            provider=delivery.provider,
-            provider_message_id=delivery.provider_message_id,
-            reason=delivery.reason,
-            lease_until=None,
-            due_at=None,
-            **_kept(keep),
-        )
-
-    async def release(self, target: Target, now: datetime) -> None:
-        """Give a claim back unsent, so a later redelivery may take it at once."""
-        await self._update(target.delivery_id, lease_until=_utc(now))
-
-    async def defer(self, target: Target, due_at: datetime, kept: Kept) -> None:
-        """Keep a claimed delivery until `due_at`, with the request it renders from.
-
-        Not one that an erasure failed while it was being sent: that one is never sent again.
-        """
-        await self._update(
-            target.delivery_id,
-            deliveries.c.status.in_(_UNFINISHED),
-            status=DeliveryStatus.DEFERRED.value,
-            lease_until=None,
-            due_at=_utc(due_at),
-            **_kept(kept),
-        )
+            if ends.released:  # unsent: as if never claimed
+                await conn.execute(
+                    deliveries.delete().where(
+                        deliveries.c.delivery_id.in_([t.delivery_id for t in ends.released]),
+                        deliveries.c.status == DeliveryStatus.PENDING.value,
+                    )
+                )
+        return moot
 
     async def take_due(self, now: datetime, lease_until: datetime, limit: int) -> list[Due]:
         """Deferred deliveries due by `now`, each taken by this caller alone until `lease_until`.
@@ -152,52 +189,26 @@ class SqlDeliveryStore:
             deliveries.c.status == DeliveryStatus.DEFERRED.value,
             deliveries.c.due_at <= _utc(now),
         )
-        async with self._engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    sa.select(deliveries)
+        async with self._engine.begin() as conn:
+            first = list(
+                await conn.scalars(
+                    sa.select(deliveries.c.delivery_id)
                     .where(due_now)
                     .order_by(deliveries.c.due_at, deliveries.c.delivery_id)
                     .limit(limit)
                 )
-            ).all()
-        taken = []
-        for row in rows:
-            async with self._engine.begin() as conn:
-                result = await conn.execute(
+            )
+            taken: Sequence[sa.Row[Any]] = []
+            if first:
+                take = (
                     deliveries.update()
-                    .where(deliveries.c.delivery_id == row.delivery_id, due_now)
+                    .where(deliveries.c.delivery_id.in_(first), due_now)
                     .values(due_at=_utc(lease_until), updated_at=_utc(now))
-                )
-            if result.rowcount == 1:
-                taken.append(Due(_target(row), row.request))
-        return taken
-
-    async def make_moot(
-        self, shop_id: str, order_id: str, kinds: frozenset[str], reason: str
-    ) -> list[Target]:
-        """Fail the order's deferred deliveries of these kinds; the ones it failed."""
-        async with self._engine.begin() as conn:
-            rows = (
-                await conn.execute(
-                    deliveries.update()
-                    .where(
-                        deliveries.c.shop_id == shop_id,
-                        deliveries.c.order_id == order_id,
-                        deliveries.c.status == DeliveryStatus.DEFERRED.value,
-                        deliveries.c.kind.in_(sorted(kinds)),
-                    )
-                    .values(
-                        status=DeliveryStatus.FAILED.value,
-                        reason=reason,
-                        due_at=None,
-                        **_FORGOTTEN,
-                        updated_at=datetime.now(UTC),
-                    )
                     .returning(*deliveries.c)
                 )
-            ).all()
-        return sorted((_target(row) for row in rows), key=lambda target: target.delivery_id)
+                taken = (await conn.execute(take)).all()
+            by_id = {row.delivery_id: row for row in taken}
+        return [Due(_target(row), row.request) for id_ in first if (row := by_id.get(id_))]
 
     async def record_receipt(
         self, provider: str, provider_message_id: str, delivery: Delivery
@@ -290,15 +301,28 @@ class SqlDeliveryStore:
         targets = sorted((_target(row) for row in failed), key=lambda target: target.delivery_id)
         return Erased(len(orders), targets)
 
-    async def _update(
-        self, delivery_id: str, *where: sa.ColumnElement[bool], **values: object
-    ) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                deliveries.update()
-                .where(deliveries.c.delivery_id == delivery_id, *where)
-                .values(**values, updated_at=datetime.now(UTC))
+
+async def _make_moot(conn: AsyncConnection, moot: Moot, now: datetime) -> list[Target]:
+    """Fail the moot orders' deferred texts of its kinds; the ones it failed."""
+    rows = (
+        await conn.execute(
+            deliveries.update()
+            .where(
+                deliveries.c.status == DeliveryStatus.DEFERRED.value,
+                among(conn, deliveries.c.shop_id, deliveries.c.order_id, moot.orders, exact=True),
+                deliveries.c.kind.in_(sorted(moot.kinds)),
             )
+            .values(
+                status=DeliveryStatus.FAILED.value,
+                reason=moot.reason,
+                due_at=None,
+                **_FORGOTTEN,
+                updated_at=_utc(now),
+            )
+            .returning(*deliveries.c)
+        )
+    ).all()
+    return sorted((_target(row) for row in rows), key=lambda target: target.delivery_id)
 
 
 def _utc(moment: datetime) -> datetime:
@@ -312,6 +336,20 @@ def _kept(kept: Kept | None) -> dict[str, str | None]:
         "request": kept.request,
         "customer_email": kept.email,
         "customer_phone": kept.phone,
+    }
+
+
+def _claimed_row(target: Target, now: datetime, lease_until: datetime) -> dict[str, object]:
+    return {
+        "delivery_id": target.delivery_id,
+        "notification_id": target.notification_id,
+        "channel": target.channel.value,
+        "shop_id": target.shop_id,
+        "order_id": target.order_id,
+        "kind": target.kind,
+        "status": DeliveryStatus.PENDING.value,
+        "lease_until": _utc(lease_until),
+        "updated_at": _utc(now),
     }
 
 

@@ -9,7 +9,16 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from orderpulse_notifier.migrate import MIGRATIONS
-from orderpulse_notifier.ports import Delivery, DeliveryStatus, Due, Erased, Kept, Target
+from orderpulse_notifier.ports import (
+    Delivery,
+    DeliveryStatus,
+    Due,
+    Ends,
+    Erased,
+    Kept,
+    Moot,
+    Target,
+)
 from orderpulse_notifier.store import SqlDeliveryStore, deliveries
 from orderpulse_schemas.outcomes import Channel
 
@@ -22,6 +31,33 @@ PETR = Kept('{"request": "petr"}', "petr@example.cz", "+420601123456")
 
 def kept(request: str) -> Kept:
     return Kept(request, None, None)
+
+
+async def claim(
+    store: SqlDeliveryStore, target: Target, now: datetime, lease_until: datetime
+) -> Delivery | None:
+    [found] = await store.claim_all([target], now, lease_until)
+    return found
+
+
+async def finish(
+    store: SqlDeliveryStore, target: Target, delivery: Delivery, keep: Kept | None = None
+) -> None:
+    await store.settle(Ends(finished=[(target, delivery, keep)]), datetime.now(UTC))
+
+
+async def defer(store: SqlDeliveryStore, target: Target, due_at: datetime, keep: Kept) -> None:
+    await store.settle(Ends(deferred=[(target, due_at, keep)]), datetime.now(UTC))
+
+
+async def release(store: SqlDeliveryStore, target: Target, now: datetime) -> None:
+    await store.settle(Ends(released=[target]), now)
+
+
+async def make_moot(
+    store: SqlDeliveryStore, shop_id: str, order_id: str, kinds: frozenset[str], reason: str
+) -> list[Target]:
+    return await store.settle(Ends(moot=Moot([(shop_id, order_id)], kinds, reason)), NOW)
 
 
 @pytest.fixture
@@ -53,32 +89,32 @@ async def personal_data(engine: AsyncEngine, target: Target) -> tuple[str | None
 async def test_a_new_delivery_is_claimed_by_its_first_caller_only(
     store: SqlDeliveryStore,
 ) -> None:
-    assert await store.claim(EMAIL, NOW, LEASE) is None
-    assert await store.claim(EMAIL, NOW, LEASE) == Delivery(DeliveryStatus.PENDING)
+    assert await claim(store, EMAIL, NOW, LEASE) is None
+    assert await claim(store, EMAIL, NOW, LEASE) == Delivery(DeliveryStatus.PENDING)
 
 
 async def test_a_lease_that_ran_out_is_taken_over_and_a_released_claim_at_once(
     store: SqlDeliveryStore,
 ) -> None:
-    await store.claim(EMAIL, NOW, LEASE)
-    assert await store.claim(EMAIL, LEASE - timedelta(seconds=1), LEASE) is not None
-    assert await store.claim(EMAIL, LEASE, LEASE + timedelta(minutes=5)) is None
+    await claim(store, EMAIL, NOW, LEASE)
+    assert await claim(store, EMAIL, LEASE - timedelta(seconds=1), LEASE) is not None
+    assert await claim(store, EMAIL, LEASE, LEASE + timedelta(minutes=5)) is None
 
-    await store.claim(SMS, NOW, LEASE)
-    await store.release(SMS, NOW)
-    assert await store.claim(SMS, NOW, LEASE) is None
+    await claim(store, SMS, NOW, LEASE)
+    await release(store, SMS, NOW)
+    assert await claim(store, SMS, NOW, LEASE) is None
 
 
 async def test_a_finished_delivery_is_reported_as_it_ended(store: SqlDeliveryStore) -> None:
-    await store.claim(EMAIL, NOW, LEASE)
-    await store.claim(SMS, NOW, LEASE)
-    await store.finish(EMAIL, Delivery(DeliveryStatus.SENT, "ses", "0100-abc"))
-    await store.finish(SMS, Delivery(DeliveryStatus.FAILED, "twilio", reason="twilio 400"))
+    await claim(store, EMAIL, NOW, LEASE)
+    await claim(store, SMS, NOW, LEASE)
+    await finish(store, EMAIL, Delivery(DeliveryStatus.SENT, "ses", "0100-abc"))
+    await finish(store, SMS, Delivery(DeliveryStatus.FAILED, "twilio", reason="twilio 400"))
 
-    assert await store.claim(EMAIL, LEASE, LEASE) == Delivery(
+    assert await claim(store, EMAIL, LEASE, LEASE) == Delivery(
         DeliveryStatus.SENT, "ses", "0100-abc"
     )
-    assert await store.claim(SMS, LEASE, LEASE) == Delivery(
+    assert await claim(store, SMS, LEASE, LEASE) == Delivery(
         DeliveryStatus.FAILED, "twilio", reason="twilio 400"
     )
 
@@ -86,8 +122,8 @@ async def test_a_finished_delivery_is_reported_as_it_ended(store: SqlDeliverySto
 async def test_a_deferred_delivery_comes_due_once_even_with_two_workers(
     store: SqlDeliveryStore,
 ) -> None:
-    await store.claim(SMS, NOW, LEASE)
-    await store.defer(SMS, NOW + timedelta(hours=8), kept('{"request": 1}'))
+    await claim(store, SMS, NOW, LEASE)
+    await defer(store, SMS, NOW + timedelta(hours=8), kept('{"request": 1}'))
 
     assert await store.take_due(NOW + timedelta(hours=7), LEASE, 10) == []
     morning = NOW + timedelta(hours=8)
@@ -106,13 +142,13 @@ async def test_an_arrival_fails_the_orders_waiting_texts_of_the_given_kinds_only
     other_kind = Target("n-2", Channel.SMS, "shop", "ord-1", "order_accepted")
     other_order = Target("n-3", Channel.SMS, "shop", "ord-2", "out_for_delivery")
     for target in (SMS, other_kind, other_order):
-        await store.claim(target, NOW, LEASE)
-        await store.defer(target, NOW + timedelta(hours=8), kept("{}"))
+        await claim(store, target, NOW, LEASE)
+        await defer(store, target, NOW + timedelta(hours=8), kept("{}"))
 
-    moot = await store.make_moot("shop", "ord-1", frozenset({"out_for_delivery"}), "moot")
+    moot = await make_moot(store, "shop", "ord-1", frozenset({"out_for_delivery"}), "moot")
 
     assert moot == [SMS]
-    assert await store.claim(SMS, NOW, LEASE) == Delivery(DeliveryStatus.FAILED, reason="moot")
+    assert await claim(store, SMS, NOW, LEASE) == Delivery(DeliveryStatus.FAILED, reason="moot")
     due = await store.take_due(NOW + timedelta(hours=8), LEASE, 10)
     assert sorted(d.target.notification_id for d in due) == ["n-2", "n-3"]
 
@@ -120,9 +156,9 @@ async def test_an_arrival_fails_the_orders_waiting_texts_of_the_given_kinds_only
 async def test_a_receipt_moves_a_sent_delivery_once_and_hands_back_the_kept_request(
     store: SqlDeliveryStore,
 ) -> None:
-    await store.claim(SMS, NOW, LEASE)
-    await store.finish(
-        SMS, Delivery(DeliveryStatus.SENT, "twilio", "SM1"), keep=kept('{"kept": 1}')
+    await claim(store, SMS, NOW, LEASE)
+    await finish(
+        store, SMS, Delivery(DeliveryStatus.SENT, "twilio", "SM1"), keep=kept('{"kept": 1}')
     )
     undelivered = Delivery(DeliveryStatus.FAILED, reason="undelivered")
 
@@ -138,8 +174,8 @@ async def test_a_receipt_moves_a_sent_delivery_once_and_hands_back_the_kept_requ
 async def test_kept_requests_are_forgotten_after_a_while(
     store: SqlDeliveryStore, engine: AsyncEngine
 ) -> None:
-    await store.claim(SMS, NOW, LEASE)
-    await store.finish(SMS, Delivery(DeliveryStatus.SENT, "twilio", "SM1"), keep=PETR)
+    await claim(store, SMS, NOW, LEASE)
+    await finish(store, SMS, Delivery(DeliveryStatus.SENT, "twilio", "SM1"), keep=PETR)
     assert await personal_data(engine, SMS) == PETR
 
     assert await store.forget_requests(datetime.now(UTC) - timedelta(days=3)) == 0
@@ -152,13 +188,13 @@ async def test_kept_requests_are_forgotten_after_a_while(
 async def test_a_receipt_and_a_moot_arrival_forget_the_customer_with_the_request(
     store: SqlDeliveryStore, engine: AsyncEngine
 ) -> None:
-    await store.claim(SMS, NOW, LEASE)
-    await store.finish(SMS, Delivery(DeliveryStatus.SENT, "twilio", "SM1"), keep=PETR)
-    await store.claim(EMAIL, NOW, LEASE)
-    await store.defer(EMAIL, NOW + timedelta(hours=8), PETR)
+    await claim(store, SMS, NOW, LEASE)
+    await finish(store, SMS, Delivery(DeliveryStatus.SENT, "twilio", "SM1"), keep=PETR)
+    await claim(store, EMAIL, NOW, LEASE)
+    await defer(store, EMAIL, NOW + timedelta(hours=8), PETR)
 
     await store.record_receipt("twilio", "SM1", Delivery(DeliveryStatus.DELIVERED))
-    await store.make_moot("shop", "ord-1", frozenset({"order_accepted"}), "moot")
+    await make_moot(store, "shop", "ord-1", frozenset({"order_accepted"}), "moot")
 
     assert await personal_data(engine, SMS) == (None, None, None)
     assert await personal_data(engine, EMAIL) == (None, None, None)
@@ -179,11 +215,11 @@ async def test_erasure_forgets_the_customer_s_kept_requests_and_fails_the_deferr
         (someone_else, jana),
         (other_shop, PETR),
     ]:
-        await store.claim(target, NOW, LEASE)
-        await store.defer(target, NOW + timedelta(hours=8), customer)
-    await store.claim(by_phone, NOW, LEASE)
+        await claim(store, target, NOW, LEASE)
+        await defer(store, target, NOW + timedelta(hours=8), customer)
+    await claim(store, by_phone, NOW, LEASE)
     receipt_may_come = Kept('{"request": "petr"}', None, PETR.phone)
-    await store.finish(by_phone, Delivery(DeliveryStatus.SENT, "twilio", "SM1"), receipt_may_come)
+    await finish(store, by_phone, Delivery(DeliveryStatus.SENT, "twilio", "SM1"), receipt_may_come)
 
     erased = await store.erase("shop", PETR.email, PETR.phone, ["ord-3"], "customer erased")
 
@@ -192,10 +228,12 @@ async def test_erasure_forgets_the_customer_s_kept_requests_and_fails_the_deferr
         assert await personal_data(engine, target) == (None, None, None)
     assert await personal_data(engine, someone_else) == jana
     assert await personal_data(engine, other_shop) == PETR
-    assert await store.claim(waiting, NOW, LEASE) == Delivery(
+    assert await claim(store, waiting, NOW, LEASE) == Delivery(
         DeliveryStatus.FAILED, reason="customer erased"
     )
-    assert await store.claim(by_phone, NOW, LEASE) == Delivery(DeliveryStatus.SENT, "twilio", "SM1")
+    assert await claim(store, by_phone, NOW, LEASE) == Delivery(
+        DeliveryStatus.SENT, "twilio", "SM1"
+    )
     due = await store.take_due(NOW + timedelta(hours=8), LEASE, 10)
     assert sorted(d.target for d in due) == [someone_else, other_shop]
     assert await store.erase("shop", PETR.email, PETR.phone, ["ord-3"], "again") == Erased(0, [])
@@ -209,8 +247,8 @@ async def test_erasure_by_email_alone_and_by_phone_alone(
     texted = Target("n-1", Channel.SMS, "shop", "ord-1", "order_dispatched")
     emailed = Target("n-2", Channel.EMAIL, "shop", "ord-2", "order_accepted")
     for target, customer in [(texted, phone_only), (emailed, email_only)]:
-        await store.claim(target, NOW, LEASE)
-        await store.defer(target, NOW + timedelta(hours=8), customer)
+        await claim(store, target, NOW, LEASE)
+        await defer(store, target, NOW + timedelta(hours=8), customer)
 
     assert await store.erase("shop", None, "+420601123456", [], "erased") == Erased(1, [texted])
     assert await personal_data(engine, emailed) == email_only
@@ -220,17 +258,17 @@ async def test_erasure_by_email_alone_and_by_phone_alone(
 async def test_a_send_under_way_when_its_customer_was_erased_keeps_nothing_again(
     store: SqlDeliveryStore, engine: AsyncEngine
 ) -> None:
-    await store.claim(SMS, NOW, LEASE)
-    await store.defer(SMS, NOW, PETR)
+    await claim(store, SMS, NOW, LEASE)
+    await defer(store, SMS, NOW, PETR)
     assert [due.target for due in await store.take_due(NOW, LEASE, 10)] == [SMS]  # sending
 
     await store.erase("shop", PETR.email, None, [], "customer erased")
-    await store.defer(SMS, NOW + timedelta(minutes=10), PETR)  # it gave up: would wait again
-    await store.finish(SMS, Delivery(DeliveryStatus.SENT, "twilio", "SM1"), keep=PETR)
+    await defer(store, SMS, NOW + timedelta(minutes=10), PETR)  # it gave up: would wait again
+    await finish(store, SMS, Delivery(DeliveryStatus.SENT, "twilio", "SM1"), keep=PETR)
 
     assert await personal_data(engine, SMS) == (None, None, None)
     assert await store.take_due(NOW + timedelta(days=1), LEASE, 10) == []
-    assert await store.claim(SMS, NOW, LEASE) == Delivery(
+    assert await claim(store, SMS, NOW, LEASE) == Delivery(
         DeliveryStatus.FAILED, reason="customer erased"
     )
 
@@ -282,3 +320,54 @@ async def test_requests_kept_before_the_customer_columns_existed_get_them(
     assert await personal_data(engine, SMS) == (request, "petr@example.cz", "+420601123456")
     assert await personal_data(engine, EMAIL) == (None, None, None)
     assert await store.erase("shop", None, "+420601123456", [], "erased") == Erased(1, [SMS])
+
+
+async def test_a_poll_claims_all_its_channels_at_once_new_held_lapsed_and_ended(
+    store: SqlDeliveryStore,
+) -> None:
+    held = Target("n-2", Channel.EMAIL, "shop", "ord-2", "order_accepted")
+    lapsed = Target("n-3", Channel.EMAIL, "shop", "ord-3", "order_accepted")
+    ended = Target("n-4", Channel.EMAIL, "shop", "ord-4", "order_accepted")
+    await claim(store, held, NOW, LEASE)
+    await claim(store, lapsed, NOW - timedelta(minutes=10), NOW - timedelta(minutes=5))
+    await claim(store, ended, NOW, LEASE)
+    await finish(store, ended, Delivery(DeliveryStatus.SENT, "ses", "0100-abc"))
+
+    found = await store.claim_all([EMAIL, held, lapsed, ended, SMS], NOW, LEASE)
+
+    assert found == [
+        None,
+        Delivery(DeliveryStatus.PENDING),
+        None,
+        Delivery(DeliveryStatus.SENT, "ses", "0100-abc"),
+        None,
+    ]
+
+
+async def test_a_round_settles_in_one_call_and_moots_only_the_orders_that_arrived(
+    store: SqlDeliveryStore,
+) -> None:
+    waiting = Target("n-2", Channel.SMS, "shop", "ord-2", "out_for_delivery")
+    same_order_elsewhere = Target("n-3", Channel.SMS, "other-shop", "ord-2", "out_for_delivery")
+    unsent = Target("n-4", Channel.EMAIL, "shop", "ord-4", "order_accepted")
+    for target in (waiting, same_order_elsewhere):
+        await claim(store, target, NOW, LEASE)
+        await defer(store, target, NOW + timedelta(hours=8), kept("{}"))
+    await store.claim_all([EMAIL, SMS, unsent], NOW, LEASE)
+
+    moot = await store.settle(
+        Ends(
+            finished=[(EMAIL, Delivery(DeliveryStatus.SENT, "ses", "0100-abc"), None)],
+            deferred=[(SMS, NOW + timedelta(hours=8), PETR)],
+            released=[unsent],
+            moot=Moot([("shop", "ord-2")], frozenset({"out_for_delivery"}), "moot"),
+        ),
+        NOW,
+    )
+
+    assert moot == [waiting]
+    assert await claim(store, EMAIL, NOW, LEASE) == Delivery(DeliveryStatus.SENT, "ses", "0100-abc")
+    assert await claim(store, unsent, NOW, LEASE) is None  # released: taken again at once
+    assert await claim(store, waiting, NOW, LEASE) == Delivery(DeliveryStatus.FAILED, reason="moot")
+    due = await store.take_due(NOW + timedelta(hours=8), LEASE, 10)
+    assert [d.target for d in due] == [SMS, same_order_elsewhere]

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orderpulse_kit import dead_letters
 from orderpulse_kit.database import connect
+from orderpulse_kit.producer import BrokerProducer
 from orderpulse_notifier.app import build_app
 from orderpulse_notifier.settings import Settings
 from orderpulse_notifier.store import deliveries
@@ -40,7 +41,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[FastStream]:
-    app = build_app(settings, now=lambda: NOON)  # outside the shop's quiet hours
+    app = build_app(settings, now=lambda: NOON, producer=BrokerProducer)  # not in quiet hours
     async with TestKafkaBroker(app.broker), TestApp(app):  # type: ignore[arg-type]
         yield app
 
@@ -118,7 +119,7 @@ async def test_an_erased_customer_s_waiting_texts_are_never_sent(
     two_shops: Settings, engine: AsyncEngine
 ) -> None:
     settings, clock = two_shops, [NIGHT]
-    app = build_app(settings, engine=engine, now=lambda: clock[0])
+    app = build_app(settings, engine=engine, now=lambda: clock[0], producer=BrokerProducer)
     petr = notification("order_dispatched")  # ord-10045
     jana = notification("order_dispatched", email="jana@example.cz", phone="+420602987654")
     karel = notification("order_dispatched", email="karel@example.cz", phone="+420603111222")
@@ -226,7 +227,7 @@ async def test_a_malformed_erasure_request_is_dead_lettered_with_its_reason(
 
 def test_each_consumer_has_its_group_and_commits_only_after_handling(settings: Settings) -> None:
     """Erasures have a group of their own; an erasure that failed is redelivered, not lost."""
-    app = build_app(settings)
+    app = build_app(settings, producer=BrokerProducer)
 
     assert {
         (subscriber.group_id, topic.name, subscriber.ack_policy)  # type: ignore[attr-defined]

@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from aiolimiter import AsyncLimiter
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from orderpulse_notifier.errors import PermanentDeliveryError, RetryableDeliveryError
@@ -17,7 +19,14 @@ from orderpulse_notifier.migrate import MIGRATIONS
 from orderpulse_notifier.ports import Target
 from orderpulse_notifier.receipts import Receipt, ReceiptStatus
 from orderpulse_notifier.rendering import Renderer
-from orderpulse_notifier.service import ERASED_REASON, MOOT_REASON, Handled, Notifier, Retry
+from orderpulse_notifier.service import (
+    ERASED_REASON,
+    MOOT_REASON,
+    Handled,
+    Notifier,
+    Retry,
+    Stopping,
+)
 from orderpulse_notifier.shops import Messaging, QuietHours, Shop, SmsDiacritics
 from orderpulse_notifier.store import SqlDeliveryStore
 from orderpulse_schemas.outcomes import Channel
@@ -362,7 +371,9 @@ async def test_a_claim_held_by_a_dead_worker_is_taken_over_when_its_lease_runs_o
     w = await world(engine, shop)
     request = notification("order_accepted")
     target = Target(request.data.notification_id, Channel.EMAIL, "kvetinac-cz", "ord-10045", "x")
-    assert await w.store.claim(target, w.clock.now, w.clock.now + timedelta(minutes=5)) is None
+    assert await w.store.claim_all([target], w.clock.now, w.clock.now + timedelta(minutes=5)) == [
+        None
+    ]
 
     handling = asyncio.create_task(w.notifier.handle(request))
     await asyncio.sleep(0.5)
@@ -399,3 +410,155 @@ def test_messaging_defaults_to_both_channels_for_unlisted_kinds() -> None:
 
 def _time(text: str) -> Any:
     return datetime.strptime(text, "%H:%M").time()
+
+
+def orders(kind: str, count: int, **customer: object) -> list[Any]:
+    """`count` requests of `kind`, each about an order of its own."""
+    return [about(notification(kind, **customer), f"2{n:04d}") for n in range(count)]
+
+
+async def test_a_poll_is_two_write_transactions_and_sends_every_channel_once(
+    engine: Any, shop: Shop
+) -> None:
+    w = await world(engine, shop)
+    poll = orders("order_dispatched", 50)
+    committed: list[object] = []
+
+    def count(connection: object) -> None:
+        committed.append(connection)
+
+    sa.event.listen(engine.sync_engine, "commit", count)
+    try:
+        handled = await w.notifier.handle_all(poll + poll[:10])  # ten redelivered in the poll
+    finally:
+        sa.event.remove(engine.sync_engine, "commit", count)
+
+    assert len(committed) == 2  # the claims, then every end
+    assert len(w.provider.sent) == 100
+    assert len(handled.outcomes) == 120  # a request twice in the poll is told twice, sent once
+    assert {o.type for o in handled.outcomes} == {"notification.sent"}
+    again = await w.notifier.handle_all(poll)
+    assert len(w.provider.sent) == 100 and len(again.outcomes) == 100  # told again, not re-sent
+
+
+@dataclass
+class SlowProvider(ScriptedProvider):
+    """Takes 20 ms per message and remembers how many it had at once."""
+
+    at_once: int = 0
+    most_at_once: int = 0
+
+    async def send_email(self, message: EmailMessage) -> str:
+        return await self._slowly(message)
+
+    async def send_sms(self, message: SmsMessage) -> str:
+        return await self._slowly(message)
+
+    async def _slowly(self, message: EmailMessage | SmsMessage) -> str:
+        self.at_once += 1
+        self.most_at_once = max(self.most_at_once, self.at_once)
+        await asyncio.sleep(0.02)
+        self.at_once -= 1
+        return self._accept(message)
+
+
+async def test_orders_are_sent_concurrently_up_to_the_bound_and_each_order_in_order(
+    engine: Any, shop: Shop
+) -> None:
+    w = await world(engine, shop)
+    provider = SlowProvider()
+    notifier = Notifier(
+        shops={"kvetinac-cz": shop},
+        renderer=Renderer(),
+        email=provider,
+        sms=provider,
+        store=w.store,
+        now=lambda: w.clock.now,
+        in_flight=4,
+    )
+    one_order = [about(notification(kind), "30001") for kind in ("order_accepted", "delivered")]
+    await notifier.handle_all(orders("order_accepted", 12) + one_order)
+
+    assert provider.most_at_once == 4
+    labels = dict.fromkeys(m.label for m in provider.sent if "/30001/" in m.label)
+    assert list(labels) == ["kvetinac-cz/30001/order_accepted", "kvetinac-cz/30001/delivered"]
+
+
+async def test_a_request_that_fails_stops_alone_and_its_claim_is_given_back(
+    engine: Any, shop: Shop
+) -> None:
+    w = await world(engine, shop)
+    poll = orders("order_accepted", 3)
+    w.provider.errors = [ValueError("a bug")]  # the first send of the poll meets it
+
+    handled = await w.notifier.handle_all(poll)
+
+    [(failed, error)] = handled.unhandled
+    assert isinstance(error, ValueError)
+    assert len(w.provider.sent) == len(handled.outcomes) == 2
+    replayed = await w.notifier.handle(failed)  # from the dead-letter topic: not held by a lease
+    assert told(replayed) == [("notification.sent", "email", None)]
+
+
+async def test_a_transient_failure_is_raised_after_the_rest_is_recorded(
+    engine: Any, shop: Shop
+) -> None:
+    w = await world(engine, shop)
+    poll = orders("order_accepted", 3)
+    w.provider.errors = [OperationalError("SELECT 1", {}, Exception("database gone"))]
+
+    with pytest.raises(OperationalError):
+        await w.notifier.handle_all(poll)
+
+    assert len(w.provider.sent) == 2
+    again = await w.notifier.handle_all(poll)  # the poll read again
+    assert len(w.provider.sent) == 3 and len(again.outcomes) == 3
+
+
+async def test_an_arrival_later_in_the_poll_makes_a_text_held_for_quiet_hours_moot_at_once(
+    engine: Any, shop: Shop
+) -> None:
+    w = await world(engine, shop)
+    w.clock.now = prague(22)
+    on_its_way, arrived = notification("out_for_delivery"), notification("delivered")
+
+    handled = await w.notifier.handle_all([on_its_way, arrived])
+
+    assert ("notification.failed", "sms", MOOT_REASON) in told(handled)
+    w.clock.now = prague(8, day=26)
+    morning = await w.notifier.send_due()
+    assert [o.data.notification_id for o in morning.outcomes] == [arrived.data.notification_id]
+
+
+async def test_a_stopping_notifier_finishes_the_sends_under_way_and_gives_back_the_rest(
+    engine: Any, shop: Shop
+) -> None:
+    w = await world(engine, shop)
+    provider = SlowProvider()
+
+    def notifier() -> Notifier:
+        return Notifier(
+            shops={"kvetinac-cz": shop},
+            renderer=Renderer(),
+            email=provider,
+            sms=provider,
+            store=w.store,
+            now=lambda: w.clock.now,
+            in_flight=2,
+        )
+
+    poll = orders("order_accepted", 10)
+    stopping = notifier()
+    handling = asyncio.create_task(stopping.handle_all(poll))
+    await asyncio.sleep(0.03)  # two sends done, two under way
+    await stopping.stop_sending()
+    with pytest.raises(Stopping):  # not committed: the poll is read again
+        await handling
+    sent_before = len(provider.sent)
+    assert 2 <= sent_before < 10
+
+    again = await notifier().handle_all(poll)  # the next reader of the poll, at once
+
+    assert len(provider.sent) == 10  # the rest, none twice
+    assert len({m.delivery_id for m in provider.sent}) == 10
+    assert len(again.outcomes) == 10

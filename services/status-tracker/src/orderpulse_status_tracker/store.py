@@ -16,11 +16,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic import TypeAdapter
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from orderpulse_kit.database import among
+from orderpulse_kit.database import among, dialect_insert
 from orderpulse_kit.erasure import forget_customer
 from orderpulse_kit.isolation import Transient
 from orderpulse_schemas.values import STORED
@@ -220,12 +219,6 @@ def utc(moment: datetime | str) -> datetime:
     return parsed.astimezone(UTC)
 
 
-def _insert(conn: AsyncConnection, table: sa.Table) -> Any:
-    """An INSERT that can say ON CONFLICT, in the connection's dialect."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
-
-
 async def _write_orders(
     conn: AsyncConnection, changed: dict[OrderKey, tuple[int, TrackedOrder | None]]
 ) -> None:
@@ -252,7 +245,7 @@ async def _write_orders(
                 "customer_phone": customer.phone if customer else None,
             }
         )
-    insert = _insert(conn, orders)
+    insert = dialect_insert(conn, orders)
     new = insert.excluded
     upsert = insert.on_conflict_do_update(
         index_elements=[orders.c.shop_id, orders.c.order_id],
@@ -277,7 +270,7 @@ async def _write_timers(conn: AsyncConnection, effects: Effects) -> None:
             [{"s": s, "o": o, "k": k} for s, o, k in effects.timers_dropped],
         )
     if effects.timers_set:
-        insert = _insert(conn, timers)
+        insert = dialect_insert(conn, timers)
         await conn.execute(
             insert.on_conflict_do_update(
                 index_elements=[timers.c.shop_id, timers.c.order_id, timers.c.kind],
@@ -305,7 +298,7 @@ async def _write_outcomes(conn: AsyncConnection, heard: list[Outcome]) -> None:
     """Remember sent, failed and delivered outcomes, each once (a redelivery adds nothing)."""
     if heard:
         await conn.execute(
-            _insert(conn, outcomes).on_conflict_do_nothing(),
+            dialect_insert(conn, outcomes).on_conflict_do_nothing(),
             [
                 {
                     "notification_id": o.data.notification_id,
