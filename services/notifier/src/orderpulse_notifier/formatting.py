@@ -1,6 +1,15 @@
-"""Dates, money, hours, phone numbers and names as a customer in each locale expects them."""
+"""Dates, money, hours, phone numbers and names as a customer in each locale expects them.
 
-from datetime import date, datetime
+Babel takes µs for each date or amount, and the same ones come back: in an email's HTML, its text
+and its SMS, and across orders (delivery days, the shop's phone and hours, first names). So each
+`LocaleFormat` remembers what it wrote (bounded), and `locale_format` shares one per locale and
+time zone.
+"""
+
+from collections.abc import Callable, Hashable
+from datetime import date, datetime, time
+from functools import lru_cache, wraps
+from typing import Concatenate, ParamSpec
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -31,6 +40,34 @@ _CARRIERS = {
     "inpost": "InPost",
     "sps": "SPS",
 }
+_REMEMBERED = 4096  # results a LocaleFormat keeps; it forgets them all when it has this many
+_Rule = tuple[tuple[Weekday, ...], time, time]
+P = ParamSpec("P")
+
+
+def _remembered(
+    method: Callable[Concatenate["LocaleFormat", P], str],
+) -> Callable[Concatenate["LocaleFormat", P], str]:
+    """`method`, giving what it gave before for the same arguments."""
+
+    @wraps(method)
+    def remembered(self: "LocaleFormat", /, *args: P.args, **kwargs: P.kwargs) -> str:
+        key: Hashable = (method.__name__, args, *kwargs.items())
+        try:
+            return self._results[key]
+        except KeyError:
+            if len(self._results) >= _REMEMBERED:
+                self._results.clear()
+            result = self._results[key] = method(self, *args, **kwargs)
+            return result
+
+    return remembered
+
+
+@lru_cache(maxsize=256)
+def locale_format(locale: str, time_zone: str) -> "LocaleFormat":
+    """The one `LocaleFormat` of `locale` in `time_zone`."""
+    return LocaleFormat(locale, time_zone)
 
 
 class LocaleFormat:
@@ -38,44 +75,53 @@ class LocaleFormat:
 
     def __init__(self, locale: str, time_zone: str) -> None:
         self.locale = locale
+        self._babel = Locale.parse(locale)  # babel parses a name on every call it is given
         self._zone = ZoneInfo(time_zone)
+        self._results: dict[Hashable, str] = {}
 
+    @_remembered
     def date(self, day: date) -> str:
         """`čtvrtek 26. listopadu 2026`, `Thursday, November 26, 2026`."""
-        return format_date(day, "full", locale=self.locale)
+        return format_date(day, "full", locale=self._babel)
 
+    @_remembered
     def window(self, window: DateWindow) -> str:
         """One day in full, or a range: `24.–26. 11. 2026`."""
         if window.earliest == window.latest:
             return self.date(window.earliest)
-        return format_interval(window.earliest, window.latest, "yMMMd", locale=self.locale)
+        return format_interval(window.earliest, window.latest, "yMMMd", locale=self._babel)
 
+    @_remembered
     def short_window(self, window: DateWindow) -> str:
         """The same, short enough for an SMS: `čt 26. 11.`, `24.–26. 11.`."""
         if window.earliest == window.latest:
             return self.short_date(window.earliest)
-        return format_interval(window.earliest, window.latest, "MMMd", locale=self.locale)
+        return format_interval(window.earliest, window.latest, "MMMd", locale=self._babel)
 
+    @_remembered
     def moment(self, when: datetime) -> str:
         """A day and time in the shop's time zone: `2. prosince 2026 23:59`."""
         local = when.astimezone(self._zone)
-        day = format_date(local.date(), "long", locale=self.locale)
-        clock = format_time(local, "short", locale=self.locale)
-        return str(Locale.parse(self.locale).datetime_formats["long"]).format(clock, day)
+        day = format_date(local.date(), "long", locale=self._babel)
+        clock = format_time(local, "short", locale=self._babel)
+        return str(self._babel.datetime_formats["long"]).format(clock, day)
 
+    @_remembered
     def short_date(self, day: Day) -> str:
         """A day short enough for an SMS: `čt 26. 11.`, `Thu, Nov 26`."""
-        return format_skeleton("MMMEd", day, locale=self.locale)
+        return format_skeleton("MMMEd", day, locale=self._babel)
 
+    @_remembered
     def short_moment(self, when: datetime) -> str:
         """A day and time short enough for an SMS: `st 2. 12. 23:59`."""
         local = when.astimezone(self._zone)
-        return f"{self.short_date(local.date())} {format_time(local, 'short', locale=self.locale)}"
+        return f"{self.short_date(local.date())} {format_time(local, 'short', locale=self._babel)}"
 
+    @_remembered
     def time_range(self, start: datetime, end: datetime) -> str:
         """`9:00–12:00` in the shop's time zone (the day is said separately)."""
-        first = format_time(start.astimezone(self._zone), "short", locale=self.locale)
-        last = format_time(end.astimezone(self._zone), "short", locale=self.locale)
+        first = format_time(start.astimezone(self._zone), "short", locale=self._babel)
+        last = format_time(end.astimezone(self._zone), "short", locale=self._babel)
         return f"{first}–{last}"
 
     def day_of(self, when: datetime) -> str:
@@ -88,31 +134,38 @@ class LocaleFormat:
             return "Packeta"
         return _CARRIERS.get(code, code.upper())
 
+    @_remembered
     def money(self, money: Money) -> str:
         """`1 297,00 Kč`."""
-        return format_currency(money.amount, money.currency, locale=self.locale)
+        return format_currency(money.amount, money.currency, locale=self._babel)
 
     def hours(self, rules: list[OpeningHours]) -> str:
         """`po–pá 8:00–18:00, so 9:00–12:00`."""
-        names = get_day_names("abbreviated", locale=self.locale)
+        return self._hours(tuple((tuple(rule.days), rule.opens, rule.closes) for rule in rules))
+
+    @_remembered
+    def _hours(self, rules: tuple[_Rule, ...]) -> str:
+        names = get_day_names("abbreviated", locale=self._babel)
         parts = []
-        for rule in rules:
-            indices = sorted(_WEEK.index(day) for day in rule.days)
+        for days_open, opens, closes in rules:
+            indices = sorted(_WEEK.index(day) for day in days_open)
             if len(indices) > 2 and indices == list(range(indices[0], indices[-1] + 1)):
                 days = f"{names[indices[0]]}–{names[indices[-1]]}"
             else:
                 days = ", ".join(names[i] for i in indices)
-            opens = format_time(rule.opens, "short", locale=self.locale)
-            closes = format_time(rule.closes, "short", locale=self.locale)
-            parts.append(f"{days} {opens}–{closes}")
+            opening = format_time(opens, "short", locale=self._babel)
+            closing = format_time(closes, "short", locale=self._babel)
+            parts.append(f"{days} {opening}–{closing}")
         return ", ".join(parts)
 
+    @_remembered
     def phone(self, e164: str) -> str:
         """`+420 222 333 444`."""
         return phonenumbers.format_number(
             phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL
         )
 
+    @_remembered
     def greeting_name(self, first_name: str) -> str:
         """How the greeting addresses the customer: Czech uses the vocative (Petr → Petře)."""
         if self.locale != "cs":

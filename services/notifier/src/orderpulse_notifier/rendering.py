@@ -6,35 +6,39 @@ a shop overrides any of them at `<overrides>/<shop id>/<same path>`.
 
 An email's HTML may show a QR code: `<img src="{{ qr(notice.return_code) }}">` makes a PNG and
 gives back its `cid:` URL; the picture travels with the email as an inline image.
+
+Every template is read and compiled once, at its first use, with its CSS inlined then (see
+`inlining`); which template serves a shop's part is looked up once too. So a changed template, or
+a shop's override added or changed, takes effect when the notifier restarts.
 """
 
 import hashlib
 import io
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import css_inline
 import segno
 from jinja2 import (
     BaseLoader,
     ChoiceLoader,
-    Environment,
     FileSystemLoader,
     PackageLoader,
     PrefixLoader,
     StrictUndefined,
+    Template,
     TemplateError,
     TemplateRuntimeError,
     select_autoescape,
 )
 
 from orderpulse_notifier.errors import RenderError
-from orderpulse_notifier.formatting import LocaleFormat
+from orderpulse_notifier.formatting import locale_format
+from orderpulse_notifier.inlining import INLINER, InliningEnvironment
 from orderpulse_notifier.messages import InlineImage
 from orderpulse_notifier.shops import Shop
 from orderpulse_schemas.notifications import NotificationRequested
 
-_INLINER = css_inline.CSSInliner(keep_style_tags=False)
 # Kinds whose messages explain how to return, so they need the shop's `returns` policy; the
 # later return messages (label, received, refunded, rejected) say nothing the policy decides.
 RETURN_POLICY_KINDS = frozenset(
@@ -64,25 +68,31 @@ class QrCodes:
         self._images: dict[str, InlineImage] = {}
 
     def __call__(self, text: object) -> str:
-        """Make (once) the QR code of `text`; its `cid:` URL for an `<img src>`."""
+        """The `cid:` URL of the QR code of `text`, for an `<img src>`."""
         if not isinstance(text, str) or not text:
             raise TemplateRuntimeError(f"qr() needs text to encode, not {text!r}")
-        cid = f"qr-{hashlib.sha256(text.encode()).hexdigest()[:16]}@orderpulse"
-        if cid not in self._images:
-            png = io.BytesIO()
-            try:
-                # Never a Micro QR (segno.make's choice for short text): few scanners read those.
-                # Error correction at least M; segno raises it when that costs no extra size.
-                code = segno.make_qr(text, error="m")
-            except segno.DataOverflowError as error:
-                raise TemplateRuntimeError(f"qr(): {error}") from error
-            code.save(png, kind="png", scale=QR_SCALE, border=QR_BORDER)
-            self._images[cid] = InlineImage(cid, png.getvalue())
-        return f"cid:{cid}"
+        image = _qr_code(text)
+        self._images[image.cid] = image
+        return f"cid:{image.cid}"
 
     def shown_in(self, html: str) -> tuple[InlineImage, ...]:
         """The images `html` links to (a template may have made one it then did not show)."""
         return tuple(image for cid, image in self._images.items() if f"cid:{cid}" in html)
+
+
+@lru_cache(maxsize=1024)
+def _qr_code(text: str) -> InlineImage:
+    """The QR code of `text` as a PNG: drawing one takes ms, and reminders repeat a code."""
+    png = io.BytesIO()
+    try:
+        # Never a Micro QR (segno.make's choice for short text): few scanners read those.
+        # Error correction at least M; segno raises it when that costs no extra size.
+        code = segno.make_qr(text, error="m")
+    except segno.DataOverflowError as error:
+        raise TemplateRuntimeError(f"qr(): {error}") from error
+    code.save(png, kind="png", scale=QR_SCALE, border=QR_BORDER)
+    cid = f"qr-{hashlib.sha256(text.encode()).hexdigest()[:16]}@orderpulse"
+    return InlineImage(cid, png.getvalue())
 
 
 class Renderer:
@@ -92,32 +102,35 @@ class Renderer:
         loaders: list[BaseLoader] = [PackageLoader("orderpulse_notifier", "templates")]
         if overrides is not None:
             loaders.insert(0, PrefixLoader({"shops": FileSystemLoader(overrides)}))
-        self._env = Environment(
-            loader=ChoiceLoader(loaders),
+        self._env = InliningEnvironment(
+            ChoiceLoader(loaders),
             undefined=StrictUndefined,
             autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
         )
+        # The template of each (shop, part path), the shop's override or not: a shop without
+        # one looks for it on disk once, not for every message.
+        self._templates: dict[tuple[str, str], Template] = {}
 
     def email(self, request: NotificationRequested, shop: Shop) -> RenderedEmail:
         """Subject, HTML (CSS inlined), plain text and the images the HTML shows.
 
         Only the HTML gets `qr()`: plain text and SMS cannot show a picture, so they say the code.
         """
-        qr = QrCodes()
-        subject = " ".join(self._render(request, shop, "email_subject.txt").split())
-        html = _INLINER.inline(self._render(request, shop, "email.html", qr=qr))
-        text = self._render(request, shop, "email.txt").strip() + "\n"
+        context, qr = _context(request, shop), QrCodes()
+        subject = " ".join(self._render(request, shop, context, "email_subject.txt").split())
+        html = self._render(request, shop, context | {"qr": qr}, "email.html")
+        text = self._render(request, shop, context, "email.txt").strip() + "\n"
         return RenderedEmail(subject, html, text, qr.shown_in(html))
 
     def sms(self, request: NotificationRequested, shop: Shop) -> str:
         """The SMS body on one line per paragraph, trimmed."""
-        return self._render(request, shop, "sms.txt").strip()
+        return self._render(request, shop, _context(request, shop), "sms.txt").strip()
 
     def _render(
-        self, request: NotificationRequested, shop: Shop, part: str, **extra: object
+        self, request: NotificationRequested, shop: Shop, context: dict[str, Any], part: str
     ) -> str:
         data = request.data
         path = f"{data.customer.locale.value}/{data.notice.kind}/{part}"
@@ -127,15 +140,23 @@ class Renderer:
                 f"file), which {data.notice.kind} needs to tell the customer how to return"
             )
         try:
-            template = self._env.select_template([f"shops/{request.shopid}/{path}", path])
-            return template.render(_context(request, shop) | extra)
+            template = self._template(request.shopid, path)
+            output = template.render(context)
+            return INLINER.inline(output) if self._env.needs_inliner(template) else output
         except TemplateError as error:
             raise RenderError(f"{path}: {error.message or type(error).__name__}") from error
 
+    def _template(self, shop_id: str, path: str) -> Template:
+        key = (shop_id, path)
+        if key not in self._templates:
+            self._templates[key] = self._env.select_template([f"shops/{shop_id}/{path}", path])
+        return self._templates[key]
+
 
 def _context(request: NotificationRequested, shop: Shop) -> dict[str, Any]:
+    """What the parts of a message render from (about 1 µs: the formatting is shared)."""
     data = request.data
-    fmt = LocaleFormat(data.customer.locale.value, shop.time_zone)
+    fmt = locale_format(data.customer.locale.value, shop.time_zone)
     return {
         "shop": shop,
         "customer": data.customer,

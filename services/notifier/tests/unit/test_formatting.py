@@ -1,9 +1,11 @@
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from orderpulse_notifier.formatting import LocaleFormat
+from orderpulse_notifier import formatting
+from orderpulse_notifier.formatting import LocaleFormat, locale_format
 from orderpulse_schemas.values import DateWindow, Money, OpeningHours, Weekday
 
 PRAGUE = "Europe/Prague"
@@ -60,3 +62,32 @@ def test_other_locales_greet_by_the_name_as_given() -> None:
 
 def test_phone_numbers_are_grouped_for_reading() -> None:
     assert LocaleFormat("cs", PRAGUE).phone("+420222333444") == "+420 222 333 444"
+
+
+def test_one_locale_format_serves_a_locale_and_time_zone() -> None:
+    assert locale_format("cs", PRAGUE) is locale_format("cs", PRAGUE)
+    assert locale_format("cs", PRAGUE) is not locale_format("cs", "Europe/Warsaw")
+
+
+def test_a_result_is_remembered_until_too_many_are(monkeypatch: pytest.MonkeyPatch) -> None:
+    written: list[Decimal] = []
+
+    def format_currency(amount: Decimal, currency: str, locale: object) -> str:
+        written.append(amount)
+        return f"{amount} {currency}"
+
+    monkeypatch.setattr(formatting, "format_currency", format_currency)
+    monkeypatch.setattr(formatting, "_REMEMBERED", 2)
+    fmt = LocaleFormat("cs", PRAGUE)
+    one, two, three = (Money(amount=Decimal(n), currency="CZK") for n in ("1.00", "2.00", "3.00"))
+    assert fmt.money(one) == fmt.money(one) == "1.00 CZK"
+    assert written == [Decimal("1.00")], "written once"
+    assert fmt.money(two) == "2.00 CZK" and fmt.money(three) == "3.00 CZK"  # the third: forgets
+    assert fmt.money(one) == "1.00 CZK" and len(written) == 4
+
+
+def test_a_remembered_moment_is_the_one_of_its_own_time_zone() -> None:
+    noon_utc = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    assert "13:00" in locale_format("cs", PRAGUE).moment(noon_utc)
+    assert "12:00" in locale_format("cs", "Europe/London").moment(noon_utc)
+    assert "13:00" in locale_format("cs", PRAGUE).moment(noon_utc.astimezone(ZoneInfo(PRAGUE)))

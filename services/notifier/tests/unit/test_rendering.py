@@ -5,13 +5,29 @@ from html import unescape
 from pathlib import Path
 from typing import Any
 
+import css_inline
 import pytest
 import segno
-from jinja2 import FileSystemLoader
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    StrictUndefined,
+    select_autoescape,
+)
 
 from orderpulse_notifier.errors import RenderError
 from orderpulse_notifier.formatting import LocaleFormat
-from orderpulse_notifier.rendering import QR_BORDER, QR_SCALE, RETURN_POLICY_KINDS, Renderer
+from orderpulse_notifier.messages import InlineImage
+from orderpulse_notifier.rendering import (
+    QR_BORDER,
+    QR_SCALE,
+    RETURN_POLICY_KINDS,
+    QrCodes,
+    Renderer,
+    _context,
+)
 from orderpulse_notifier.shops import Shop
 from orderpulse_notifier.sms import measure, transliterate
 from orderpulse_schemas import examples, notice_models
@@ -19,14 +35,72 @@ from orderpulse_schemas.notifications import NotificationRequested, ReturnRefund
 from orderpulse_schemas.returns import RefundMethod, ReturnMethod
 from orderpulse_schemas.values import Locale
 
-from ..conftest import notification
+from ..conftest import about, notification
 from ..png import SIGNATURE, decode
+from .test_inlining import parsed
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "orderpulse_notifier" / "templates"
 LOCALES = tuple(locale.value for locale in Locale)
 KINDS = sorted(notice_models())  # from the contract: a kind without templates fails, never hides
 RETURN_KINDS = [kind for kind in KINDS if kind.startswith("return_")]
 PARTS = ("email_subject.txt", "email.html", "email.txt", "sms.txt")
+OWN = "(the shop's own template)"
+# Templates of the shop kvetinac-cz's own, which the HTML equivalence test renders with the rest.
+OVERRIDES = {
+    "cs/order_accepted/email.html": """{% extends "cs/_layout.html" %}
+{% block title %}Objednávka č. {{ order_number }}{% endblock %}
+{% block body %}
+<p>Dobrý den, {{ greeting_name }}, (the shop's own template)</p>
+<table class="items">
+{% for item in notice.items %}
+<tr><td>{{ item.name }}</td><td class="qty">{{ item.quantity }} ks</td></tr>
+{% else %}
+<tr><td>–</td></tr>
+{% endfor %}
+<tr class="total"><td>Celkem</td><td class="qty">{{ fmt.money(notice.total) }}</td></tr>
+</table>
+{% with window = notice.promised_delivery %}
+<div class="facts"><p><strong>Doručení:</strong> {{ fmt.window(window) }}</p></div>
+{% endwith %}
+<p><a class="button" href="{{ shop.website }}">{{ shop.brand }}</a></p>
+{% endblock %}
+""",
+    "en/order_dispatched/email.html": """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<style>
+h1 { font-size: 20px; }
+#lead, .note span { color: #b91c1c; }
+td > a { text-decoration: none; }
+</style></head>
+<body>
+<h1>Order {{ order_number }} is on its way (the shop's own template)</h1>
+<p id="lead">Hello {{ greeting_name }},</p>
+<table><tr><td><a href="{{ notice.tracking_url or shop.website }}">{{
+  fmt.carrier(notice.carrier) }}</a></td></tr></table>
+<p class="note"><span>{{ fmt.window(notice.expected_delivery) }}</span></p>
+</body></html>
+""",
+    "sk/return_requested/email.html": """{% extends "sk/_layout.html" %}
+{% block title %}{{ order_number }}{% endblock %}
+{% block body %}
+<p>{{ greeting_name }} (the shop's own template)</p>
+<div class="facts">
+{% if notice.return_code %}
+<p><span class="code">{{ notice.return_code }}</span></p>
+<p><img src="{{ qr(notice.return_code) }}" width="160" height="160" alt="QR"></p>
+{% endif %}
+</div>
+{% endblock %}
+""",
+    # A selector the load-time inlining cannot vouch for: this one is inlined per email.
+    "pl/delivered/email.html": """<html><head><style>
+p:first-child { font-weight: bold; }
+p { margin: 0; }
+</style></head>
+<body><div><p>(the shop's own template) {{ order_number }}</p><p>{{ greeting_name }}</p></div>
+</body></html>
+""",
+}
 
 
 def fmt_phone(e164: str) -> str:
@@ -45,6 +119,36 @@ def with_policy(shop: Shop, **policy: Any) -> Shop:
     """The shop with its returns policy changed as given."""
     assert shop.returns is not None
     return shop.model_copy(update={"returns": shop.returns.model_copy(update=policy)})
+
+
+@pytest.fixture(scope="module")
+def overrides(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("overrides")
+    for path, source in OVERRIDES.items():
+        (directory / "kvetinac-cz" / path).parent.mkdir(parents=True)
+        (directory / "kvetinac-cz" / path).write_text(source)
+    return directory
+
+
+def inlined_after_rendering(
+    request: NotificationRequested, shop: Shop, overrides: Path
+) -> tuple[str, tuple[InlineImage, ...]]:
+    """The reference HTML and images: rendered by plain Jinja, then the CSS inlined into it."""
+    environment = Environment(
+        loader=ChoiceLoader(
+            [PrefixLoader({"shops": FileSystemLoader(overrides)}), FileSystemLoader(TEMPLATES)]
+        ),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    path = f"{request.data.customer.locale.value}/{request.data.notice.kind}/email.html"
+    template = environment.select_template([f"shops/{request.shopid}/{path}", path])
+    qr = QrCodes()
+    html = template.render(_context(request, shop) | {"qr": qr})
+    html = css_inline.CSSInliner(keep_style_tags=False).inline(html)
+    return html, qr.shown_in(html)
 
 
 def test_the_contract_has_the_eighteen_kinds_the_templates_cover() -> None:
@@ -100,6 +204,47 @@ def test_order_accepted_renders_every_part(locale: str, shops: dict[str, Shop]) 
         assert "+420 222 333 444" in part
         assert "Keramický květináč Ø 30 cm" in part
     assert "{{" not in html + text + sms
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_html_is_what_inlining_the_css_after_rendering_gives(
+    kind: str, locale: str, shops: dict[str, Shop], overrides: Path
+) -> None:
+    """The CSS goes into the templates when they load; the emails must not tell the difference.
+
+    Compared as an HTML5 parser builds them (`parsed`): that writes the `<tbody>` a table implies
+    and `&nbsp;` for a no-break space, as the reference has them, and leaves attribute order aside.
+    """
+    request, shop = notification(kind, locale=locale), shops["kvetinac-cz"]
+    email = Renderer(overrides).email(request, shop)
+    html, images = inlined_after_rendering(request, shop, overrides)
+    assert (OWN in email.html) == (f"{locale}/{kind}/email.html" in OVERRIDES)
+    assert "<style" not in email.html
+    assert parsed(email.html) == parsed(html)
+    assert email.images == images
+
+
+def test_a_shop_s_own_template_serves_that_shop_only(
+    shops: dict[str, Shop], overrides: Path
+) -> None:
+    request = notification("order_accepted")
+    renderer, shop = Renderer(overrides), shops["kvetinac-cz"]
+    assert OWN in renderer.email(request, shop).html
+    assert OWN not in renderer.email(about(request, "20001", "jiny-obchod"), shop).html
+
+
+def test_a_template_is_looked_up_once_so_a_new_override_takes_a_restart(
+    tmp_path: Path, shops: dict[str, Shop]
+) -> None:
+    request, shop = notification("order_accepted"), shops["kvetinac-cz"]
+    renderer = Renderer(tmp_path)
+    before = renderer.email(request, shop).subject
+    override = tmp_path / "kvetinac-cz" / "cs" / "order_accepted" / "email_subject.txt"
+    override.parent.mkdir(parents=True)
+    override.write_text("Nová šablona {{ order_number }}")
+    assert renderer.email(request, shop).subject == before, "templates are read once"
+    assert Renderer(tmp_path).email(request, shop).subject == "Nová šablona 10045"
 
 
 def test_czech_email_greets_in_the_vocative_and_formats_the_facts(shops: dict[str, Shop]) -> None:
@@ -280,6 +425,23 @@ def test_the_qr_code_is_a_png_of_the_return_code_linked_by_a_stable_cid(
     assert Renderer().email(notification("return_instructions"), shop).images == email.images
     assert Renderer().email(notification("return_window_closing"), shop).images == email.images
     assert "cid:" not in email.text
+
+
+def test_a_qr_code_is_drawn_once_for_all_emails_that_show_it(
+    shops: dict[str, Shop], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drawn: list[str] = []
+    make_qr = segno.make_qr
+
+    def counted(text: str, **options: Any) -> segno.QRCode:
+        drawn.append(text)
+        return make_qr(text, **options)
+
+    monkeypatch.setattr(segno, "make_qr", counted)
+    request = returns_request("return_requested", return_code="Z-ONCE-4821")
+    emails = [Renderer().email(request, shops["kvetinac-cz"]) for _ in range(3)]
+    assert drawn == ["Z-ONCE-4821"]
+    assert emails[0].images == emails[2].images and len(emails[0].images) == 1
 
 
 @pytest.mark.parametrize("kind", ["return_instructions", "return_window_closing"])
