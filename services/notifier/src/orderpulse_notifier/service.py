@@ -3,13 +3,15 @@
 A channel is claimed before it is sent and finished after, so a redelivered request sends nothing
 twice. Work goes in rounds (a poll of requests, the texts come due, a receipt): every channel of
 the round is claimed in one transaction, the claimed ones are sent concurrently (each order's in
-order, at most `in_flight` at once), and every end is written in one transaction. A provider that
-accepted a message before the process died, in the round's sending, sends it again after the
-restart: the crash window is one round. Transient provider errors are retried with backoff; when they outlast the retries the
-channel is handed back (`Handled.gave_up`) for the caller to dead-letter or park. Permanent errors
-fail the channel, and a failed or undelivered SMS falls back to email where the shop allows it.
-Texts that would arrive in quiet hours wait, durably, until the hours end. An erased customer's
-kept requests are forgotten, and their waiting messages fail instead of going out.
+order, at most `in_flight` at once), and every end is written in one transaction. A message a
+provider accepted in a round that the process did not live to record is sent again after the
+restart: the crash window is one round.
+
+Transient provider errors are retried with backoff; when they outlast the retries the channel is
+handed back (`Handled.gave_up`) for the caller to dead-letter, or parked. Permanent errors fail
+the channel, and a failed or undelivered SMS falls back to email where the shop allows it. Texts
+that would arrive in quiet hours wait, durably, until the hours end. An erased customer's kept
+requests are forgotten, and their waiting messages fail instead of going out.
 """
 
 import asyncio
