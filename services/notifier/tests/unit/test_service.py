@@ -462,20 +462,25 @@ class SlowProvider(ScriptedProvider):
         return self._accept(message)
 
 
-async def test_orders_are_sent_concurrently_up_to_the_bound_and_each_order_in_order(
-    engine: Any, shop: Shop
-) -> None:
-    w = await world(engine, shop)
-    provider = SlowProvider()
-    notifier = Notifier(
+def sending_through(provider: ScriptedProvider, w: World, shop: Shop, in_flight: int) -> Notifier:
+    """Another notifier on `w`'s store and clock, sending through `provider`."""
+    return Notifier(
         shops={"kvetinac-cz": shop},
         renderer=Renderer(),
         email=provider,
         sms=provider,
         store=w.store,
         now=lambda: w.clock.now,
-        in_flight=4,
+        in_flight=in_flight,
     )
+
+
+async def test_orders_are_sent_concurrently_up_to_the_bound_and_each_order_in_order(
+    engine: Any, shop: Shop
+) -> None:
+    w = await world(engine, shop)
+    provider = SlowProvider()
+    notifier = sending_through(provider, w, shop, in_flight=4)
     one_order = [about(notification(kind), "30001") for kind in ("order_accepted", "delivered")]
     await notifier.handle_all(orders("order_accepted", 12) + one_order)
 
@@ -535,20 +540,8 @@ async def test_a_stopping_notifier_finishes_the_sends_under_way_and_gives_back_t
 ) -> None:
     w = await world(engine, shop)
     provider = SlowProvider()
-
-    def notifier() -> Notifier:
-        return Notifier(
-            shops={"kvetinac-cz": shop},
-            renderer=Renderer(),
-            email=provider,
-            sms=provider,
-            store=w.store,
-            now=lambda: w.clock.now,
-            in_flight=2,
-        )
-
     poll = orders("order_accepted", 10)
-    stopping = notifier()
+    stopping = sending_through(provider, w, shop, in_flight=2)
     handling = asyncio.create_task(stopping.handle_all(poll))
     await asyncio.sleep(0.03)  # two sends done, two under way
     await stopping.stop_sending()
@@ -557,7 +550,8 @@ async def test_a_stopping_notifier_finishes_the_sends_under_way_and_gives_back_t
     sent_before = len(provider.sent)
     assert 2 <= sent_before < 10
 
-    again = await notifier().handle_all(poll)  # the next reader of the poll, at once
+    next_reader = sending_through(provider, w, shop, in_flight=2)
+    again = await next_reader.handle_all(poll)  # at once: nothing is held by a lease
 
     assert len(provider.sent) == 10  # the rest, none twice
     assert len({m.delivery_id for m in provider.sent}) == 10
