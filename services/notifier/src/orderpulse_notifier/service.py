@@ -337,7 +337,10 @@ class Notifier:
         try:
             delivery = await self._deliver(request, shop, target)
         except _NotStarted:
-            round.cut_short = True  # the claim is given back at the end of the round
+            if round.park:  # no poll to read again (a due text, a receipt's fallback): it waits
+                round.ends.deferred.append((target, self._now(), _kept(request)))
+            else:
+                round.cut_short = True  # the claim is given back at the end of the round
             return
         except RetryableDeliveryError as error:
             log.warning("%s gave up after retries: %s", target.delivery_id, error)

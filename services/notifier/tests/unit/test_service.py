@@ -556,3 +556,19 @@ async def test_a_stopping_notifier_finishes_the_sends_under_way_and_gives_back_t
     assert len(provider.sent) == 10  # the rest, none twice
     assert len({m.delivery_id for m in provider.sent}) == 10
     assert len(again.outcomes) == 10
+
+
+async def test_a_due_text_a_stopping_notifier_did_not_send_stays_due(
+    engine: Any, shop: Shop
+) -> None:
+    w = await world(engine, shop)
+    w.clock.now = prague(22)
+    await w.notifier.handle(notification("order_dispatched"))  # the text waits for 08:00
+    w.clock.now = prague(8, day=26)
+    stopping = sending_through(w.provider, w, shop, in_flight=1)
+    await stopping.stop_sending()
+
+    assert (await stopping.send_due()).outcomes == []  # nothing to commit: no error either
+
+    assert told(await w.notifier.send_due()) == [("notification.sent", "sms", None)]
+    assert w.provider.channels() == ["email", "sms"]
