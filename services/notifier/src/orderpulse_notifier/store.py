@@ -102,7 +102,12 @@ class SqlDeliveryStore:
                     dialect_insert(conn, deliveries)
                     .on_conflict_do_nothing()
                     .returning(deliveries.c.delivery_id),
-                    [_claimed_row(target, now, lease_until) for target in targets],
+                    # In one order everywhere: two workers claiming the same rows (a rebalance)
+                    # wait for each other instead of deadlocking.
+                    [
+                        _claimed_row(target, now, lease_until)
+                        for target in sorted(set(targets), key=lambda target: target.delivery_id)
+                    ],
                 )
             )
             if others := sorted(ids - held):
