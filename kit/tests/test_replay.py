@@ -103,6 +103,56 @@ async def test_the_command_lists_places_and_reasons_but_never_values(
     assert err.decode().strip() == f"would replay 1 record(s) from {topic}.dlq"
 
 
+async def reference(producer: AIOKafkaProducer, topic: str, key: bytes) -> None:
+    """A record too large to copy, dead-lettered as a reference to where it is."""
+    headers = [
+        (dead_letters.REASON, b"could not be handled: X (too large to copy (2000000 bytes), ...)"),
+        (dead_letters.SOURCE_TOPIC, topic.encode()),
+        (dead_letters.SOURCE_PARTITION, b"1"),
+        (dead_letters.SOURCE_OFFSET, b"7"),
+        (dead_letters.CONSUMER_GROUP, b"status-tracker"),
+        (dead_letters.COPY, dead_letters.REFERENCE.encode()),
+        (dead_letters.SIZE, b"2000000"),
+    ]
+    await producer.send_and_wait(f"{topic}.dlq", b"", key=key, headers=headers)
+
+
+async def test_a_reference_to_a_record_too_large_to_copy_is_skipped_not_sent_back(
+    kafka: str, topic: str, producer: AIOKafkaProducer
+) -> None:
+    await reference(producer, topic, b"ord-1")
+    await dead_letter(producer, topic, b"ord-2", "not valid JSON")
+
+    letters = await replay(kafka, f"{topic}.dlq", group=f"replay-{topic}")
+
+    assert sorted((letter.reference, letter.topic) for letter in letters) == [
+        (False, topic),
+        (True, topic),
+    ]
+    async with asyncio.timeout(30):
+        [back] = await read_records(kafka, topic, 1)
+    assert (back.key, back.value) == (b"ord-2", b'{"event": ord-2}')
+    assert sum(await end_offsets(kafka, topic)) == 1  # the empty reference was not sent
+    assert await replay(kafka, f"{topic}.dlq", group=f"replay-{topic}") == []  # committed
+
+
+async def test_the_command_marks_and_counts_references_apart(
+    kafka: str, topic: str, producer: AIOKafkaProducer
+) -> None:
+    await reference(producer, topic, b"ord-1")
+    command = [sys.executable, "-m", "orderpulse_kit.replay", f"{topic}.dlq", "--dry-run"]
+    process = await asyncio.create_subprocess_exec(
+        *command, "--bootstrap", kafka, stdout=PIPE, stderr=PIPE
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+
+    assert process.returncode == 0, err.decode()
+    [line] = out.decode().splitlines()
+    assert f" -> {topic} (reference, not replayed): could not be handled: X" in line
+    assert err.decode().splitlines()[0] == f"would replay 0 record(s) from {topic}.dlq"
+    assert err.decode().splitlines()[1].startswith("would skip 1 reference(s)")
+
+
 async def end_offsets(kafka: str, topic: str) -> list[int]:
     consumer = AIOKafkaConsumer(bootstrap_servers=kafka)
     await consumer.start()

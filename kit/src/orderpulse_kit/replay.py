@@ -9,6 +9,10 @@ when the command starts is replayed, nothing after. Progress is committed under 
 deduplicate by event id, so a record replayed twice does no harm. A record that still fails goes
 back to the dead-letter topic with its new reason, to be replayed by a later run.
 
+A reference (`dlq-copy: reference`: a record too large to be copied whole, see `dead_letters`) has
+no value to send back: it is skipped, listed with `(reference, not replayed)` and counted apart,
+and committed like the rest. Its record is still at the place its headers name.
+
 `--dry-run` lists each record's place and reason without replaying or committing. It never prints
 a value: values hold personal data.
 """
@@ -23,7 +27,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from orderpulse_kit.dead_letters import REASON, SOURCE_TOPIC
+from orderpulse_kit.dead_letters import COPY, REASON, REFERENCE, SOURCE_TOPIC
 
 REPLAYED_FROM = "dlq-replayed-from"
 GROUP = "orderpulse-replay"
@@ -37,12 +41,15 @@ class DeadLetter:
     topic: str | None
     """None: not a dead letter of ours (no `dlq-topic` header), so it cannot be replayed."""
     reason: str
+    reference: bool = False
+    """A reference to a record too large to copy: skipped, never sent back (its value is empty)."""
 
 
 async def replay(
     bootstrap: str, dlq: str, *, group: str = GROUP, dry_run: bool = False
 ) -> list[DeadLetter]:
-    """Send the dead letters of `dlq` back where they came from; what was replayed (or listed)."""
+    """Send the dead letters of `dlq` back where they came from; what was replayed or skipped as
+    a reference (or listed)."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         group_id=group,
@@ -57,7 +64,8 @@ async def replay(
             return letters
         if strays := [letter.place for letter in letters if letter.topic is None]:
             raise ValueError(f"not dead letters of ours (no {SOURCE_TOPIC} header): {strays}")
-        await _send_back(bootstrap, records, letters)
+        if sent := [(r, lt) for r, lt in zip(records, letters, strict=True) if not lt.reference]:
+            await _send_back(bootstrap, sent)
         await consumer.commit({TopicPartition(r.topic, r.partition): r.offset + 1 for r in records})
         return letters
     finally:
@@ -93,9 +101,7 @@ async def _waiting(
 
 
 async def _send_back(
-    bootstrap: str,
-    records: Sequence[ConsumerRecord[bytes, bytes]],
-    letters: Sequence[DeadLetter],
+    bootstrap: str, letters: Sequence[tuple[ConsumerRecord[bytes, bytes], DeadLetter]]
 ) -> None:
     """Produce each record to its source topic; returns once Kafka has them all."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
@@ -108,7 +114,7 @@ async def _send_back(
                 key=record.key,
                 headers=[(REPLAYED_FROM, letter.place.encode())],
             )
-            for record, letter in zip(records, letters, strict=True)
+            for record, letter in letters
         ]
         await asyncio.gather(*sending)
     finally:
@@ -121,6 +127,7 @@ def _described(record: ConsumerRecord[bytes, bytes]) -> DeadLetter:
         place=f"{record.topic}[{record.partition}]@{record.offset}",
         topic=headers.get(SOURCE_TOPIC),
         reason=headers.get(REASON, "(no reason given)"),
+        reference=headers.get(COPY) == REFERENCE,
     )
 
 
@@ -141,9 +148,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     letters = asyncio.run(replay(args.bootstrap, args.dlq, group=args.group, dry_run=args.dry_run))
     for letter in letters:
-        print(f"{letter.place} -> {letter.topic or '(unknown topic)'}: {letter.reason}")
+        skipped = " (reference, not replayed)" if letter.reference else ""
+        print(f"{letter.place} -> {letter.topic or '(unknown topic)'}{skipped}: {letter.reason}")
     verb = "would replay" if args.dry_run else "replayed"
-    print(f"{verb} {len(letters)} record(s) from {args.dlq}", file=sys.stderr)
+    references = sum(letter.reference for letter in letters)
+    print(f"{verb} {len(letters) - references} record(s) from {args.dlq}", file=sys.stderr)
+    if references:
+        skip = "would skip" if args.dry_run else "skipped"
+        print(
+            f"{skip} {references} reference(s) to records too large to copy: each is still at"
+            " the place its reason names, for as long as that topic retains it",
+            file=sys.stderr,
+        )
     return 0
 
 
