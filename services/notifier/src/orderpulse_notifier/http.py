@@ -1,7 +1,8 @@
 """HTTP endpoints beside the kit's probes: the providers' delivery receipts.
 
 Receipts are accepted only with a valid signature: Twilio's `X-Twilio-Signature`, or an Amazon
-SNS message signature. A forged one gets 403 and changes nothing.
+SNS message signature. A forged one gets 403 and changes nothing. Anyone can call these routes,
+so a body longer than `MAX_RECEIPT_BYTES` gets 413 as soon as that shows, never read whole.
 """
 
 import logging
@@ -9,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
 from faststream.asgi import AsgiResponse, Request, post
+from faststream.asgi.request import AsgiRequest
 from faststream.asgi.response import JSONResponse
 from faststream.asgi.types import ASGIApp
 
@@ -24,6 +26,29 @@ log = logging.getLogger(__name__)
 
 MAX_RECEIPT_BYTES = 256 * 1024
 TWILIO_PATH, SES_PATH = "/receipts/twilio", "/receipts/ses"
+# Close the connection too: the rest of the body is not worth receiving.
+TOO_LARGE = AsgiResponse(b"too large", 413, {"Connection": "close"})
+
+
+async def capped_body(request: AsgiRequest) -> bytes | None:
+    """The request's body, or None once it is longer than `MAX_RECEIPT_BYTES`.
+
+    A declared `Content-Length` over the cap is refused before anything is read; otherwise the
+    body is read chunk by chunk and no further than the chunk that goes over the cap (chunked
+    bodies have no length, and a declared one is not trusted to be true).
+    """
+    try:
+        declared = int(request.headers.get("content-length", ""))
+    except ValueError:
+        declared = 0
+    if declared > MAX_RECEIPT_BYTES:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_RECEIPT_BYTES:
+            return None
+    return bytes(body)
 
 
 def routes(
@@ -40,9 +65,9 @@ def routes(
 
         @post(include_in_schema=False)
         async def twilio_status(request: Request) -> AsgiResponse:
-            body = await request.body()
-            if len(body) > MAX_RECEIPT_BYTES:
-                return AsgiResponse(b"too large", 413)
+            body = await capped_body(request)
+            if body is None:
+                return TOO_LARGE
             form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
             try:
                 receipt = twilio.read(form, request.headers.get("x-twilio-signature"))
@@ -61,9 +86,9 @@ def routes(
 
         @post(include_in_schema=False)
         async def ses_events(request: Request) -> AsgiResponse:
-            body = await request.body()
-            if len(body) > MAX_RECEIPT_BYTES:
-                return AsgiResponse(b"too large", 413)
+            body = await capped_body(request)
+            if body is None:
+                return TOO_LARGE
             try:
                 result = await sns.read(body)
             except ForgedReceipt as error:
