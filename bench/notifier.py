@@ -1,6 +1,7 @@
 """How many notifications per second one notifier process sends, on a real broker.
 
     uv run python bench/notifier.py [--requests N] [--scenarios a,b,...] [--keep DIR]
+        [--profile DIR]
 
 Scenarios, side by side in one run (on a small, noisy machine their ratios say more than any
 one number):
@@ -137,10 +138,16 @@ async def produce(bootstrap: str, topic: str, messages: list[dict[str, Any]]) ->
 
 
 async def run(
-    bootstrap: str, scenario: str, database_url: str | None, count: int, workdir: Path
+    bootstrap: str,
+    scenario: str,
+    database_url: str | None,
+    count: int,
+    workdir: Path,
+    profile: Path | None = None,
 ) -> tuple[Result, tuple[str, str]]:
     """One notifier process through a pre-loaded backlog of `count` requests; the result, the
-    requests' topic and one for a pass-through of them."""
+    requests' topic and one for a pass-through of them. With `profile`, the process runs under
+    cProfile and writes its statistics there (CPU figures then include the profiler's)."""
     suffix = uuid.uuid4().hex[:8]
     topics = {name: f"bench-{name}-{suffix}" for name in ("notifications", "outcomes", "passed")}
     await create_topics(bootstrap, topics.values(), partitions=PARTITIONS)
@@ -159,7 +166,8 @@ async def run(
         latency = LATENCIES[scenario.split("/")[1]]
         peer_settings, smtp, twilio = providers(stack, latency)
         env.update(peer_settings)
-        notifier = ServiceProcess("notifier", env, workdir)
+        profiled = ("-m", "cProfile", "-o", str(profile)) if profile else ()
+        notifier = ServiceProcess("notifier", env, workdir, python_options=profiled)
         try:
             async with NotificationWatch(bootstrap, topics["outcomes"]) as outcomes:
                 started = time.monotonic()
@@ -308,6 +316,12 @@ async def main() -> None:
         metavar="DIR",
         help="work in DIR and keep it (logs, outbox, databases); default: a temporary directory",
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="run each notifier under cProfile, its statistics in DIR/<scenario>.prof",
+    )
     args = parser.parse_args()
     scenarios = [name.strip() for name in args.scenarios.split(",") if name.strip()]
     results, topics = [], []
@@ -317,7 +331,10 @@ async def main() -> None:
             for scenario in scenarios:
                 async with database(scenario.split("/")[0], workdir) as url:
                     where = workdir / scenario.replace("/", "-")
-                    result, topic = await run(bootstrap, scenario, url, args.requests, where)
+                    profile = args.profile and args.profile / f"{scenario.replace('/', '-')}.prof"
+                    result, topic = await run(
+                        bootstrap, scenario, url, args.requests, where, profile
+                    )
                 results.append(result)
                 topics.append(topic)
             source, passed = topics[0]

@@ -1,9 +1,9 @@
 """Composition root: the notifier's Kafka consumers, deferred-text loop and HTTP routes.
 
 Requests are read in polls on the kit's batch loop: a poll's channels are claimed together, sent
-concurrently (each order's in order), their ends recorded together, their outcomes produced from
-memory; then the offsets are committed (at least once; the delivery store makes sends
-idempotent). Erasure requests have a consumer and a group of their own.
+concurrently (an order's on each channel in order), their ends recorded together, their outcomes
+produced from memory; then the offsets are committed (at least once; the delivery store makes
+sends idempotent). Erasure requests have a consumer and a group of their own.
 """
 
 import logging
@@ -51,9 +51,10 @@ def build_app(
     runtime = Runtime(settings, log, engine=engine, producer=producer)
     runtime.publishes(settings.outcomes_topic, NotificationOutcome)
     providers = providers or providers_from(settings)
+    shops, renderer = load_shops(settings.shops_file), Renderer(settings.template_overrides)
     notifier = Notifier(
-        shops=load_shops(settings.shops_file),
-        renderer=Renderer(settings.template_overrides),
+        shops=shops,
+        renderer=renderer,
         email=providers.email,
         sms=providers.sms,
         store=SqlDeliveryStore(runtime.engine),
@@ -147,6 +148,7 @@ def build_app(
             confirm_subscription=confirm_subscription,
         ),
     )
+    app.on_startup(lambda: renderer.prepare(shops))  # before the first poll, not in it
     app.on_shutdown(notifier.stop_sending)  # before the consumer waits for its poll's end
     app.after_shutdown(providers.aclose)
     interval = settings.deferred_interval_seconds

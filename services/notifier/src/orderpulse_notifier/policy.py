@@ -1,6 +1,7 @@
 """Who hears what, on which channel, and when. Pure: no I/O, the clock is an argument."""
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -38,9 +39,8 @@ def channels_for(customer: Customer, kind: str, messaging: Messaging) -> list[Ch
 
 def sms_number_problem(phone: str) -> str | None:
     """Why a number cannot take an SMS (no personal data in the reason), or None."""
-    try:
-        number = phonenumbers.parse(phone)
-    except phonenumbers.NumberParseException:
+    number = _parsed(phone)
+    if number is None:
         return "the phone number is not in E.164 form"
     if not phonenumbers.is_valid_number(number):
         return "the phone number is not a valid number (E.164 check)"
@@ -49,14 +49,22 @@ def sms_number_problem(phone: str) -> str | None:
 
 def customer_zone(phone: str | None, shop_zone: str) -> ZoneInfo:
     """The customer's time zone: from their number when it has exactly one, else the shop's."""
-    if phone:
-        try:
-            zones = phone_zones.time_zones_for_number(phonenumbers.parse(phone))
-        except phonenumbers.NumberParseException:
-            zones = ()
+    number = _parsed(phone) if phone else None
+    if number is not None:
+        zones = phone_zones.time_zones_for_number(number)
         if len(zones) == 1 and zones[0] != phone_zones.UNKNOWN_TIMEZONE:
             return ZoneInfo(zones[0])
     return ZoneInfo(shop_zone)
+
+
+@lru_cache(maxsize=256)
+def _parsed(phone: str) -> phonenumbers.PhoneNumber | None:
+    """The number (None: it is not one); read twice for each text, a moment apart, so only the
+    last few are kept. Not to be changed: callers share it."""
+    try:
+        return phonenumbers.parse(phone)
+    except phonenumbers.NumberParseException:
+        return None
 
 
 def quiet_until(now: datetime, quiet: QuietHours | None, zone: ZoneInfo) -> datetime | None:

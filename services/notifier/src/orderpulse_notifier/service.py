@@ -2,8 +2,9 @@
 
 A channel is claimed before it is sent and finished after, so a redelivered request sends nothing
 twice. Work goes in rounds (a poll of requests, the texts come due, a receipt): every channel of
-the round is claimed in one transaction, the claimed ones are sent concurrently (each order's in
-order, at most `in_flight` at once), and every end is written in one transaction. A message a
+the round is claimed in one transaction, the claimed ones are sent concurrently (an order's emails
+one after another in the order decided, its texts likewise; at most `in_flight` at once), and
+every end is written in one transaction. A message a
 provider accepted in a round that the process did not live to record is sent again after the
 restart: the crash window is one round.
 
@@ -119,6 +120,14 @@ class Handled:
     unhandled: list[tuple[NotificationRequested, Exception]] = field(default_factory=list)
 
 
+_Chain = tuple[str, str, Channel]
+"""shop, order, channel: the messages that must leave one after another."""
+
+
+def _chain(target: Target) -> _Chain:
+    return target.shop_id, target.order_id, target.channel
+
+
 class _Job(NamedTuple):
     """One channel of one request to send, with what claiming it found (None: it is ours)."""
 
@@ -139,6 +148,7 @@ class _Round:
     park: bool
     moot: frozenset[str] = frozenset()
     cut_short: bool = False  # channels were left unsent because the notifier is stopping
+    failed: set[str] = field(default_factory=set)  # requests that could not be handled
     handled: Handled = field(default_factory=Handled)
     ends: Ends = field(default_factory=Ends)
     claimed: list[Target] = field(default_factory=list)
@@ -184,9 +194,10 @@ class Notifier:
         """A poll: send what was not sent yet; every channel's outcome (again, if redelivered).
 
         Every channel of the poll is claimed in one transaction, the claimed ones are sent
-        concurrently (each order's in the order requested), and every end is written in one
-        transaction. A request that fails is handed back in `unhandled` while the rest take
-        effect; a transient failure (the database down) is raised once the rest is recorded.
+        concurrently (an order's messages on one channel in the order requested), and every end
+        is written in one transaction. A request that fails is handed back in `unhandled` while
+        the rest take effect; a transient failure (the database down) is raised once the rest is
+        recorded.
         """
         distinct: dict[str, NotificationRequested] = {}
         for request in requests:
@@ -198,10 +209,10 @@ class Notifier:
         ]
         now = self._now()
         claims = await self._store.claim_all(targets, now, now + self._lease)
-        by_order: dict[tuple[str, str], list[_Job]] = {}
+        chains: dict[_Chain, list[_Job]] = {}
         for target, claim in zip(targets, claims, strict=True):
             job = _Job(distinct[target.notification_id], target, claim)
-            by_order.setdefault((target.shop_id, target.order_id), []).append(job)
+            chains.setdefault(_chain(target), []).append(job)
         round = _Round(park=False, moot=_moot_before_arrival(list(distinct.values())))
         arrived = [
             (request.shopid, request.subject)
@@ -211,7 +222,7 @@ class Notifier:
         if arrived:
             round.ends.moot = Moot(arrived, MOOT_ON_ARRIVAL, MOOT_REASON)
         await asyncio.gather(
-            *(self._order(jobs, round, deferrable=True) for jobs in by_order.values())
+            *(self._in_turn(jobs, round, deferrable=True) for jobs in chains.values())
         )
         handled = await self._settle(round)
         return _told_again(handled, requests)
@@ -219,7 +230,7 @@ class Notifier:
     async def send_due(self, limit: int = 100) -> Handled:
         """Send deferred texts whose quiet hours are over; those that give up wait again."""
         now = self._now()
-        by_order: dict[tuple[str, str], list[_Job]] = {}
+        chains: dict[_Chain, list[_Job]] = {}
         round = _Round(park=True)
         for due in await self._store.take_due(now, now + self._lease, limit):
             try:
@@ -227,10 +238,9 @@ class Notifier:
             except ValueError:
                 log.exception("%s: its kept request cannot be read", due.target.delivery_id)
                 continue
-            job = _Job(request, due.target, None)
-            by_order.setdefault((due.target.shop_id, due.target.order_id), []).append(job)
+            chains.setdefault(_chain(due.target), []).append(_Job(request, due.target, None))
         await asyncio.gather(
-            *(self._order(jobs, round, deferrable=False) for jobs in by_order.values())
+            *(self._in_turn(jobs, round, deferrable=False) for jobs in chains.values())
         )
         return await self._settle(round)
 
@@ -277,20 +287,21 @@ class Notifier:
         messaging = shop.messaging if shop else Messaging()  # an unknown shop fails each channel
         return channels_for(request.data.customer, request.data.notice.kind, messaging)
 
-    async def _order(self, jobs: list[_Job], round: _Round, *, deferrable: bool) -> None:
-        """One order's channels, in order. A request that fails stops alone: the order's other
-        requests still go (it is dead-lettered, to be replayed)."""
-        failed: set[str] = set()
+    async def _in_turn(self, jobs: list[_Job], round: _Round, *, deferrable: bool) -> None:
+        """One order's messages on one channel, in the order decided (its email and its texts
+        go side by side). A request that fails stops alone: the order's other requests still go;
+        it is dead-lettered once, to be replayed (what it sent is not sent again)."""
         for request, target, claim in jobs:
-            if request.id in failed:
+            if request.id in round.failed:
                 continue
             try:
                 shop = self._shops.get(request.shopid)
                 await self._channel(request, shop, target, claim, round, deferrable=deferrable)
             except Exception as error:
-                failed.add(request.id)
-                round.handled.unhandled.append((request, error))
                 log.warning("%s %s", target.delivery_id, unhandled(error))
+                if request.id not in round.failed:
+                    round.failed.add(request.id)
+                    round.handled.unhandled.append((request, error))
 
     async def _channel(
         self,

@@ -54,11 +54,26 @@ def measure(body: str) -> SmsText:
 
 def transliterate(body: str) -> str:
     """Drop diacritics that GSM-7 lacks (č → c, ł → l) and keep those it has (é, ä, ö, ü)."""
-    out = []
-    for char in body.translate(_SPECIAL):
-        if char in _GSM7_BASIC or char in _GSM7_EXTENDED:
-            out.append(char)
+    return body.translate(_PLAIN)
+
+
+class _PlainLetters(dict[int, str]):
+    """`str.translate`'s table: each character as GSM-7 has it, worked out at its first use
+    (a text's few dozen distinct characters, not each of its characters every time)."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        if code in _SPECIAL:
+            plain = _SPECIAL[code]
+        elif char in _GSM7_BASIC or char in _GSM7_EXTENDED:
+            plain = char
         else:
             base = unicodedata.normalize("NFKD", char)
-            out.append("".join(c for c in base if not unicodedata.combining(c)))
-    return "".join(out)
+            plain = "".join(c for c in base if not unicodedata.combining(c))
+        if len(self) < _KNOWN_AT_MOST:  # whatever a sender throws at it, the table stays small
+            self[code] = plain
+        return plain
+
+
+_KNOWN_AT_MOST = 4096
+_PLAIN = _PlainLetters()

@@ -285,6 +285,39 @@ def test_a_missing_template_is_an_error_not_a_fallback(
     assert Renderer().sms(request, shops["kvetinac-cz"]), "only the missing part fails"
 
 
+def test_prepared_templates_are_all_compiled_before_the_first_message(
+    tmp_path: Path, shops: dict[str, Shop], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    monkeypatch.setattr(
+        "orderpulse_notifier.rendering.PackageLoader", lambda *_: FileSystemLoader(templates)
+    )
+    renderer, shop = Renderer(), shops["kvetinac-cz"]
+    renderer.prepare(["kvetinac-cz"])
+    shutil.rmtree(templates)  # nothing is read from here on
+
+    for locale in ("cs", "sk", "pl", "en"):
+        request = notification("order_dispatched", locale=locale)
+        assert renderer.email(request, shop).subject and renderer.sms(request, shop)
+
+
+def test_a_broken_override_does_not_stop_the_others_from_being_prepared(
+    tmp_path: Path, shops: dict[str, Shop], caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = tmp_path / "kvetinac-cz" / "cs" / "order_accepted" / "email_subject.txt"
+    broken.parent.mkdir(parents=True)
+    broken.write_text("Objednávka {{ order_number ")
+    renderer, shop = Renderer(tmp_path), shops["kvetinac-cz"]
+
+    renderer.prepare(["kvetinac-cz"])
+
+    assert "kvetinac-cz, cs/order_accepted/email_subject.txt" in caplog.text
+    assert renderer.sms(notification("order_dispatched"), shop)
+    with pytest.raises(RenderError, match="order_accepted/email_subject"):
+        renderer.email(notification("order_accepted"), shop)
+
+
 def test_a_shop_can_override_a_template(tmp_path: Path, shops: dict[str, Shop]) -> None:
     override = tmp_path / "kvetinac-cz" / "cs" / "order_accepted" / "email_subject.txt"
     override.parent.mkdir(parents=True)

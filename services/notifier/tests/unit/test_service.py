@@ -489,6 +489,32 @@ async def test_orders_are_sent_concurrently_up_to_the_bound_and_each_order_in_or
     assert list(labels) == ["kvetinac-cz/30001/order_accepted", "kvetinac-cz/30001/delivered"]
 
 
+async def test_an_orders_email_and_text_go_side_by_side_each_channel_in_order(
+    engine: Any, shop: Shop
+) -> None:
+    w = await world(engine, shop)
+    provider = SlowProvider()
+    notifier = sending_through(provider, w, shop, in_flight=10)
+    kinds = ("order_dispatched", "out_for_delivery", "delivered")
+    await notifier.handle_all([about(notification(kind), "30002") for kind in kinds])
+
+    assert provider.most_at_once == 2  # a text does not wait for the email before it
+    for channel in (EmailMessage, SmsMessage):
+        sent = [m.label.rpartition("/")[2] for m in provider.sent if isinstance(m, channel)]
+        assert sent == list(kinds)
+
+
+async def test_a_request_failing_on_both_channels_is_handed_back_once(
+    engine: Any, shop: Shop
+) -> None:
+    w = await world(engine, shop)
+    w.provider.errors = [ValueError("a bug"), ValueError("a bug")]
+
+    handled = await w.notifier.handle_all([notification("order_dispatched")])
+
+    assert len(handled.unhandled) == 1 and w.provider.sent == []
+
+
 async def test_a_request_that_fails_stops_alone_and_its_claim_is_given_back(
     engine: Any, shop: Shop
 ) -> None:
