@@ -66,6 +66,7 @@ def build_app(
             timeout_seconds=settings.send_timeout_seconds,
         ),
         lease=timedelta(seconds=settings.lease_seconds),
+        owner_timeout=timedelta(seconds=settings.owner_timeout_seconds),
         limits={
             channel: AsyncLimiter(rate, 1)
             for channel, rate in providers.rates.items()
@@ -148,9 +149,18 @@ def build_app(
             confirm_subscription=confirm_subscription,
         ),
     )
-    app.on_startup(lambda: renderer.prepare(shops))  # before the first poll, not in it
+
+    async def prepare_templates() -> None:
+        """Before the first poll, not in it (on the loop: FastStream runs a plain function in
+        a worker thread, whose leftover made a SIGTERM soon after start end the process as
+        killed)."""
+        renderer.prepare(shops)
+
+    app.on_startup(prepare_templates)
     app.on_shutdown(notifier.stop_sending)  # before the consumer waits for its poll's end
+    app.after_shutdown(notifier.retire)  # its poll is over: nothing of it is pending
     app.after_shutdown(providers.aclose)
+    chores.every(app, settings.owner_timeout_seconds / 3, notifier.keep_alive, "saying alive")
     interval = settings.deferred_interval_seconds
     chores.every(app, interval, send_due, "sending deferred messages")
     chores.every(

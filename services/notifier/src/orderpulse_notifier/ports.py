@@ -108,14 +108,32 @@ class Ends:
     moot: Moot | None = None
 
 
+@dataclass(frozen=True)
+class Claimant:
+    """A notifier process that claims deliveries: `owner` names it; it is taken for alive
+    until `alive_until` unless it says so again (`keep_alive`)."""
+
+    owner: str
+    alive_until: datetime
+
+
 class DeliveryStore(Protocol):
     """Claims deliveries before sending, records how they ended, keeps deferred ones durably."""
 
     async def claim_all(
-        self, targets: Sequence[Target], now: datetime, lease_until: datetime
+        self, targets: Sequence[Target], now: datetime, lease_until: datetime, by: Claimant
     ) -> list[Delivery | None]:
-        """For each target: None when the caller now holds it and must send it; else how it
-        stands (`pending` while another worker's lease on it is live)."""
+        """For each target: None when `by` now holds it and must send it; else how it stands
+        (`pending` while another live claimant's lease on it runs). A claim whose lease ran out,
+        or whose claimant fell silent (died), is taken over; claiming says `by` is alive."""
+        ...
+
+    async def keep_alive(self, claimant: Claimant, now: datetime) -> None:
+        """Say that `claimant` is alive (until its `alive_until`); forget long-silent ones."""
+        ...
+
+    async def retire(self, owner: str) -> None:
+        """`owner` stops: its claims left pending (none, if it stopped cleanly) are free."""
         ...
 
     async def settle(self, ends: Ends, now: datetime) -> list[Target]:

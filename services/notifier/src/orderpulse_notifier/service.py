@@ -6,7 +6,9 @@ the round is claimed in one transaction, the claimed ones are sent concurrently 
 one after another in the order decided, its texts likewise; at most `in_flight` at once), and
 every end is written in one transaction. A message a
 provider accepted in a round that the process did not live to record is sent again after the
-restart: the crash window is one round.
+restart: the crash window is one round. A process's claims name it, and it says every few seconds
+that it is alive: the claims of one that died are taken over once it has been silent for
+`owner_timeout`, not when their lease runs out.
 
 Transient provider errors are retried with backoff; when they outlast the retries the channel is
 handed back (`Handled.gave_up`) for the caller to dead-letter, or parked. Permanent errors fail
@@ -42,6 +44,7 @@ from orderpulse_notifier.policy import (
     sms_number_problem,
 )
 from orderpulse_notifier.ports import (
+    Claimant,
     Delivery,
     DeliveryStatus,
     DeliveryStore,
@@ -168,14 +171,18 @@ class Notifier:
         now: Callable[[], datetime],
         retry: Retry | None = None,
         lease: timedelta = timedelta(minutes=5),
+        owner_timeout: timedelta = timedelta(seconds=30),
         limits: Mapping[Channel, AsyncLimiter] | None = None,
         in_flight: int = 200,
         sms_receipts: bool = False,
     ) -> None:
-        """`in_flight` bounds the sends under way at once (sockets, threads, provider load)."""
+        """`in_flight` bounds the sends under way at once (sockets, threads, provider load);
+        `owner_timeout`: how long this process may be silent before its claims are taken for
+        a dead one's (it says it is alive as it claims, and by `keep_alive`)."""
         self._shops, self._renderer, self._store, self._now = shops, renderer, store, now
         self._email, self._sms = email, sms
         self._retry, self._lease = retry or Retry(), lease
+        self._owner, self._owner_timeout = uuid.uuid4().hex, owner_timeout
         self._limits = dict(limits or {})
         self._in_flight = asyncio.Semaphore(in_flight)
         self._sms_receipts = sms_receipts
@@ -208,7 +215,7 @@ class Notifier:
             for channel in self._channels(request)
         ]
         now = self._now()
-        claims = await self._store.claim_all(targets, now, now + self._lease)
+        claims = await self._store.claim_all(targets, now, now + self._lease, self._claimant(now))
         chains: dict[_Chain, list[_Job]] = {}
         for target, claim in zip(targets, claims, strict=True):
             job = _Job(distinct[target.notification_id], target, claim)
@@ -278,6 +285,18 @@ class Notifier:
             )
         return erased.orders, handled
 
+    async def keep_alive(self) -> None:
+        """Say this process is alive, so its claims stand (call well within `owner_timeout`)."""
+        now = self._now()
+        await self._store.keep_alive(self._claimant(now), now)
+
+    async def retire(self) -> None:
+        """This process has stopped claiming: nobody need wait for it."""
+        await self._store.retire(self._owner)
+
+    def _claimant(self, now: datetime) -> Claimant:
+        return Claimant(self._owner, now + self._owner_timeout)
+
     async def forget_kept_requests(self, older_than: timedelta) -> int:
         """Drop requests kept for receipts that never came: personal data is not kept for long."""
         return await self._store.forget_requests(self._now() - older_than)
@@ -336,7 +355,9 @@ class Notifier:
         """Claim the delivery, waiting while another worker holds a live lease on it."""
         while True:
             now = self._now()
-            [recorded] = await self._store.claim_all([target], now, now + self._lease)
+            [recorded] = await self._store.claim_all(
+                [target], now, now + self._lease, self._claimant(now)
+            )
             if recorded is None or recorded.status is not DeliveryStatus.PENDING:
                 return recorded
             await asyncio.sleep(0.2)  # in flight elsewhere: it finishes, or its lease runs out

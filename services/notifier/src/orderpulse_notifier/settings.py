@@ -34,6 +34,10 @@ class Settings(ServiceSettings):
     retry_max_seconds: float = 10.0
     send_timeout_seconds: float = 20.0
     lease_seconds: float = 300.0
+    """How long a claim stands without a live owner to vouch for it."""
+    owner_timeout_seconds: float = Field(default=30.0, gt=0)
+    """How long a notifier may be silent before its claims are taken for a dead one's: after a
+    crash, the requests it was sending wait this long (it says it is alive every third of it)."""
     deferred_interval_seconds: float = 15.0
 
     email_backend: Literal["outbox", "ses", "smtp"] = "outbox"

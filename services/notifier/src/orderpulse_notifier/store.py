@@ -1,14 +1,17 @@
 """Delivery state in SQL: claimed before sending, finished after, deferred rows kept durably.
 
-A claim is a lease: a worker that dies mid-send leaves its row pending until the lease runs out,
-then a redelivery takes it over. Two live workers never send the same delivery.
+A claim names its owner, a notifier process that says every few seconds that it is alive
+(`notifier_owners`): a process that dies mid-send leaves its rows pending, and as soon as it has
+been silent for the owner timeout, whoever reads those requests again takes them over, sending
+again only what was under way at the death. A claim is also a lease, for claims without a live
+owner to vouch for them. Two live workers never send the same delivery.
 Requests (personal data) are kept only while needed: deferred, or awaiting an SMS receipt that
 may call for the email fallback. A kept request's customer email and phone sit beside it, so an
 erasure finds it without reading every request; they go whenever the request goes.
 """
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from orderpulse_kit.database import among, dialect_insert
 from orderpulse_notifier.ports import (
+    Claimant,
     Delivery,
     DeliveryStatus,
     Due,
@@ -50,12 +54,22 @@ deliveries = sa.Table(
     sa.Column("customer_email", sa.String(320)),
     sa.Column("customer_phone", sa.String(20)),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("owner", sa.String(64)),  # the process that claimed it (`owners`)
     sa.Index("notifier_deliveries_order", "shop_id", "order_id"),
     sa.Index("notifier_deliveries_receipt", "provider", "provider_message_id"),
     sa.Index("notifier_deliveries_due", "status", "due_at"),
     sa.Index("notifier_deliveries_email", "shop_id", "customer_email"),
     sa.Index("notifier_deliveries_phone", "shop_id", "customer_phone"),
 )
+
+owners = sa.Table(
+    "notifier_owners",
+    metadata,
+    sa.Column("owner", sa.String(64), primary_key=True),
+    sa.Column("alive_until", sa.DateTime(timezone=True), nullable=False),
+)
+FORGET_OWNERS_AFTER = timedelta(days=1)
+"""An owner silent this long is forgotten (its claims are long taken over)."""
 
 _FORGOTTEN: dict[str, str | None] = {
     "request": None,
@@ -86,17 +100,19 @@ class SqlDeliveryStore:
         self._engine = engine
 
     async def claim_all(
-        self, targets: Sequence[Target], now: datetime, lease_until: datetime
+        self, targets: Sequence[Target], now: datetime, lease_until: datetime, by: Claimant
     ) -> list[Delivery | None]:
-        """For each target: None when the caller now holds it and must send it; else how it
-        stands (`pending` while another worker's lease on it is live).
+        """For each target: None when `by` now holds it and must send it; else how it stands
+        (`pending` while another live claimant's lease on it runs).
 
-        One transaction: new deliveries are inserted, lapsed leases taken over, the rest read.
+        One transaction: `by` said alive, new deliveries inserted, claims whose lease ran out
+        or whose owner fell silent taken over, the rest read.
         """
         if not targets:
             return []
         ids = {target.delivery_id for target in targets}
         async with self._engine.begin() as conn:
+            await _say_alive(conn, by)
             held = set(
                 await conn.scalars(
                     dialect_insert(conn, deliveries)
@@ -105,21 +121,27 @@ class SqlDeliveryStore:
                     # In one order everywhere: two workers claiming the same rows (a rebalance)
                     # wait for each other instead of deadlocking.
                     [
-                        _claimed_row(target, now, lease_until)
+                        _claimed_row(target, now, lease_until, by.owner)
                         for target in sorted(set(targets), key=lambda target: target.delivery_id)
                     ],
                 )
             )
             if others := sorted(ids - held):
+                owner_alive = sa.exists().where(
+                    owners.c.owner == deliveries.c.owner, owners.c.alive_until > _utc(now)
+                )
                 held.update(
                     await conn.scalars(
                         deliveries.update()
                         .where(
                             deliveries.c.delivery_id.in_(others),
                             deliveries.c.status == DeliveryStatus.PENDING.value,
-                            deliveries.c.lease_until <= _utc(now),
+                            sa.or_(
+                                deliveries.c.lease_until <= _utc(now),
+                                sa.and_(deliveries.c.owner.is_not(None), ~owner_alive),
+                            ),
                         )
-                        .values(lease_until=_utc(lease_until), updated_at=_utc(now))
+                        .values(lease_until=_utc(lease_until), owner=by.owner, updated_at=_utc(now))
                         .returning(deliveries.c.delivery_id)
                     )
                 )
@@ -130,6 +152,18 @@ class SqlDeliveryStore:
                 rows = (await conn.execute(read)).all()
             recorded = {row.delivery_id: _delivery(row) for row in rows}
         return [recorded.get(target.delivery_id) for target in targets]
+
+    async def keep_alive(self, claimant: Claimant, now: datetime) -> None:
+        """Say that `claimant` is alive; forget owners silent for `FORGET_OWNERS_AFTER`."""
+        async with self._engine.begin() as conn:
+            await _say_alive(conn, claimant)
+            silent = owners.c.alive_until < _utc(now - FORGET_OWNERS_AFTER)
+            await conn.execute(owners.delete().where(silent))
+
+    async def retire(self, owner: str) -> None:
+        """`owner` stops: whoever reads its requests next need not wait for it."""
+        async with self._engine.begin() as conn:
+            await conn.execute(owners.delete().where(owners.c.owner == owner))
 
     async def settle(self, ends: Ends, now: datetime) -> list[Target]:
         """Write `ends` in one transaction; the deliveries the moot orders failed.
@@ -344,7 +378,18 @@ def _kept(kept: Kept | None) -> dict[str, str | None]:
     }
 
 
-def _claimed_row(target: Target, now: datetime, lease_until: datetime) -> dict[str, object]:
+async def _say_alive(conn: AsyncConnection, claimant: Claimant) -> None:
+    alive_until = _utc(claimant.alive_until)
+    await conn.execute(
+        dialect_insert(conn, owners)
+        .values(owner=claimant.owner, alive_until=alive_until)
+        .on_conflict_do_update(index_elements=[owners.c.owner], set_={"alive_until": alive_until})
+    )
+
+
+def _claimed_row(
+    target: Target, now: datetime, lease_until: datetime, owner: str
+) -> dict[str, object]:
     return {
         "delivery_id": target.delivery_id,
         "notification_id": target.notification_id,
@@ -354,6 +399,7 @@ def _claimed_row(target: Target, now: datetime, lease_until: datetime) -> dict[s
         "kind": target.kind,
         "status": DeliveryStatus.PENDING.value,
         "lease_until": _utc(lease_until),
+        "owner": owner,
         "updated_at": _utc(now),
     }
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from orderpulse_notifier.migrate import MIGRATIONS
 from orderpulse_notifier.ports import (
+    Claimant,
     Delivery,
     DeliveryStatus,
     Due,
@@ -27,6 +28,7 @@ LEASE = NOW + timedelta(minutes=5)
 EMAIL = Target("n-1", Channel.EMAIL, "shop", "ord-1", "order_accepted")
 SMS = Target("n-1", Channel.SMS, "shop", "ord-1", "out_for_delivery")
 PETR = Kept('{"request": "petr"}', "petr@example.cz", "+420601123456")
+WORKER = Claimant("worker", NOW + timedelta(days=1))  # alive throughout, unless a test says
 
 
 def kept(request: str) -> Kept:
@@ -34,9 +36,13 @@ def kept(request: str) -> Kept:
 
 
 async def claim(
-    store: SqlDeliveryStore, target: Target, now: datetime, lease_until: datetime
+    store: SqlDeliveryStore,
+    target: Target,
+    now: datetime,
+    lease_until: datetime,
+    by: Claimant = WORKER,
 ) -> Delivery | None:
-    [found] = await store.claim_all([target], now, lease_until)
+    [found] = await store.claim_all([target], now, lease_until, by)
     return found
 
 
@@ -103,6 +109,41 @@ async def test_a_lease_that_ran_out_is_taken_over_and_a_released_claim_at_once(
     await claim(store, SMS, NOW, LEASE)
     await release(store, SMS, NOW)
     assert await claim(store, SMS, NOW, LEASE) is None
+
+
+async def test_a_silent_owner_s_claims_are_taken_over_at_once_a_live_one_s_stand(
+    store: SqlDeliveryStore,
+) -> None:
+    killed = Claimant("killed", NOW + timedelta(seconds=30))
+    alive = Claimant("alive", NOW + timedelta(seconds=30))
+    await claim(store, EMAIL, NOW, LEASE, killed)
+    await claim(store, SMS, NOW, LEASE, alive)
+    later = NOW + timedelta(seconds=31)  # both past their word; one says it again
+    await store.keep_alive(Claimant("alive", later + timedelta(seconds=30)), later)
+
+    successor = Claimant("successor", later + timedelta(seconds=30))
+    assert await claim(store, EMAIL, later, LEASE, successor) is None
+    assert await claim(store, SMS, later, LEASE, successor) == Delivery(DeliveryStatus.PENDING)
+    assert await claim(store, EMAIL, later, LEASE, alive) == Delivery(DeliveryStatus.PENDING)
+
+
+async def test_a_retired_owner_s_claims_are_free_at_once(store: SqlDeliveryStore) -> None:
+    stopping = Claimant("stopping", NOW + timedelta(seconds=30))
+    await claim(store, EMAIL, NOW, LEASE, stopping)
+    await store.retire("stopping")
+
+    assert await claim(store, EMAIL, NOW, LEASE) is None
+
+
+async def test_a_claim_without_an_owner_waits_for_its_lease(
+    store: SqlDeliveryStore, engine: AsyncEngine
+) -> None:
+    await claim(store, EMAIL, NOW, LEASE)
+    async with engine.begin() as conn:  # claimed before claims named their owner
+        await conn.execute(deliveries.update().values(owner=None))
+
+    assert await claim(store, EMAIL, NOW, LEASE) == Delivery(DeliveryStatus.PENDING)
+    assert await claim(store, EMAIL, LEASE, LEASE + timedelta(minutes=5)) is None
 
 
 async def test_a_finished_delivery_is_reported_as_it_ended(store: SqlDeliveryStore) -> None:
@@ -333,7 +374,7 @@ async def test_a_poll_claims_all_its_channels_at_once_new_held_lapsed_and_ended(
     await claim(store, ended, NOW, LEASE)
     await finish(store, ended, Delivery(DeliveryStatus.SENT, "ses", "0100-abc"))
 
-    found = await store.claim_all([EMAIL, held, lapsed, ended, SMS], NOW, LEASE)
+    found = await store.claim_all([EMAIL, held, lapsed, ended, SMS], NOW, LEASE, WORKER)
 
     assert found == [
         None,
@@ -353,7 +394,7 @@ async def test_a_round_settles_in_one_call_and_moots_only_the_orders_that_arrive
     for target in (waiting, same_order_elsewhere):
         await claim(store, target, NOW, LEASE)
         await defer(store, target, NOW + timedelta(hours=8), kept("{}"))
-    await store.claim_all([EMAIL, SMS, unsent], NOW, LEASE)
+    await store.claim_all([EMAIL, SMS, unsent], NOW, LEASE, WORKER)
 
     moot = await store.settle(
         Ends(

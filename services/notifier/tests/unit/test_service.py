@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from orderpulse_notifier.errors import PermanentDeliveryError, RetryableDeliveryError
 from orderpulse_notifier.messages import EmailMessage, SmsMessage
 from orderpulse_notifier.migrate import MIGRATIONS
-from orderpulse_notifier.ports import Target
+from orderpulse_notifier.ports import Claimant, Target
 from orderpulse_notifier.receipts import Receipt, ReceiptStatus
 from orderpulse_notifier.rendering import Renderer
 from orderpulse_notifier.service import (
@@ -371,9 +371,9 @@ async def test_a_claim_held_by_a_dead_worker_is_taken_over_when_its_lease_runs_o
     w = await world(engine, shop)
     request = notification("order_accepted")
     target = Target(request.data.notification_id, Channel.EMAIL, "kvetinac-cz", "ord-10045", "x")
-    assert await w.store.claim_all([target], w.clock.now, w.clock.now + timedelta(minutes=5)) == [
-        None
-    ]
+    now, lease = w.clock.now, w.clock.now + timedelta(minutes=5)
+    vouched_for = Claimant("older-worker", now + timedelta(minutes=10))  # a claim from before
+    assert await w.store.claim_all([target], now, lease, vouched_for) == [None]  # owners: lease
 
     handling = asyncio.create_task(w.notifier.handle(request))
     await asyncio.sleep(0.5)
@@ -383,6 +383,25 @@ async def test_a_claim_held_by_a_dead_worker_is_taken_over_when_its_lease_runs_o
     handled = await asyncio.wait_for(handling, 5)
     assert told(handled) == [("notification.sent", "email", None)]
     assert w.provider.channels() == ["email"]
+
+
+async def test_a_claim_of_a_worker_that_fell_silent_is_taken_over_without_waiting_for_its_lease(
+    engine: Any, shop: Shop
+) -> None:
+    w = await world(engine, shop)
+    request = notification("order_accepted")
+    target = Target(request.data.notification_id, Channel.EMAIL, "kvetinac-cz", "ord-10045", "x")
+    now = w.clock.now
+    killed = Claimant("killed-worker", now + timedelta(seconds=30))  # its last word
+    assert await w.store.claim_all([target], now, now + timedelta(minutes=5), killed) == [None]
+
+    handling = asyncio.create_task(w.notifier.handle(request))
+    await asyncio.sleep(0.5)
+    assert not handling.done() and w.provider.sent == []  # it may be alive: wait
+    w.clock.now += timedelta(seconds=31)  # silent for longer than it promised to live
+
+    handled = await asyncio.wait_for(handling, 5)
+    assert told(handled) == [("notification.sent", "email", None)]
 
 
 def test_quiet_hours_may_span_midnight() -> None:
