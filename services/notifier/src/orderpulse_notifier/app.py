@@ -151,9 +151,7 @@ def build_app(
     )
 
     async def prepare_templates() -> None:
-        """Before the first poll, not in it (on the loop: FastStream runs a plain function in
-        a worker thread, whose leftover made a SIGTERM soon after start end the process as
-        killed)."""
+        """Before the first poll, not in it."""
         renderer.prepare(shops)
 
     app.on_startup(prepare_templates)
