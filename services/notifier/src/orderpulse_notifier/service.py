@@ -4,11 +4,11 @@ A channel is claimed before it is sent and finished after, so a redelivered requ
 twice. Work goes in rounds (a poll of requests, the texts come due, a receipt): every channel of
 the round is claimed in one transaction, the claimed ones are sent concurrently (an order's emails
 one after another in the order decided, its texts likewise; at most `in_flight` at once), and
-every end is written in one transaction. A message a
-provider accepted in a round that the process did not live to record is sent again after the
-restart: the crash window is one round. A process's claims name it, and it says every few seconds
-that it is alive: the claims of one that died are taken over once it has been silent for
-`owner_timeout`, not when their lease runs out.
+their ends are written together: a poll's as they come, every `record_every` seconds. A message a
+provider accepted that the process did not live to record is sent again after the restart: the
+crash window is the sends under way and those ended since the last write. A process's claims
+name it, and it says every few seconds that it is alive: the claims of one that died are taken
+over once it has been silent for `owner_timeout`, not when their lease runs out.
 
 Transient provider errors are retried with backoff; when they outlast the retries the channel is
 handed back (`Handled.gave_up`) for the caller to dead-letter, or parked. Permanent errors fail
@@ -18,10 +18,11 @@ requests are forgotten, and their waiting messages fail instead of going out.
 """
 
 import asyncio
+import contextlib
 import logging
 import random
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -146,6 +147,7 @@ class _Round:
     `park`: a channel that gave up waits as deferred (True) or is handed back (`gave_up`).
     `moot`: requests whose texts, if quiet hours hold them, are moot (their order arrives later
     in the same poll). A claimed channel that neither ends nor waits is released at the end.
+    `ends` holds what is not written yet; `ended`, the channels whose end was written.
     """
 
     park: bool
@@ -154,6 +156,7 @@ class _Round:
     failed: set[str] = field(default_factory=set)  # requests that could not be handled
     handled: Handled = field(default_factory=Handled)
     ends: Ends = field(default_factory=Ends)
+    ended: set[Target] = field(default_factory=set)
     claimed: list[Target] = field(default_factory=list)
 
 
@@ -174,17 +177,20 @@ class Notifier:
         owner_timeout: timedelta = timedelta(seconds=30),
         limits: Mapping[Channel, AsyncLimiter] | None = None,
         in_flight: int = 200,
+        record_every: float = 0.1,
         sms_receipts: bool = False,
     ) -> None:
         """`in_flight` bounds the sends under way at once (sockets, threads, provider load);
         `owner_timeout`: how long this process may be silent before its claims are taken for
-        a dead one's (it says it is alive as it claims, and by `keep_alive`)."""
+        a dead one's (it says it is alive as it claims, and by `keep_alive`); `record_every`:
+        seconds between two writes of a poll's ends while it sends."""
         self._shops, self._renderer, self._store, self._now = shops, renderer, store, now
         self._email, self._sms = email, sms
         self._retry, self._lease = retry or Retry(), lease
         self._owner, self._owner_timeout = uuid.uuid4().hex, owner_timeout
         self._limits = dict(limits or {})
         self._in_flight = asyncio.Semaphore(in_flight)
+        self._record_every = record_every
         self._sms_receipts = sms_receipts
         self._stopping = False
 
@@ -228,9 +234,10 @@ class Notifier:
         ]
         if arrived:
             round.ends.moot = Moot(arrived, MOOT_ON_ARRIVAL, MOOT_REASON)
-        await asyncio.gather(
-            *(self._in_turn(jobs, round, deferrable=True) for jobs in chains.values())
-        )
+        async with self._recording(round):
+            await asyncio.gather(
+                *(self._in_turn(jobs, round, deferrable=True) for jobs in chains.values())
+            )
         handled = await self._settle(round)
         return _told_again(handled, requests)
 
@@ -392,14 +399,48 @@ class Notifier:
         round.ends.finished.append((target, delivery, keep))
         round.handled.outcomes.append(self._outcome(target, delivery))
 
-    async def _settle(self, round: _Round) -> Handled:
-        """Write how the round ended (claims that did not end are released); what to tell."""
-        ended = {target for target, *_ in round.ends.finished + round.ends.deferred}
-        round.ends.released = [target for target in round.claimed if target not in ended]
-        for target in await self._store.settle(round.ends, self._now()):
+    @contextlib.asynccontextmanager
+    async def _recording(self, round: _Round) -> AsyncIterator[None]:
+        """While the round sends, write its ends every `record_every` seconds, so that a crash
+        repeats only the sends under way and those ended since, not the whole round."""
+        done = asyncio.Event()
+
+        async def record() -> None:
+            while not done.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(done.wait(), self._record_every)
+                if not done.is_set() and (round.ends.finished or round.ends.deferred):
+                    await self._write_ends(round)
+
+        recorder = asyncio.create_task(record())
+        try:
+            yield
+        finally:
+            done.set()
+            try:
+                await recorder
+            except Exception as error:  # what it held is back in the round, for its end
+                log.warning("a poll's ends could not be written as they came: %r", error)
+
+    async def _write_ends(self, round: _Round) -> None:
+        """Write the ends noted so far (a moot before all else); tell what the moot failed."""
+        ends, round.ends = round.ends, Ends()
+        try:
+            moot = await self._store.settle(ends, self._now())
+        except BaseException:
+            round.ends = _joined(ends, round.ends)
+            raise
+        round.ended.update(target for target, *_ in ends.finished + ends.deferred)
+        for target in moot:
             round.handled.outcomes.append(
                 self._outcome(target, Delivery(DeliveryStatus.FAILED, reason=MOOT_REASON))
             )
+
+    async def _settle(self, round: _Round) -> Handled:
+        """Write how the round ended (claims that did not end are released); what to tell."""
+        ended = round.ended | {target for target, *_ in round.ends.finished + round.ends.deferred}
+        round.ends.released = [target for target in round.claimed if target not in ended]
+        await self._write_ends(round)
         transient = [error for _, error in round.handled.unhandled if isinstance(error, TRANSIENT)]
         if transient:
             raise transient[0]  # the poll is read again; what was recorded is not repeated
@@ -568,6 +609,16 @@ def render_sms(renderer: Renderer, request: NotificationRequested, shop: Shop) -
     if shop.sms_diacritics is SmsDiacritics.TRANSLITERATE:
         body = transliterate(body)
     return measure(body)
+
+
+def _joined(first: Ends, then: Ends) -> Ends:
+    """Ends noted in two goes, as one (the moot, if any, still first)."""
+    return Ends(
+        first.finished + then.finished,
+        first.deferred + then.deferred,
+        first.released + then.released,
+        first.moot or then.moot,
+    )
 
 
 def _told_again(handled: Handled, requests: Sequence[NotificationRequested]) -> Handled:

@@ -1,6 +1,7 @@
 """The delivery logic with a scripted provider, a controlled clock and a real (SQLite) store."""
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,7 +29,7 @@ from orderpulse_notifier.service import (
     Stopping,
 )
 from orderpulse_notifier.shops import Messaging, QuietHours, Shop, SmsDiacritics
-from orderpulse_notifier.store import SqlDeliveryStore
+from orderpulse_notifier.store import SqlDeliveryStore, deliveries
 from orderpulse_schemas.outcomes import Channel
 
 from ..conftest import PETR, about, erasure, notification
@@ -481,7 +482,9 @@ class SlowProvider(ScriptedProvider):
         return self._accept(message)
 
 
-def sending_through(provider: ScriptedProvider, w: World, shop: Shop, in_flight: int) -> Notifier:
+def sending_through(
+    provider: ScriptedProvider, w: World, shop: Shop, in_flight: int, record_every: float = 0.1
+) -> Notifier:
     """Another notifier on `w`'s store and clock, sending through `provider`."""
     return Notifier(
         shops={"kvetinac-cz": shop},
@@ -491,7 +494,23 @@ def sending_through(provider: ScriptedProvider, w: World, shop: Shop, in_flight:
         store=w.store,
         now=lambda: w.clock.now,
         in_flight=in_flight,
+        record_every=record_every,
     )
+
+
+async def test_a_poll_s_ends_are_written_as_they_come_not_only_at_its_end(
+    engine: Any, shop: Shop
+) -> None:
+    w = await world(engine, shop)
+    provider = SlowProvider()
+    notifier = sending_through(provider, w, shop, in_flight=2, record_every=0.01)
+    handling = asyncio.create_task(notifier.handle_all(orders("order_accepted", 10)))
+    await asyncio.sleep(0.1)  # about half of the emails sent (two at a time, 20 ms each)
+
+    async with engine.connect() as conn:
+        statuses = Counter((await conn.scalars(sa.select(deliveries.c.status))).all())
+    assert not handling.done() and statuses["sent"] >= 2 and statuses["pending"] >= 2
+    assert len((await handling).outcomes) == 10
 
 
 async def test_orders_are_sent_concurrently_up_to_the_bound_and_each_order_in_order(
