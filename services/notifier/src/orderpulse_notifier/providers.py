@@ -7,9 +7,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from orderpulse_notifier.adapters.outbox import OutboxSender
-from orderpulse_notifier.adapters.ses import SesSender
-from orderpulse_notifier.adapters.smtp import SmtpSender
-from orderpulse_notifier.adapters.twilio import TwilioSender
 from orderpulse_notifier.http import TWILIO_PATH
 from orderpulse_notifier.ports import EmailSender, SmsSender
 from orderpulse_notifier.receipts import SnsReceipts, TwilioReceipts
@@ -37,13 +34,19 @@ class Providers:
 
 
 def providers_from(settings: Settings) -> Providers:
-    """Build the chosen providers; a missing credential stops the service with the reason."""
+    """Build the chosen providers; a missing credential stops the service with the reason.
+
+    A provider's client library is imported only when it is chosen: boto3 alone is 8 MiB of
+    memory, all of them together a sixth of the notifier's.
+    """
     outbox = OutboxSender(settings.outbox_dir)
     public = str(settings.public_url).rstrip("/") if settings.public_url else None
     rates: dict[Channel, float | None] = {Channel.EMAIL: None, Channel.SMS: None}
     providers = Providers(outbox, outbox, rates)
     if settings.email_backend == "ses":
         assert settings.ses_region is not None  # Settings checked it
+        from orderpulse_notifier.adapters.ses import SesSender
+
         providers.email = ses = SesSender(
             settings.ses_region,
             endpoint_url=str(settings.ses_endpoint_url) if settings.ses_endpoint_url else None,
@@ -57,6 +60,8 @@ def providers_from(settings: Settings) -> Providers:
             providers.sns_receipts = SnsReceipts(topic_arns=frozenset(settings.ses_sns_topic_arns))
     elif settings.email_backend == "smtp":
         assert settings.smtp_host is not None  # Settings checked it
+        from orderpulse_notifier.adapters.smtp import SmtpSender
+
         providers.email = smtp = SmtpSender(
             settings.smtp_host,
             settings.smtp_port,
@@ -70,6 +75,8 @@ def providers_from(settings: Settings) -> Providers:
         providers.closers.append(smtp.aclose)
     if settings.sms_backend == "twilio":
         assert settings.twilio_account_sid and settings.twilio_auth_token  # Settings checked them
+        from orderpulse_notifier.adapters.twilio import TwilioSender
+
         token = settings.twilio_auth_token.get_secret_value()
         callback = f"{public}{TWILIO_PATH}" if public else None
         twilio = TwilioSender(
