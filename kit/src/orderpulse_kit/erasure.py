@@ -2,12 +2,42 @@
 
 Each service keeps personal data only in its orders table's `customer`, `customer_email` and
 `customer_phone` columns; an erasure request names the customer by email, phone or order ids.
+The email column holds `email_key` of the address, and an erasure matches by the `email_key` of
+its own: the customer's address as written stays in `customer`, for the messages.
 """
 
 from typing import Any
 
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+def email_key(address: str | None) -> str | None:
+    """The address as it is stored and matched for erasure: `Petr.Novak@Example.CZ` and
+    `petr.novak@example.cz` are one customer.
+
+    The domain is normalised as email-validator (the contract's `EmailStr`) normalises it:
+    IDNA, so `xn--` labels and their Unicode are one domain, and lower-cased. The local part is
+    lower-cased too: RFC 5321 lets a mailbox's local part be case-sensitive, but it is
+    case-insensitive at every provider our customers use (Seznam, Gmail, Centrum, WP, Onet, O2),
+    and an erasure missed for a letter's case is worse than one that reaches an address
+    differing only in case. Phones need nothing of the kind: E.164 is canonical.
+
+    An address email-validator refuses (none should get this far: the contract checks them) is
+    only lower-cased. An ASCII address without `xn--` is only lower-cased in any case: that is
+    all the normalisation does to one, and it spares every write the ~20 µs of validating.
+    """
+    if address is None:
+        return None
+    folded = address.lower()
+    if address.isascii() and "xn--" not in folded:
+        return folded
+    try:
+        normalized = validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError:
+        return folded
+    return normalized.lower()
 
 
 def customer_columns() -> tuple["sa.Column[Any]", ...]:
@@ -29,10 +59,12 @@ async def forget_customer(
     order_ids: list[str],
     **also: Any,
 ) -> list[str]:
-    """Clear the customer (and the columns in `also`) of the shop's matching orders; their ids."""
+    """Clear the customer (and the columns in `also`) of the shop's matching orders; their ids.
+
+    `email` matches whatever its case: the column holds `email_key` of each address."""
     match = sa.or_(
         orders.c.order_id.in_(order_ids),
-        sa.and_(sa.literal(email is not None), orders.c.customer_email == email),
+        sa.and_(sa.literal(email is not None), orders.c.customer_email == email_key(email)),
         sa.and_(sa.literal(phone is not None), orders.c.customer_phone == phone),
     )
     found = list(

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from orderpulse_kit.database import among, dialect_insert
+from orderpulse_kit.erasure import email_key
 from orderpulse_notifier.ports import (
     Claimant,
     Delivery,
@@ -310,7 +311,9 @@ class SqlDeliveryStore:
             deliveries.c.request.is_not(None),
             sa.or_(
                 deliveries.c.order_id.in_(order_ids),
-                sa.and_(sa.literal(email is not None), deliveries.c.customer_email == email),
+                sa.and_(
+                    sa.literal(email is not None), deliveries.c.customer_email == email_key(email)
+                ),
                 sa.and_(sa.literal(phone is not None), deliveries.c.customer_phone == phone),
             ),
         )
@@ -373,7 +376,7 @@ def _kept(kept: Kept | None) -> dict[str, str | None]:
         return _FORGOTTEN
     return {
         "request": kept.request,
-        "customer_email": kept.email,
+        "customer_email": email_key(kept.email),
         "customer_phone": kept.phone,
     }
 

@@ -296,6 +296,41 @@ async def test_erasure_by_email_alone_and_by_phone_alone(
     assert await store.erase("shop", "petr@example.cz", None, [], "erased") == Erased(1, [emailed])
 
 
+@pytest.mark.parametrize(
+    ("written", "asked"),
+    [
+        ("Petr.Novak@Example.CZ", "petr.novak@example.cz"),
+        ("petr.novak@example.cz", "PETR.Novak@Example.cz"),
+    ],
+)
+async def test_erasure_finds_the_customer_s_email_in_any_case(
+    store: SqlDeliveryStore, engine: AsyncEngine, written: str, asked: str
+) -> None:
+    waiting = Kept('{"request": "petr"}', written, None)
+    await claim(store, SMS, NOW, LEASE)
+    await defer(store, SMS, NOW + timedelta(hours=8), waiting)
+
+    assert await store.erase("shop", asked, None, [], "erased") == Erased(1, [SMS])
+    assert await personal_data(engine, SMS) == (None, None, None)
+
+
+async def test_requests_kept_before_the_email_keys_are_found_in_any_case_too(
+    engine: AsyncEngine,
+) -> None:
+    await MIGRATIONS.upgrade(engine)
+    await MIGRATIONS.downgrade(engine, "c3d7a91e5b20")  # the revision before the email keys
+    store = SqlDeliveryStore(engine)
+    await claim(store, SMS, NOW, LEASE)
+    await defer(store, SMS, NOW + timedelta(hours=8), PETR._replace(email="Petr@Example.cz"))
+    async with engine.begin() as conn:  # as the code wrote it before: the address as given
+        await conn.execute(deliveries.update().values(customer_email="Petr@Example.cz"))
+
+    await MIGRATIONS.upgrade(engine)
+
+    assert await personal_data(engine, SMS) == (PETR.request, "petr@example.cz", PETR.phone)
+    assert await store.erase("shop", "PETR@example.cz", None, [], "erased") == Erased(1, [SMS])
+
+
 async def test_a_send_under_way_when_its_customer_was_erased_keeps_nothing_again(
     store: SqlDeliveryStore, engine: AsyncEngine
 ) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from orderpulse_kit.database import among
-from orderpulse_kit.erasure import customer_columns, forget_customer
+from orderpulse_kit.erasure import customer_columns, email_key, forget_customer
 from orderpulse_kit.isolation import Transient
 from orderpulse_returns.lifecycle import ReturnsOrder
 from orderpulse_schemas.values import STORED
@@ -200,7 +200,7 @@ def _row(order: ReturnsOrder, key: str = "") -> dict[str, Any]:
         f"{key}order_id": order.order_id,
         "state": order.model_dump(mode="json", exclude={"customer", "remind_at"}),
         "customer": customer.model_dump(mode="json") if customer else None,
-        "customer_email": customer.email if customer else None,
+        "customer_email": email_key(customer.email) if customer else None,
         "customer_phone": customer.phone if customer else None,
         "remind_at": order.remind_at and _utc(order.remind_at),
     }

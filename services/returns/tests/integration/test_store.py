@@ -5,11 +5,12 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from orderpulse_returns.lifecycle import ReturnsOrder
 from orderpulse_returns.migrate import MIGRATIONS
-from orderpulse_returns.store import ConcurrentUpdate, Effects, SqlReturnsStore
+from orderpulse_returns.store import ConcurrentUpdate, Effects, SqlReturnsStore, orders
 from orderpulse_schemas import examples
 from orderpulse_schemas.values import Customer
 
@@ -132,3 +133,47 @@ async def test_erasure_forgets_the_customer_and_the_reminder(store: SqlReturnsSt
     assert kept is not None and kept.customer is not None
     assert await waiting_events(store, "o-3") == []
     assert await store.due_reminders(datetime(2027, 1, 1, tzinfo=UTC)) == [("s", "o-2")]
+
+
+def written_as(email: str) -> ReturnsOrder:
+    """The order, its customer having written `email` at checkout."""
+    return order("o-1", customer=CUSTOMER.model_copy(update={"email": email}))
+
+
+@pytest.mark.parametrize(
+    ("written", "asked"),
+    [
+        ("Petr.Novak@Example.CZ", "petr.novak@example.cz"),
+        ("petr.novak@example.cz", "PETR.Novak@Example.cz"),
+    ],
+)
+async def test_erasure_finds_the_customer_s_email_in_any_case(
+    store: SqlReturnsStore, written: str, asked: str
+) -> None:
+    await store.apply(Effects(received=[written_as(written)]))
+    shown = await loaded_order(store, "o-1")
+    assert shown is not None and shown.customer is not None and shown.customer.email == written
+
+    assert await store.erase("s", asked, None, []) == 1
+
+    forgotten = await loaded_order(store, "o-1")
+    assert forgotten is not None and forgotten.customer is None and forgotten.remind_at is None
+
+
+async def test_orders_written_before_the_email_keys_are_found_in_any_case_too(
+    store: SqlReturnsStore, database_url: str
+) -> None:
+    engine = create_async_engine(database_url)
+    try:
+        await MIGRATIONS.downgrade(engine, "8c77c0b505fb")  # the revision before the email keys
+        await store.apply(Effects(received=[written_as("Petr.Novak@example.cz")]))
+        async with engine.begin() as conn:  # as the code wrote it before: the address as given
+            await conn.execute(orders.update().values(customer_email="Petr.Novak@example.cz"))
+
+        await MIGRATIONS.upgrade(engine)
+
+        async with engine.connect() as conn:
+            assert await conn.scalar(sa.select(orders.c.customer_email)) == "petr.novak@example.cz"
+    finally:
+        await engine.dispose()
+    assert await store.erase("s", "petr.novak@EXAMPLE.cz", None, []) == 1

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from orderpulse_kit.database import among, dialect_insert
-from orderpulse_kit.erasure import forget_customer
+from orderpulse_kit.erasure import email_key, forget_customer
 from orderpulse_kit.isolation import Transient
 from orderpulse_schemas.values import STORED
 from orderpulse_status_tracker.facts import Outcome, TimerFired, TimerKind
@@ -241,7 +241,7 @@ async def _write_orders(
                 if order
                 else None,
                 "customer": customer.model_dump(mode="json") if customer else None,
-                "customer_email": customer.email if customer else None,
+                "customer_email": email_key(customer.email) if customer else None,
                 "customer_phone": customer.phone if customer else None,
             }
         )

@@ -10,13 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from orderpulse_kit.batch import Received
 from orderpulse_kit.database import connect
 from orderpulse_status_tracker.clock import SystemClock
+from orderpulse_status_tracker.facts import Fact
 from orderpulse_status_tracker.messages import Outgoing, Topics
 from orderpulse_status_tracker.migrate import MIGRATIONS
 from orderpulse_status_tracker.poll import decide_poll
 from orderpulse_status_tracker.service import Tracker
 from orderpulse_status_tracker.store import ConcurrentUpdate, Effects, SqlTrackerStore
+from orderpulse_status_tracker.tables import orders
 
-from ..stories import fact
+from ..stories import event, fact
 
 SHOP, ORDER = "kvetinac-cz", "ord-10045"
 KEY = (SHOP, ORDER)
@@ -182,6 +184,61 @@ async def test_erasure_removes_the_customer_and_what_was_not_sent(store: SqlTrac
     assert await store.outbox() == []
     assert await store.due_timers(datetime(2030, 1, 1, tzinfo=UTC)) == []
     assert await store.erase(SHOP, "someone.else@example.cz", None, []) == 0
+
+
+def accepted_from(email: str) -> Fact:
+    """The accepted order, its customer having written `email` at checkout."""
+    customer = event("order.accepted")["data"]["customer"] | {"email": email}
+    return fact("order.accepted", data={"customer": customer})
+
+
+@pytest.mark.parametrize(
+    ("written", "asked"),
+    [
+        ("Petr.Novak@Example.CZ", "petr.novak@example.cz"),
+        ("petr.novak@example.cz", "PETR.Novak@Example.cz"),
+    ],
+)
+async def test_erasure_finds_the_customer_s_email_in_any_case(
+    store: SqlTrackerStore, written: str, asked: str
+) -> None:
+    await poll(store, accepted_from(written))
+    order = (await store.load([KEY], [])).orders[KEY].order
+    assert order is not None and order.customer is not None
+    assert order.customer.email == written.split("@")[0] + "@example.cz"  # as written, shown so
+
+    assert await store.erase(SHOP, asked, None, []) == 1
+    order = (await store.load([KEY], [])).orders[KEY].order
+    assert order is not None and order.customer is None
+
+
+async def test_orders_written_before_the_email_keys_are_found_in_any_case_too(
+    store: SqlTrackerStore, engine: AsyncEngine
+) -> None:
+    """The migration keys the stored addresses, page by page, past the first thousand."""
+    await MIGRATIONS.downgrade(engine, "c8bd3e8d5fa6")  # the revision before the email keys
+    others = [
+        {"shop_id": shop, "order_id": f"ord-{n}", "version": 1, "customer_email": f"Jana{n}@x.cz"}
+        for shop in ("a-shop", "z-shop")
+        for n in range(1200)
+    ]
+    async with engine.begin() as conn:
+        await conn.execute(orders.insert(), others)
+    await poll(store, accepted_from("Petr.Novak@Example.CZ"))
+    async with engine.begin() as conn:  # as the code wrote it before: the address as given
+        await conn.execute(
+            orders.update()
+            .where(orders.c.shop_id == SHOP, orders.c.order_id == ORDER)
+            .values(customer_email="Petr.Novak@example.cz")
+        )
+
+    await MIGRATIONS.upgrade(engine)
+
+    assert await store.erase(SHOP, "petr.novak@example.cz", None, []) == 1
+    async with engine.connect() as conn:
+        emails = set(await conn.scalars(sa.select(orders.c.customer_email)))
+    assert emails == {None} | {f"jana{n}@x.cz" for n in range(1200)}
+    assert await store.erase("z-shop", "JANA1199@X.CZ", None, []) == 1
 
 
 async def test_a_load_returns_only_the_keys_asked_for(store: SqlTrackerStore) -> None:
