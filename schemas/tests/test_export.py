@@ -79,5 +79,6 @@ def test_readme_documents_every_topic_type_and_delay_reason() -> None:
             assert f"### `{event_type}`" in readme
     for header in ("dlq-reason", "dlq-topic", "dlq-partition", "dlq-offset", "dlq-group"):
         assert f"| `{header}` |" in readme
+    assert "`dlq-copy: reference` with `dlq-size`" in readme  # a record too large to copy
     assert set(DELAY_REASONS) == set(DelayReason)
     assert all(f"| `{reason.value}` |" in readme for reason in DelayReason)

@@ -97,6 +97,11 @@ commit, and Kafka delivers the message again.
 | `dlq-offset` | its offset, in decimal |
 | `dlq-group` | the consumer group that could not read it |
 
+A record too large to copy whole (near the broker's size limit, with these headers added) is
+dead-lettered as a **reference** instead: an empty value, the same key and headers, and
+`dlq-copy: reference` with `dlq-size` (the original value's size in bytes); `dlq-reason` says
+where the original is. It lives only as long as the source topic keeps that record.
+
 A message that was wrong is fixed at its producer, which publishes it again. When the cause was
 on our side (the shops file, a provider), replay the dead letters once it is fixed:
 
@@ -107,8 +112,9 @@ python -m orderpulse_kit.replay orders.v1.dlq              # back to orders.v1, 
 
 Each record goes back to its `dlq-topic` with a `dlq-replayed-from` header; the consumers
 deduplicate, so replaying twice is harmless, and the command keeps its progress under the
-consumer group `orderpulse-replay`, so a second run replays only newer dead letters. The listing
-never prints a value (values hold personal data). The Python consumers use
+consumer group `orderpulse-replay`, so a second run replays only newer dead letters. A reference
+is listed and skipped: fetch the original from its topic, partition and offset while the topic
+still has it. The listing never prints a value (values hold personal data). The Python consumers use
 `orderpulse_kit.dead_letters` (the services' runtime, `orderpulse-kit`).
 """
 
