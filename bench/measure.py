@@ -9,6 +9,7 @@ import json
 import os
 import platform
 import random
+import select
 import statistics
 import subprocess
 import sys
@@ -17,14 +18,16 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from email.parser import BytesHeaderParser
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from orderpulse_devkit.peers import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, SmtpCatcher, TwilioFake
+from orderpulse_devkit.peers import ReceivedEmail
 from orderpulse_devkit.postgres import postgres_url
 from orderpulse_devkit.processes import log_tail
 from orderpulse_devkit.records import RecordWatch
@@ -118,24 +121,144 @@ async def end_offsets(
         await consumer.stop()
 
 
+PEERS_START_TIMEOUT = 30.0
+"""Seconds the peers' process may take to start."""
+
+
+class Peers:
+    """devkit's SMTP server and Twilio fake (`python -m orderpulse_devkit.peers --control`) in a
+    child process of their own, so that answering the notifier costs this process nothing: as
+    threads of it they shared its GIL, and a busy benchmark process held the notifier up. (One
+    process for both was measured as fast as one each.) What they accepted is asked for over the
+    pipe; `stop()` keeps the last answer."""
+
+    def __init__(self, latency: float) -> None:
+        command = [sys.executable, "-m", "orderpulse_devkit.peers", "--control"]
+        command += ["--latency", repr(latency), "--only", "smtp,twilio"]
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8"
+        )
+        self.pid = self.process.pid
+        self._last: dict[str, Any] = {}
+        try:
+            self.addresses: dict[str, dict[str, Any]] = self._read(PEERS_START_TIMEOUT)
+        except BaseException:
+            self.process.kill()
+            self.process.wait()
+            raise
+
+    def received(self) -> dict[str, Any]:
+        """What the peers accepted so far (their last answer once stopped), by peer."""
+        if self.process.poll() is None:
+            assert self.process.stdin is not None
+            self.process.stdin.write("messages\n")
+            self.process.stdin.flush()
+            self._last = self._read(None)
+        return self._last
+
+    def stop(self) -> None:
+        """Keep what the peers accepted, then end their process (its stdin closed)."""
+        if self.process.poll() is not None:
+            return
+        try:
+            self.received()
+        finally:
+            assert self.process.stdin is not None
+            with contextlib.suppress(BrokenPipeError):
+                self.process.stdin.close()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def _read(self, timeout: float | None) -> dict[str, Any]:
+        stdout: IO[str] | None = self.process.stdout
+        assert stdout is not None
+        if timeout is not None and not select.select([stdout], [], [], timeout)[0]:
+            raise TimeoutError(f"the peers did not answer within {timeout:g} s")
+        line = stdout.readline()
+        if not line:
+            raise RuntimeError(f"the peers' process exited with {self.process.wait()}")
+        found: dict[str, Any] = json.loads(line)
+        return found
+
+
+class PeerSmtp:
+    """The SMTP peer in the child process, as the benchmarks use an SmtpCatcher."""
+
+    def __init__(self, peers: Peers) -> None:
+        self._peers = peers
+        address = peers.addresses["smtp"]
+        self.host: str = address["host"]
+        self.port: int = address["port"]
+        self.url: str = address["url"]
+        self.pid = peers.pid
+
+    @property
+    def messages(self) -> list[ReceivedEmail]:
+        """The accepted messages so far, oldest first."""
+        return [
+            ReceivedEmail(
+                mail_from=found["mail_from"],
+                rcpt_tos=tuple(found["rcpt_tos"]),
+                message=message_from_bytes(_raw_bytes(found), policy=policy.default),
+            )
+            for found in self._peers.received()["smtp"]
+        ]
+
+    def subjects(self) -> list[str]:
+        """The accepted messages' subjects, oldest first (only their headers parsed: quicker)."""
+        parser = BytesHeaderParser(policy=policy.default)
+        return [
+            str(parser.parsebytes(_raw_bytes(found))["Subject"])
+            for found in self._peers.received()["smtp"]
+        ]
+
+
+def _raw_bytes(found: dict[str, Any]) -> bytes:
+    """An email's bytes as the peers' process sent them (UTF-8, other bytes as surrogates)."""
+    raw: str = found["raw"]
+    return raw.encode("utf-8", "surrogateescape")
+
+
+class PeerTwilio:
+    """The Twilio fake in the child process, as the benchmarks use a TwilioFake."""
+
+    def __init__(self, peers: Peers) -> None:
+        self._peers = peers
+        address = peers.addresses["twilio"]
+        self.url: str = address["url"]
+        self.account_sid: str = address["account_sid"]
+        self.auth_token: str = address["auth_token"]
+        self.pid = peers.pid
+
+    @property
+    def messages(self) -> list[dict[str, str]]:
+        """The accepted messages so far (form fields plus "Sid"), oldest first."""
+        messages: list[dict[str, str]] = self._peers.received()["twilio"]
+        return messages
+
+
 def providers(
     stack: contextlib.ExitStack, latency: float | None
-) -> tuple[dict[str, str], SmtpCatcher | None, TwilioFake | None]:
+) -> tuple[dict[str, str], PeerSmtp | None, PeerTwilio | None]:
     """The notifier's provider settings and the peers: the local outbox when `latency` is None
-    (no peers), else an SMTP server and a Twilio fake (threads of this process, stopped with
-    `stack`) that answer after `latency` s."""
+    (no peers), else an SMTP server and a Twilio fake that answer after `latency` s, in a child
+    process of their own (`Peers`, stopped with `stack`), not competing for this one's GIL."""
     if latency is None:
         return {"NOTIFIER_EMAIL_BACKEND": "outbox", "NOTIFIER_SMS_BACKEND": "outbox"}, None, None
-    smtp = stack.enter_context(SmtpCatcher(latency=latency))
-    twilio = stack.enter_context(TwilioFake(latency=latency))
+    peers = Peers(latency)
+    stack.callback(peers.stop)
+    smtp, twilio = PeerSmtp(peers), PeerTwilio(peers)
     env = {
         "NOTIFIER_EMAIL_BACKEND": "smtp",
         "NOTIFIER_SMTP_HOST": smtp.host,
         "NOTIFIER_SMTP_PORT": str(smtp.port),
         "NOTIFIER_SMTP_STARTTLS": "false",
         "NOTIFIER_SMS_BACKEND": "twilio",
-        "NOTIFIER_TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID,
-        "NOTIFIER_TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN,
+        "NOTIFIER_TWILIO_ACCOUNT_SID": twilio.account_sid,
+        "NOTIFIER_TWILIO_AUTH_TOKEN": twilio.auth_token,
         "NOTIFIER_TWILIO_API_URL": twilio.url,
         "NOTIFIER_TWILIO_MAX_SEND_RATE": str(TWILIO_MAX_SEND_RATE),
     }
@@ -143,7 +266,7 @@ def providers(
 
 
 def received(
-    workdir: Path, smtp: SmtpCatcher | None, twilio: TwilioFake | None
+    workdir: Path, smtp: PeerSmtp | None, twilio: PeerTwilio | None
 ) -> tuple[list[str], list[str]]:
     """What arrived: a key per email and per text (the outbox's file names, else order numbers)."""
     if smtp is None or twilio is None:
@@ -151,7 +274,7 @@ def received(
         emails = [str(p.relative_to(outbox)) for p in outbox.rglob("email-*.eml")]
         texts = [str(p.relative_to(outbox)) for p in outbox.rglob("sms-*.txt")]
         return emails, texts
-    emails = [str(m.message["Subject"]) for m in smtp.messages]
+    emails = smtp.subjects()
     texts = [m["Body"] for m in twilio.messages]
     return emails, texts
 

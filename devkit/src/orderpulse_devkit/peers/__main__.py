@@ -1,19 +1,117 @@
-"""Run the three peers until interrupted, for a notifier (or a benchmark) in another process."""
+"""Run the peers until interrupted, for a notifier (or a benchmark) in another process.
 
+    python -m orderpulse_devkit.peers [--latency S] [--only twilio,smtp,ses] [--control]
+
+`--latency` delays every answer of the Twilio fake and the SMTP server (not SES's). `--control`
+is for a parent process that runs the peers in a process of their own (so they have a GIL of
+their own): the addresses are printed as one JSON line, then each line read from stdin is a
+command answered with one JSON line — `messages`: what the Twilio fake and the SMTP server have
+accepted so far — and the end of stdin stops the peers.
+"""
+
+import argparse
 import contextlib
+import json
+import sys
 import threading
+from typing import Any, TextIO
 
 from orderpulse_devkit.peers import MotoSes, SmtpCatcher, TwilioFake
 
+PEERS = ("twilio", "smtp", "ses")
 
-def main() -> None:
-    with TwilioFake() as twilio, SmtpCatcher() as smtp, MotoSes() as ses:
-        print(f"twilio  {twilio.url}  sid={twilio.account_sid} token={twilio.auth_token}")
-        print(f"smtp    {smtp.host}:{smtp.port}")
-        print(f"ses     {ses.endpoint_url}  region={ses.region} (verify senders with boto3)")
-        print(f"        received: {twilio.url}/_fake/messages, {ses.url}/moto-api/data.json")
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m orderpulse_devkit.peers", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds Twilio and SMTP take to answer"
+    )
+    parser.add_argument(
+        "--only", default=",".join(PEERS), help=f"comma-separated, of {', '.join(PEERS)}"
+    )
+    parser.add_argument(
+        "--control", action="store_true", help="JSON on stdout, commands on stdin (see above)"
+    )
+    args = parser.parse_args(argv)
+    wanted = {name.strip() for name in args.only.split(",") if name.strip()}
+    if unknown := wanted - set(PEERS):
+        parser.error(f"unknown peers: {', '.join(sorted(unknown))}")
+    with contextlib.ExitStack() as stack:
+        twilio = (
+            stack.enter_context(TwilioFake(latency=args.latency)) if "twilio" in wanted else None
+        )
+        smtp = stack.enter_context(SmtpCatcher(latency=args.latency)) if "smtp" in wanted else None
+        ses = stack.enter_context(MotoSes()) if "ses" in wanted else None
+        if args.control:
+            serve_commands(sys.stdin, sys.stdout, twilio, smtp, ses)
+            return
+        if twilio:
+            print(f"twilio  {twilio.url}  sid={twilio.account_sid} token={twilio.auth_token}")
+        if smtp:
+            print(f"smtp    {smtp.host}:{smtp.port}")
+        if ses:
+            print(f"ses     {ses.endpoint_url}  region={ses.region} (verify senders with boto3)")
+        seen = [f"{twilio.url}/_fake/messages"] if twilio else []
+        seen += [f"{ses.url}/moto-api/data.json"] if ses else []
+        if seen:
+            print(f"        received: {', '.join(seen)}")
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
+
+
+def serve_commands(
+    commands: TextIO,
+    answers: TextIO,
+    twilio: TwilioFake | None,
+    smtp: SmtpCatcher | None,
+    ses: MotoSes | None,
+) -> None:
+    """The addresses as a JSON line, then a JSON line per command line, until `commands` ends."""
+    addresses: dict[str, Any] = {}
+    if twilio:
+        addresses["twilio"] = {
+            "url": twilio.url,
+            "account_sid": twilio.account_sid,
+            "auth_token": twilio.auth_token,
+        }
+    if smtp:
+        addresses["smtp"] = {"host": smtp.host, "port": smtp.port, "url": smtp.url}
+    if ses:
+        addresses["ses"] = {"endpoint_url": ses.endpoint_url, "region": ses.region}
+    _answer(answers, addresses)
+    with contextlib.suppress(KeyboardInterrupt):
+        for line in commands:
+            command = line.strip()
+            if command == "messages":
+                _answer(answers, received(twilio, smtp))
+            elif command:
+                _answer(answers, {"error": f"unknown command {command!r}"})
+
+
+def received(twilio: TwilioFake | None, smtp: SmtpCatcher | None) -> dict[str, Any]:
+    """What the Twilio fake (its messages' form fields and "Sid") and the SMTP server (envelope
+    and the message's bytes as UTF-8, any other byte escaped as a lone surrogate) have accepted so
+    far, oldest first."""
+    found: dict[str, Any] = {}
+    if twilio:
+        found["twilio"] = twilio.messages
+    if smtp:
+        found["smtp"] = [
+            {
+                "mail_from": mail_from,
+                "rcpt_tos": list(rcpt_tos),
+                "raw": raw.decode("utf-8", "surrogateescape"),
+            }
+            for mail_from, rcpt_tos, raw in smtp.raw_messages
+        ]
+    return found
+
+
+def _answer(answers: TextIO, value: Any) -> None:
+    answers.write(json.dumps(value) + "\n")  # ASCII: lone surrogates too
+    answers.flush()
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ from orderpulse_devkit.peers._base import HOST, Peer
 from orderpulse_devkit.ports import free_port
 
 Stage = Literal["rcpt", "data"]
+RawEmail = tuple[str, tuple[str, ...], bytes]
+"""An accepted message unparsed: envelope sender, recipients, the message's bytes."""
 _DROP = 0  # a scripted "code" that drops the connection instead of replying
 # Replies quote the recipient, as real relays do, so tests can check it never reaches a reason.
 _REPLIES = {
@@ -44,7 +46,8 @@ class SmtpCatcher(Peer):
     def __init__(self, *, latency: float = 0.0, credentials: tuple[str, str] | None = None) -> None:
         self.latency, self.credentials = latency, credentials
         self._lock = threading.Lock()
-        self._messages: list[ReceivedEmail] = []
+        self._received: list[RawEmail] = []
+        self._messages: list[ReceivedEmail] = []  # the first of `_received`, parsed
         self._failures: deque[tuple[int, Stage]] = deque()
         self._controller: Controller | None = None
 
@@ -54,9 +57,22 @@ class SmtpCatcher(Peer):
 
     @property
     def messages(self) -> list[ReceivedEmail]:
-        """The accepted messages so far, oldest first."""
+        """The accepted messages so far, oldest first.
+
+        Each is parsed when first asked for, not while it is received: parsing is most of what
+        a message costs the server, and a benchmark's notifier should not wait for it."""
         with self._lock:
+            for mail_from, rcpt_tos, raw in self._received[len(self._messages) :]:
+                message = message_from_bytes(raw, policy=policy.default)
+                self._messages.append(ReceivedEmail(mail_from, rcpt_tos, message))
             return list(self._messages)
+
+    @property
+    def raw_messages(self) -> list[RawEmail]:
+        """The accepted messages so far, oldest first, unparsed: envelope sender, recipients and
+        the message's bytes (with \\n line ends, as a local mailbox stores them)."""
+        with self._lock:
+            return list(self._received)
 
     def fail_next(self, code: int, count: int = 1, *, at: Stage = "data") -> None:
         """Reply `code` (e.g. 451, 550) to the next `count` RCPT or DATA commands."""
@@ -70,6 +86,7 @@ class SmtpCatcher(Peer):
     def reset(self) -> None:
         """Forget received messages and pending scripted failures."""
         with self._lock:
+            self._received.clear()
             self._messages.clear()
             self._failures.clear()
 
@@ -118,13 +135,8 @@ class SmtpCatcher(Peer):
         raw = envelope.original_content or envelope.content
         assert isinstance(raw, bytes)  # decode_data is off
         raw = raw.replace(b"\r\n", b"\n")  # as a local mailbox stores it
-        received = ReceivedEmail(
-            mail_from=str(envelope.mail_from),
-            rcpt_tos=tuple(envelope.rcpt_tos),
-            message=message_from_bytes(raw, policy=policy.default),
-        )
         with self._lock:
-            self._messages.append(received)
+            self._received.append((str(envelope.mail_from), tuple(envelope.rcpt_tos), raw))
         return "250 2.0.0 OK: queued"
 
     def _failure(self, stage: Stage, rcpt: str, server: SMTP) -> str | None:
