@@ -24,8 +24,9 @@ the same run, a bare aiokafka pass-through (bench/passthrough.py) through the fi
 backlog, and each scenario's rate over it.
 
 The broker is `KAFKA_BOOTSTRAP_SERVERS` when set, else a local one in a temporary directory; the
-same goes for PostgreSQL and `ORDERPULSE_TEST_POSTGRES_URL`. The peers run in this process
-(threads), so they share the two cores with the notifier and the broker. Results are printed
+same goes for PostgreSQL and `ORDERPULSE_TEST_POSTGRES_URL`. The peers run in a child
+process of their own (one for both), so they share the two cores with the notifier and the
+broker, but not this process's interpreter. Results are printed
 and appended to bench/results/notifier-<date>.json.
 """
 

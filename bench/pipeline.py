@@ -31,7 +31,7 @@ Measured per scenario:
   after the provider's answer) minus its request's time (the causing event's time); p50, p95,
   p99, and for the burst by the phase its event was sent in;
 - CPU seconds (and % of one core) over the window and peak RSS of each service, the broker (when
-  local) and this process (publisher, watchers and the provider peers), how busy the machine
+  local), the provider peers' process and this one (publisher, watchers), how busy the machine
   was, and how long the notifier took per batch (from its log).
 
 Every figure is also given as a ratio to the baseline's. Results are printed, appended to
@@ -456,6 +456,8 @@ async def run_scenario(
                 flush=True,
             )
             pids = process_ids(running)
+            if smtp is not None:  # the latency scenario's provider peers
+                pids["peers"] = smtp.pid
             async with Monitor(bootstrap, inputs_of(topics), pids) as monitor:
                 offsets = workload.schedule(len(stream), scenario.phases)
                 observed.sent = await workload.publish(bootstrap, stream, offsets, topics)

@@ -13,7 +13,11 @@ from measure import CPUS
 if TYPE_CHECKING:
     from pipeline import BaselineResult, ScenarioResult
 
-PROCESS_NAMES = {"bench": "this process (publisher, watchers, peers)", "broker": "Kafka broker"}
+PROCESS_NAMES = {
+    "bench": "this process (publisher, watchers)",
+    "broker": "Kafka broker",
+    "peers": "provider peers (SMTP, Twilio)",
+}
 MET = {True: "met", False: "NOT met"}
 
 
