@@ -28,7 +28,7 @@ class Settings(ServiceSettings):
     (Twilio's 10/s by default) a smaller poll keeps each well inside Kafka's
     `max.poll.interval.ms` (5 min) and the lease."""
     max_in_flight: int = 200
-    """Sends under way at once, over the whole poll (each order's channels go in sequence)."""
+    """Sends under way at once, over the whole poll."""
     retry_attempts: int = 5
     retry_initial_seconds: float = 0.5
     retry_max_seconds: float = 10.0
