@@ -19,6 +19,7 @@ requests are forgotten, and their waiting messages fail instead of going out.
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import uuid
@@ -486,12 +487,15 @@ class Notifier:
         try:
             if shop is None:
                 raise PermanentDeliveryError(f"unknown shop {request.shopid!r}")
+            known = shop
+            # Built when its send may start (in flight), once for every attempt: a poll renders
+            # while its first sends wait for their answers, not all of it before any of them.
             if target.channel is Channel.EMAIL:
-                email = self._email_of(request, shop, target.delivery_id)
-                reference = await self._attempts(target, lambda: self._email.send_email(email))
+                email = functools.cache(lambda: self._email_of(request, known, target.delivery_id))
+                reference = await self._attempts(target, lambda: self._email.send_email(email()))
             else:
-                sms = self._sms_of(request, shop, target.delivery_id)
-                reference = await self._attempts(target, lambda: self._sms.send_sms(sms))
+                sms = functools.cache(lambda: self._sms_of(request, known, target.delivery_id))
+                reference = await self._attempts(target, lambda: self._sms.send_sms(sms()))
         except PermanentDeliveryError as error:
             log.warning("%s failed: %s", target.delivery_id, error)
             return Delivery(DeliveryStatus.FAILED, sender.name, reason=str(error))
