@@ -20,6 +20,8 @@ from babel.dates import (
     format_skeleton,
     format_time,
     get_day_names,
+    tokenize_pattern,
+    untokenize_pattern,
 )
 from babel.numbers import format_currency
 from vokativ import vokativ
@@ -42,6 +44,12 @@ _CARRIERS = {
 }
 _REMEMBERED = 4096  # results a LocaleFormat keeps; it forgets them all when it has this many
 _Rule = tuple[tuple[Weekday, ...], time, time]
+# Weekdays in an SMS, Monday first, where the locale's own abbreviations stop being distinct once
+# a shop's SMS lose their diacritics: Slovak "št" (Thursday) becomes "st", Wednesday's. The
+# three-letter forms are the other ones Slovak calendars use, and even as "stv" and "str" Thursday
+# and Wednesday stay apart. Czech (po, út, st, čt, pá, so, ne → po, ut, st, ct, pa, so, ne),
+# Polish (…, śr., … → sr.) and English stay distinct as they are, so they keep them.
+_SMS_WEEKDAYS = {"sk": ("pon", "uto", "str", "štv", "pia", "sob", "ned")}
 P = ParamSpec("P")
 
 
@@ -78,6 +86,7 @@ class LocaleFormat:
         self._babel = Locale.parse(locale)  # babel parses a name on every call it is given
         self._zone = ZoneInfo(time_zone)
         self._results: dict[Hashable, str] = {}
+        self._sms_days = _sms_day_patterns(self._babel)
 
     @_remembered
     def date(self, day: date) -> str:
@@ -108,14 +117,36 @@ class LocaleFormat:
 
     @_remembered
     def short_date(self, day: Day) -> str:
-        """A day short enough for an SMS: `čt 26. 11.`, `Thu, Nov 26`."""
+        """A day short enough for a subject line: `čt 26. 11.`, `Thu, Nov 26`."""
         return format_skeleton("MMMEd", day, locale=self._babel)
 
     @_remembered
     def short_moment(self, when: datetime) -> str:
-        """A day and time short enough for an SMS: `st 2. 12. 23:59`."""
+        """A day and time short enough for a subject line: `st 2. 12. 23:59`."""
         local = when.astimezone(self._zone)
         return f"{self.short_date(local.date())} {format_time(local, 'short', locale=self._babel)}"
+
+    @_remembered
+    def sms_date(self, day: Day) -> str:
+        """A day in an SMS: as `short_date`, with weekdays that no transliteration turns into one
+        another (`štv 26. 11.` in Slovak, not `št`, which reads `st`, Wednesday, without its háček).
+        """
+        if self._sms_days is None:
+            return self.short_date(day)
+        return format_date(day, self._sms_days[day.weekday()], locale=self._babel)
+
+    @_remembered
+    def sms_window(self, window: DateWindow) -> str:
+        """`short_window` for an SMS: one day as `sms_date` gives it, or a range: `24.–26. 11.`."""
+        if window.earliest == window.latest:
+            return self.sms_date(window.earliest)
+        return self.short_window(window)
+
+    @_remembered
+    def sms_moment(self, when: datetime) -> str:
+        """`short_moment` for an SMS: the day as `sms_date` gives it, `str 2. 12. 23:59`."""
+        local = when.astimezone(self._zone)
+        return f"{self.sms_date(local.date())} {format_time(local, 'short', locale=self._babel)}"
 
     @_remembered
     def time_range(self, start: datetime, end: datetime) -> str:
@@ -172,3 +203,19 @@ class LocaleFormat:
             return first_name
         called = str(vokativ(first_name))
         return called[:1].upper() + called[1:]
+
+
+def _sms_day_patterns(locale: Locale) -> tuple[str, ...] | None:
+    """The pattern of `short_date` for each weekday, Monday first, with its SMS name in place of
+    the weekday field; `None` where SMS keep the locale's own names."""
+    names = _SMS_WEEKDAYS.get(locale.language)
+    if names is None:
+        return None
+    tokens = tokenize_pattern(str(locale.datetime_skeletons["MMMEd"].pattern))
+    return tuple(
+        untokenize_pattern(
+            ("chars", name) if kind == "field" and str(value[0]) in "Eec" else (kind, value)
+            for kind, value in tokens
+        )
+        for name in names
+    )

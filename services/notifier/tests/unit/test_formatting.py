@@ -1,12 +1,15 @@
-from datetime import UTC, date, datetime, time
+import re
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import get_day_names, get_month_names
 
 from orderpulse_notifier import formatting
 from orderpulse_notifier.formatting import LocaleFormat, locale_format
-from orderpulse_schemas.values import DateWindow, Money, OpeningHours, Weekday
+from orderpulse_notifier.sms import transliterate
+from orderpulse_schemas.values import DateWindow, Locale, Money, OpeningHours, Weekday
 
 PRAGUE = "Europe/Prague"
 
@@ -91,3 +94,96 @@ def test_a_remembered_moment_is_the_one_of_its_own_time_zone() -> None:
     assert "13:00" in locale_format("cs", PRAGUE).moment(noon_utc)
     assert "12:00" in locale_format("cs", "Europe/London").moment(noon_utc)
     assert "13:00" in locale_format("cs", PRAGUE).moment(noon_utc.astimezone(ZoneInfo(PRAGUE)))
+
+
+# What an SMS date says, after a shop's transliteration. A "form" is a word of it (letters, or a
+# number, with an abbreviation's dot), lower-cased and without that dot.
+SMS_LOCALES = tuple(locale.value for locale in Locale)
+NOVEMBER_WEEK = [date(2026, 11, 23) + timedelta(days=n) for n in range(7)]  # Monday to Sunday
+WIDTHS = {"day": ("wide", "abbreviated", "short"), "month": ("wide", "abbreviated")}
+
+
+def sms_forms(text: str) -> list[str]:
+    """The words of `text` as the SMS shows them when the shop transliterates."""
+    return [form.lower().rstrip(".") for form in re.findall(r"[^\W_]+\.?", transliterate(text))]
+
+
+def sms_month(locale: str, month: int) -> str:
+    """How an SMS date names `month`: what the dates of its first seven days have in common."""
+    fmt = LocaleFormat(locale, PRAGUE)
+    week = [sms_forms(fmt.sms_date(date(2026, month, day))) for day in range(1, 8)]
+    return " ".join(form for form in week[0] if all(form in other for other in week))
+
+
+def sms_weekday(locale: str, day: date) -> str:
+    """How an SMS date names the weekday of `day`: its words that are neither number nor month."""
+    month = sms_month(locale, day.month).split()
+    forms = sms_forms(LocaleFormat(locale, PRAGUE).sms_date(day))
+    return " ".join(form for form in forms if form not in month and not form[0].isdigit())
+
+
+def known_forms(locale: str) -> dict[str, set[str]]:
+    """Each weekday and month of `locale`, by the forms a reader knows it by: the locale's names
+    of every width, as written and transliterated, and what an SMS date calls it."""
+    known: dict[str, set[str]] = {}
+    for kind, names_of in (("day", get_day_names), ("month", get_month_names)):
+        for width in WIDTHS[kind]:
+            for context in ("format", "stand-alone"):
+                for key, name in names_of(width, context, locale).items():
+                    forms = {name.lower().rstrip("."), *sms_forms(name)}
+                    known.setdefault(f"{kind} {key}", set()).update(forms)
+    for day in NOVEMBER_WEEK:
+        known[f"day {day.weekday()}"].add(sms_weekday(locale, day))
+    for month in range(1, 13):
+        known[f"month {month}"].add(sms_month(locale, month))
+    return known
+
+
+@pytest.mark.parametrize("locale", SMS_LOCALES)
+def test_the_seven_weekdays_of_an_sms_stay_seven_when_transliterated(locale: str) -> None:
+    weekdays = [sms_weekday(locale, day) for day in NOVEMBER_WEEK]
+    assert len(set(weekdays)) == 7 and "" not in weekdays, weekdays
+
+
+@pytest.mark.parametrize("locale", SMS_LOCALES)
+def test_the_twelve_months_of_an_sms_stay_twelve_when_transliterated(locale: str) -> None:
+    months = [sms_month(locale, month) for month in range(1, 13)]
+    assert len(set(months)) == 12 and "" not in months, months
+
+
+@pytest.mark.parametrize("locale", SMS_LOCALES)
+def test_no_transliterated_sms_weekday_or_month_reads_as_another(locale: str) -> None:
+    known = known_forms(locale)
+    shown = {f"day {day.weekday()}": sms_weekday(locale, day) for day in NOVEMBER_WEEK}
+    shown |= {f"month {month}": sms_month(locale, month) for month in range(1, 13)}
+    misread = {
+        (meaning, form, other)
+        for meaning, form in shown.items()
+        for other, forms in known.items()
+        if other != meaning and form in forms
+    }
+    assert misread == set(), "(what it is, how the SMS shows it, what it reads as)"
+
+
+def test_slovak_sms_name_thursday_and_wednesday_apart_and_emails_keep_their_names() -> None:
+    fmt = LocaleFormat("sk", PRAGUE)
+    wednesday, thursday = date(2026, 11, 25), date(2026, 11, 26)
+    assert (fmt.sms_date(wednesday), fmt.sms_date(thursday)) == ("str 25. 11.", "štv 26. 11.")
+    assert fmt.sms_window(DateWindow(earliest=thursday, latest=thursday)) == "štv 26. 11."
+    noon = datetime(2026, 11, 26, 11, 0, tzinfo=UTC)
+    assert fmt.sms_moment(noon) == "štv 26. 11. 12:00"
+    assert (fmt.short_date(wednesday), fmt.short_date(thursday)) == ("st 25. 11.", "št 26. 11.")
+
+
+@pytest.mark.parametrize("locale", ["cs", "pl", "en"])
+def test_other_locales_sms_dates_are_their_short_dates(locale: str) -> None:
+    fmt = LocaleFormat(locale, PRAGUE)
+    assert [fmt.sms_date(day) for day in NOVEMBER_WEEK] == [
+        fmt.short_date(day) for day in NOVEMBER_WEEK
+    ]
+
+
+def test_a_range_of_days_in_an_sms_names_no_weekday() -> None:
+    days = DateWindow(earliest=date(2026, 11, 24), latest=date(2026, 11, 26))
+    fmt = LocaleFormat("sk", PRAGUE)
+    assert fmt.sms_window(days) == fmt.short_window(days) == "24.\u2009–\u200926. 11."

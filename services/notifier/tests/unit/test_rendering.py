@@ -28,7 +28,8 @@ from orderpulse_notifier.rendering import (
     Renderer,
     _context,
 )
-from orderpulse_notifier.shops import Shop
+from orderpulse_notifier.service import render_sms
+from orderpulse_notifier.shops import Shop, SmsDiacritics
 from orderpulse_notifier.sms import measure, transliterate
 from orderpulse_schemas import examples, notice_models
 from orderpulse_schemas.notifications import NotificationRequested, ReturnRefundedNotice
@@ -441,6 +442,41 @@ def test_the_merged_czech_sms_says_it_arrived_and_until_when(shops: dict[str, Sh
         "Květináč.cz: Objednávka č. 10045 byla vyzvednuta. Vrátit zboží můžete do pá 11. 12.,"
         " kód Z-7KQ4-22. Návod: https://kvetinac.example.cz/vraceni/10045"
     )
+
+
+THURSDAY = "2026-11-26"
+# Slovak Wednesday (streda) as readers know it, with or without diacritics: CLDR's `st`, the
+# `str` of Slovak calendars, and the name.
+SLOVAK_WEDNESDAY = {"st", "str", "streda"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "notice"),
+    [
+        ("order_delayed", {"new_expected_delivery": {"earliest": THURSDAY, "latest": THURSDAY}}),
+        ("order_dispatched", {"expected_delivery": {"earliest": THURSDAY, "latest": THURSDAY}}),
+        ("delivery_failed", {"next_attempt": THURSDAY}),
+        ("pickup_reminder", {"stored_until": f"{THURSDAY}T22:59:00Z"}),
+        ("at_pickup_point", {"stored_until": f"{THURSDAY}T22:59:00Z"}),
+        ("return_window_closing", {"withdrawal_deadline": THURSDAY}),
+        ("return_requested", {"requested_at": f"{THURSDAY}T18:05:33Z", "refund_by": THURSDAY}),
+    ],
+)
+def test_a_transliterated_slovak_sms_does_not_turn_thursday_into_wednesday(
+    kind: str, notice: dict[str, Any], shops: dict[str, Shop]
+) -> None:
+    shop = shops["kvetinac-cz"].model_copy(update={"sms_diacritics": SmsDiacritics.TRANSLITERATE})
+    sms = render_sms(Renderer(), returns_request(kind, "sk", **notice), shop)
+    words = {word.lower() for word in re.findall(r"[^\W\d_]+", sms.body)}
+    assert "stv 26. 11." in sms.body, sms.body
+    assert words & SLOVAK_WEDNESDAY == set(), sms.body
+    assert (sms.encoding, sms.segments) == ("GSM-7", 1), sms.body
+
+
+def test_slovak_emails_keep_the_weekday_names_of_the_language(shops: dict[str, Shop]) -> None:
+    request = returns_request("return_window_closing", "sk", withdrawal_deadline=THURSDAY)
+    assert Renderer().email(request, shops["kvetinac-cz"]).subject.endswith("do št 26. 11.")
+    assert Renderer().sms(request, shops["kvetinac-cz"]).count("do štv 26. 11.") == 1
 
 
 def test_the_qr_code_is_a_png_of_the_return_code_linked_by_a_stable_cid(
