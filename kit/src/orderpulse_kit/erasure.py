@@ -6,6 +6,7 @@ The email column holds `email_key` of the address, and an erasure matches by the
 its own: the customer's address as written stays in `customer`, for the messages.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -77,3 +78,35 @@ async def forget_customer(
             .values(customer=None, customer_email=None, customer_phone=None, **also)
         )
     return found
+
+
+def rekey_emails(conn: sa.Connection, table: str, keys: Sequence[str], page: int = 1000) -> None:
+    """Store every row's `customer_email` of `table` as its `email_key` (the migrations that
+    made the column a match key), reading `page` rows at a time in the order of the primary key
+    `keys`, so a large table is never held whole."""
+    rows_of = sa.table(table, sa.column("customer_email", sa.String), *map(sa.column, keys))
+    key = sa.tuple_(*(rows_of.c[name] for name in keys))
+    select = (
+        sa.select(rows_of)
+        .where(rows_of.c.customer_email.is_not(None))
+        .order_by(*(rows_of.c[name] for name in keys))
+        .limit(page)
+    )
+    rekey = (
+        rows_of.update()
+        .where(*(rows_of.c[name] == sa.bindparam(f"old_{name}") for name in keys))
+        .values(customer_email=sa.bindparam("new_email"))
+    )
+    rows = conn.execute(select).all()
+    while rows:
+        changed = [
+            {**{f"old_{name}": row._mapping[name] for name in keys}, "new_email": new}
+            for row in rows
+            if (new := email_key(row.customer_email)) != row.customer_email
+        ]
+        if changed:
+            conn.execute(rekey, changed)
+        if len(rows) < page:
+            break
+        last = sa.tuple_(*(rows[-1]._mapping[name] for name in keys))
+        rows = conn.execute(select.where(key > last)).all()

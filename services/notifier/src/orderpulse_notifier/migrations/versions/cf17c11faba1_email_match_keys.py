@@ -13,50 +13,18 @@ Create Date: 2026-12-03 02:50:00
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
 
-from orderpulse_kit.erasure import email_key
+from orderpulse_kit.erasure import rekey_emails
 
 revision: str = "cf17c11faba1"
 down_revision: str | Sequence[str] | None = "c3d7a91e5b20"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-deliveries = sa.table(
-    "notifier_deliveries",
-    sa.column("delivery_id", sa.String),
-    sa.column("customer_email", sa.String),
-)
-PAGE = 1000
-"""Rows read at a time, in key order: a large table is never held whole."""
-
 
 def upgrade() -> None:
-    conn = op.get_bind()
-    select = (
-        sa.select(deliveries.c.delivery_id, deliveries.c.customer_email)
-        .where(deliveries.c.customer_email.is_not(None))
-        .order_by(deliveries.c.delivery_id)
-        .limit(PAGE)
-    )
-    rekey = (
-        deliveries.update()
-        .where(deliveries.c.delivery_id == sa.bindparam("old_delivery_id"))
-        .values(customer_email=sa.bindparam("new_email"))
-    )
-    page = conn.execute(select).all()
-    while page:
-        changed = [
-            {"old_delivery_id": row.delivery_id, "new_email": email_key(row.customer_email)}
-            for row in page
-            if email_key(row.customer_email) != row.customer_email
-        ]
-        if changed:
-            conn.execute(rekey, changed)
-        if len(page) < PAGE:
-            break
-        page = conn.execute(select.where(deliveries.c.delivery_id > page[-1].delivery_id)).all()
+    rekey_emails(op.get_bind(), "notifier_deliveries", ["delivery_id"])
 
 
 def downgrade() -> None:

@@ -12,58 +12,18 @@ Create Date: 2026-12-03 02:50:00
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
 
-from orderpulse_kit.erasure import email_key
+from orderpulse_kit.erasure import rekey_emails
 
 revision: str = "8fe51821a5b1"
 down_revision: str | Sequence[str] | None = "c8bd3e8d5fa6"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-orders = sa.table(
-    "tracker_orders",
-    sa.column("shop_id", sa.String),
-    sa.column("order_id", sa.String),
-    sa.column("customer_email", sa.String),
-)
-PAGE = 1000
-"""Rows read at a time, in key order: a large table is never held whole."""
-
 
 def upgrade() -> None:
-    conn = op.get_bind()
-    key = sa.tuple_(orders.c.shop_id, orders.c.order_id)
-    select = (
-        sa.select(orders.c.shop_id, orders.c.order_id, orders.c.customer_email)
-        .where(orders.c.customer_email.is_not(None))
-        .order_by(orders.c.shop_id, orders.c.order_id)
-        .limit(PAGE)
-    )
-    rekey = (
-        orders.update()
-        .where(orders.c.shop_id == sa.bindparam("old_shop_id"))
-        .where(orders.c.order_id == sa.bindparam("old_order_id"))
-        .values(customer_email=sa.bindparam("new_email"))
-    )
-    page = conn.execute(select).all()
-    while page:
-        changed = [
-            {
-                "old_shop_id": row.shop_id,
-                "old_order_id": row.order_id,
-                "new_email": email_key(row.customer_email),
-            }
-            for row in page
-            if email_key(row.customer_email) != row.customer_email
-        ]
-        if changed:
-            conn.execute(rekey, changed)
-        if len(page) < PAGE:
-            break
-        last = sa.tuple_(page[-1].shop_id, page[-1].order_id)
-        page = conn.execute(select.where(key > last)).all()
+    rekey_emails(op.get_bind(), "tracker_orders", ["shop_id", "order_id"])
 
 
 def downgrade() -> None:
