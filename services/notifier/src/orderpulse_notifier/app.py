@@ -110,15 +110,20 @@ def build_app(
     )
 
     async def on_erasures(received: Sequence[Received[ErasureRequested]]) -> None:
-        """Forget each customer; their waiting messages fail, told as failed."""
+        """Forget each customer; their waiting messages fail, told as failed; the outbox's
+        copies of their messages go."""
         for one in received:
             erased, handled = await notifier.erase(one.event)
             await publish(handled)
+            data, outbox = one.event.data, providers.outbox
+            files = await outbox.forget(one.event.shopid, data.email, data.phone) if outbox else 0
             log.info(
-                "erasure request %s: %d order(s) erased, %d deferred delivery(ies) failed",
+                "erasure request %s: %d order(s) erased, %d deferred delivery(ies) failed, "
+                "%d message(s) deleted from the outbox",
                 one.event.id,
                 erased,
                 len(handled.outcomes),
+                files,
             )
 
     # Erasures get a consumer and a group of their own. Members of one group subscribed to

@@ -25,6 +25,7 @@ class Providers:
     rates: dict[Channel, float | None]
     twilio_receipts: TwilioReceipts | None = None
     sns_receipts: SnsReceipts | None = None
+    outbox: OutboxSender | None = None  # when it keeps messages, which an erasure must reach
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def aclose(self) -> None:
@@ -90,6 +91,8 @@ def providers_from(settings: Settings) -> Providers:
         providers.closers.append(twilio.aclose)
         if callback:
             providers.twilio_receipts = TwilioReceipts(token, callback)
+    if outbox in (providers.email, providers.sms):
+        providers.outbox = outbox
     return providers
 
 

@@ -137,3 +137,21 @@ async def test_a_folder_removed_meanwhile_is_made_again(tmp_path: Path) -> None:
 
     assert tmp_path / await outbox.send_email(EMAIL) == path
     assert path.with_suffix(".html").exists()
+
+
+async def test_an_erased_customer_s_messages_are_deleted_and_no_one_else_s(tmp_path: Path) -> None:
+    outbox = OutboxSender(tmp_path)
+    petr = tmp_path / await outbox.send_email(EMAIL)
+    text = tmp_path / await outbox.send_sms(SMS)
+    elsewhere = replace(EMAIL, delivery_id="n-2:email", to="Bojan <bojan.petr.novak@example.cz>")
+    other = tmp_path / await outbox.send_email(replace(elsewhere, label="kvetinac-cz/10046/x"))
+    longer = replace(SMS, delivery_id="n-2:sms", to="+4206011234567", label="kvetinac-cz/10047/x")
+    other_text = tmp_path / await outbox.send_sms(longer)
+
+    assert await outbox.forget("kvetinac-cz", "Petr.Novak@EXAMPLE.cz", None) == 1
+    assert not petr.exists() and not petr.with_suffix(".html").exists()
+    assert text.exists() and other.exists() and other.with_suffix(".html").exists()
+    assert await outbox.forget("kvetinac-cz", None, "+420601123456") == 1
+    assert not text.exists() and other_text.exists()
+    assert not (tmp_path / "kvetinac-cz" / "10045").exists()  # its folders went with it
+    assert await outbox.forget("another-shop", "petr.novak@example.cz", "+420601123456") == 0

@@ -1,6 +1,7 @@
 """The local outbox: messages become files a person can open instead of leaving the machine."""
 
 import asyncio
+import contextlib
 import errno
 import hashlib
 import json
@@ -8,6 +9,7 @@ import os
 import re
 from pathlib import Path
 
+from orderpulse_kit.erasure import email_key
 from orderpulse_notifier.errors import RetryableDeliveryError
 from orderpulse_notifier.messages import EmailMessage, SmsMessage, embed_images
 
@@ -20,7 +22,8 @@ class OutboxSender:
 
     Files go under `shop/order/kind` of the message's label. File names derive from the
     delivery id, so a repeated send overwrites rather than duplicates. Paths are plain strings:
-    `pathlib` was a twentieth of the notifier's CPU here.
+    `pathlib` was a twentieth of the notifier's CPU here. An erased customer's messages are
+    deleted (`forget`): the outbox keeps what a provider would have sent.
     """
 
     name = "outbox"
@@ -43,6 +46,20 @@ class OutboxSender:
         content = f"{json.dumps(meta, ensure_ascii=False)}\n\n{message.body}\n"
         await self._write(stem, {".txt": content.encode()})
         return f"{stem}.txt"
+
+    async def forget(self, shop_id: str, email: str | None, phone: str | None) -> int:
+        """Delete the shop's messages to this email address (in any case) or phone number, and
+        the folders left empty; how many messages. Files are filed by order number, not id, so
+        an erasure by order ids alone does not find them."""
+        # As the files write them: `To: Name <address>`, `"to": "+420…"` (so that no other
+        # address or number that merely contains this one matches).
+        key = email_key(email)
+        names = [f"<{key}>".encode()] if key else []
+        names += [f'"{phone}"'.encode()] if phone else []
+        if not names:
+            return 0
+        shop = os.path.join(self._directory, _segment(shop_id))
+        return await asyncio.to_thread(_forget, shop, names)
 
     def _stem(self, label: str, delivery_id: str, channel: str) -> str:
         """Inside the outbox whatever the label holds: it comes from event data (order numbers)."""
@@ -72,6 +89,28 @@ class OutboxSender:
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 _write_bytes(partial, content)
             os.replace(partial, path)  # atomic: a reader never sees half a message
+
+
+def _forget(folder: str, names: list[bytes]) -> int:
+    """Delete each message under `folder` whose file names one of `names` (ASCII case aside):
+    an email's `.eml` (its `To:`) with its `.html`, a text's `.txt` (its `to`)."""
+    forgotten = 0
+    for where, _, files in os.walk(folder, topdown=False):
+        for name in files:
+            stem, dot, suffix = name.rpartition(".")
+            if suffix not in ("eml", "txt") or not dot:
+                continue
+            path = os.path.join(where, name)
+            with open(path, "rb") as file:
+                content = file.read().lower()
+            if any(wanted in content for wanted in names):
+                for companion in (path, os.path.join(where, f"{stem}.html")):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.remove(companion)
+                forgotten += 1
+        if where != folder and not os.listdir(where):
+            os.rmdir(where)
+    return forgotten
 
 
 def _write_bytes(path: str, content: bytes) -> None:
