@@ -1,6 +1,7 @@
 """The skeleton every service is wired into, from its settings: its broker, database engine and
-producer; its consumer of polls; its ASGI app with probes and metrics, migrations at start-up,
-the producer and engine closed at the end, consumer lag on `/metrics`."""
+producer; its consumer of polls; its ASGI app with probes and metrics, a lost database refused and
+migrations run at start-up, the producer and engine closed at the end, consumer lag on
+`/metrics`."""
 
 import contextlib
 import logging
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from orderpulse_kit import batch, consumer, probes
 from orderpulse_kit.database import connect
 from orderpulse_kit.dead_letters import dead_letter
+from orderpulse_kit.lost_database import refuse_a_lost_database
 from orderpulse_kit.migrations import Migrations
 from orderpulse_kit.producer import KafkaProducer, Producer, ProducerFor
 from orderpulse_kit.settings import ServiceSettings
@@ -92,16 +94,22 @@ class Runtime:
     def app(
         self, *, title: str, migrations: Migrations, routes: Sequence[tuple[str, ASGIApp]] = ()
     ) -> AsgiFastStream:
-        """The service's app: probes, metrics and `routes` over HTTP; the schema migrated (or
-        checked) before the broker starts, then the producer started; the producer stopped and
+        """The service's app: probes, metrics and `routes` over HTTP; a lost database refused
+        (`lost_database`), then the schema migrated (or checked) and the database marked as the
+        group's before the broker starts, then the producer started; the producer stopped and
         the engine disposed of at the end, once the consumer stopped."""
         broker, engine, settings = self.broker, self.engine, self.settings
 
         @contextlib.asynccontextmanager
         async def lifespan() -> AsyncIterator[None]:
-            await migrations.at_start(engine, migrate=settings.migrate_on_start)
-            yield
-            await engine.dispose()
+            try:
+                # Before migrating: a refused database is left as it was found.
+                await refuse_a_lost_database(settings, engine, migrations, broker)
+                await migrations.at_start(engine, migrate=settings.migrate_on_start)
+                await migrations.mark(engine, settings.group_id)
+                yield
+            finally:  # a refused start too
+                await engine.dispose()
 
         app = AsgiFastStream(
             broker,

@@ -7,6 +7,11 @@ on a migrated database: a rollback changes the image and leaves the schema. A da
 the code is therefore left alone, not refused. On PostgreSQL an advisory lock makes pods that start
 together migrate one after another.
 
+Beside its version table each service has `<service>_consumer_groups`, which the kit keeps, not
+the revisions: the consumer groups that have started on this database (`lost_database`). It is in
+the service's metadata, so autogenerate leaves it alone; the migrations create it after the
+revisions and drop it with them at `base`.
+
 """
 
 import argparse
@@ -14,7 +19,8 @@ import asyncio
 import logging
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +29,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -45,7 +52,20 @@ class Migrations:
     version_table: str
     """Its own, so services may share one database; each owns its tables."""
     metadata: sa.MetaData
-    """The tables as the code expects them, for `--new`."""
+    """The tables as the code expects them, for `--new`; the consumer groups' table is added."""
+    groups: sa.Table = field(init=False, repr=False, compare=False)
+    """The consumer groups that have started on this database, and since when."""
+
+    def __post_init__(self) -> None:
+        name = self.version_table.removesuffix("alembic_version").rstrip("_")
+        groups = sa.Table(
+            f"{name}_consumer_groups",
+            self.metadata,
+            sa.Column("group_id", sa.String(255), primary_key=True),
+            sa.Column("since", sa.DateTime(timezone=True), nullable=False),
+            keep_existing=True,
+        )
+        object.__setattr__(self, "groups", groups)
 
     async def upgrade(self, engine: AsyncEngine) -> None:
         """Apply every migration the database lacks; nothing when it is current or newer."""
@@ -53,7 +73,7 @@ class Migrations:
 
     async def downgrade(self, engine: AsyncEngine, revision: str) -> None:
         """Undo migrations down to `revision` ("base" drops every table)."""
-        await self._locked(engine, lambda config, _: command.downgrade(config, revision))
+        await self._locked(engine, lambda config, conn: self._downgrade(config, conn, revision))
 
     async def require_current(self, engine: AsyncEngine) -> None:
         """Raise SchemaBehind unless the database has every migration this version needs."""
@@ -64,6 +84,22 @@ class Migrations:
                 f"the database lacks migrations {', '.join(missing)}: "
                 f"run `python -m {self.package}.migrate` first"
             )
+
+    async def holds_nothing(self, engine: AsyncEngine) -> bool:
+        """Whether none of the service's tables holds a row: the database is new, or lost (its
+        tables missing, or created again by the migrations step and still empty). The version
+        and consumer groups' tables do not count. One `LIMIT 1` read per table."""
+        async with engine.connect() as conn:
+            return await conn.run_sync(self._holds_nothing)
+
+    async def started(self, engine: AsyncEngine, group: str) -> bool:
+        """Whether consumer group `group` has started on this database before (`mark`)."""
+        async with engine.connect() as conn:
+            return await conn.run_sync(self._started, group)
+
+    async def mark(self, engine: AsyncEngine, group: str) -> None:
+        """Record that consumer group `group` has started on this database (once)."""
+        await self._locked(engine, lambda _, conn: self._mark(conn, group))
 
     async def at_start(self, engine: AsyncEngine, *, migrate: bool) -> None:
         """Migrate, or only check where a migrations step ran before the service (Kubernetes)."""
@@ -86,9 +122,13 @@ class Migrations:
             if down_to:
                 await self.downgrade(engine, down_to)
             elif new:
-                await self._locked(
-                    engine, lambda config, _: command.revision(config, new, autogenerate=True)
-                )
+
+                def revision(config: Config, connection: Connection) -> None:
+                    # As the code expects it, so that the new revision does not create it.
+                    self.groups.create(connection, checkfirst=True)
+                    command.revision(config, new, autogenerate=True)
+
+                await self._locked(engine, revision)
             else:
                 await self.upgrade(engine)
         finally:
@@ -107,8 +147,38 @@ class Migrations:
         newer = [rev for rev in self._current(connection) if not _known(config, rev)]
         if newer:
             log.warning("database schema %s is newer than this version: left as it is", newer)
-            return
-        command.upgrade(config, "head")
+        else:
+            command.upgrade(config, "head")
+        self.groups.create(connection, checkfirst=True)
+
+    def _downgrade(self, config: Config, connection: Connection, revision: str) -> None:
+        command.downgrade(config, revision)
+        if revision == "base":
+            self.groups.drop(connection, checkfirst=True)
+
+    def _holds_nothing(self, connection: Connection) -> bool:
+        existing = set(sa.inspect(connection).get_table_names())
+        for table in self.metadata.sorted_tables:
+            if table.name not in existing or table is self.groups:
+                continue
+            # A constant, not the columns: a table of an older schema is read as it is.
+            row = sa.select(sa.literal(1)).select_from(table).limit(1)
+            if connection.execute(row).first() is not None:
+                return False
+        return True
+
+    def _started(self, connection: Connection, group: str) -> bool:
+        if not sa.inspect(connection).has_table(self.groups.name):
+            return False
+        row = sa.select(sa.literal(1)).where(self.groups.c.group_id == group)
+        return connection.execute(row).first() is not None
+
+    def _mark(self, connection: Connection, group: str) -> None:
+        # Created here too where a release without it migrated and start-up only checks.
+        self.groups.create(connection, checkfirst=True)
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        insert = dialect.insert(self.groups).values(group_id=group, since=datetime.now(UTC))
+        connection.execute(insert.on_conflict_do_nothing())
 
     def _missing(self, connection: Connection) -> list[str]:
         config = self._config(connection)

@@ -20,6 +20,9 @@ class ServiceSettings(BaseSettings):
     """A secret: a PostgreSQL URL holds the password, which reprs and logs must not show."""
     migrate_on_start: bool = True
     """Off where a migrations step runs first (Kubernetes); then start-up only checks."""
+    accept_new_database: bool = False
+    """Start on a database that holds nothing even if the consumer group has consumed before:
+    for one start after a deliberate reset (`orderpulse_kit.lost_database`), then unset again."""
     shops_file: Path = Path("deploy/shops.yaml")
     erasure_topic: str = ERASURE_REQUESTS.name
     notifications_topic: str = NOTIFICATIONS.name
