@@ -34,7 +34,7 @@ from orderpulse_notifier.sms import measure, transliterate
 from orderpulse_schemas import examples, notice_models
 from orderpulse_schemas.notifications import NotificationRequested, ReturnRefundedNotice
 from orderpulse_schemas.returns import RefundMethod, ReturnMethod
-from orderpulse_schemas.values import Locale
+from orderpulse_schemas.values import DelayReason, Locale
 
 from ..conftest import about, notification
 from ..png import SIGNATURE, decode
@@ -680,3 +680,87 @@ def png_pixels(png: bytes) -> list[list[bool]]:
     return [
         [bool(line[x // 8] >> (7 - x % 8) & 1) for x in range(image.width)] for line in image.rows
     ]
+
+
+# The example delay (the carrier is overloaded, new date Thursday 26 November) as each locale's SMS
+# says it, before transliteration: why, and until when.
+DELAY_SMS = {
+    "cs": "Květináč.cz: Omlouváme se, objednávka č. 10045 se zpozdí, protože dopravce má neobvykle"
+    " mnoho zásilek. Nový termín doručení: čt 26. 11.",
+    "sk": "Květináč.cz: Ospravedlňujeme sa, objednávka č. 10045 mešká, pretože prepravca má"
+    " mimoriadne veľa zásielok. Nový termín doručenia: štv 26. 11.",
+    "pl": "Květináč.cz: Przepraszamy, zamówienie nr 10045 się opóźni, ponieważ przewoźnik ma"
+    " wyjątkowo dużo przesyłek. Nowy termin dostawy: czw., 26 lis.",
+    "en": "Květináč.cz: Sorry, order 10045 is delayed because the carrier is unusually busy."
+    " New delivery date: Thu, Nov 26.",
+}
+# Without a new date: the email's sentence, and the SMS's.
+DATE_TO_FOLLOW = {
+    "cs": (
+        "Nový termín doručení vám pošleme, jakmile ho budeme znát.",
+        "Nový termín vám pošleme, jakmile ho budeme znát.",
+    ),
+    "sk": (
+        "Nový termín doručenia vám pošleme, hneď ako ho budeme poznať.",
+        "Nový termín vám pošleme, len čo ho zistíme.",
+    ),
+    "pl": (
+        "Nowy termin dostawy podamy, gdy tylko go poznamy.",
+        "Nowy termin podamy, gdy tylko go poznamy.",
+    ),
+    "en": (
+        "We will send you the new delivery date as soon as we know it.",
+        "We will send you the new date as soon as we know it.",
+    ),
+}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_delay_sms_says_why_and_until_when(locale: str, shops: dict[str, Shop]) -> None:
+    request = returns_request("order_delayed", locale)
+    assert Renderer().sms(request, shops["kvetinac-cz"]) == DELAY_SMS[locale]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_delay_sms_words_each_reason_code_its_own_way(
+    locale: str, shops: dict[str, Shop]
+) -> None:
+    renderer, shop = Renderer(), shops["kvetinac-cz"]
+    texts = {
+        reason: renderer.sms(returns_request("order_delayed", locale, reason=reason), shop)
+        for reason in DelayReason
+    }
+    assert len(set(texts.values())) == len(DelayReason), texts
+    because = {"cs": ", protože ", "sk": ", pretože ", "pl": ", ponieważ ", "en": " because "}
+    assert all(because[locale] in text for text in texts.values()), texts
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_delay_without_a_new_date_says_the_date_will_follow(
+    locale: str, shops: dict[str, Shop]
+) -> None:
+    request = returns_request("order_delayed", locale, new_expected_delivery=None)
+    email = Renderer().email(request, shops["kvetinac-cz"])
+    sms = Renderer().sms(request, shops["kvetinac-cz"])
+    in_email, in_sms = DATE_TO_FOLLOW[locale]
+    assert in_email in email.text
+    assert f"<p>{in_email}</p>" in re.sub(r"<p [^>]*>", "<p>", email.html)
+    assert sms.startswith(DELAY_SMS[locale].split(". ")[0])
+    assert sms.endswith(in_sms), sms
+    for part in (email.subject, email.html, email.text, sms):
+        assert "{{" not in part and "None" not in part
+
+
+@pytest.mark.parametrize("new_date", [True, False])
+@pytest.mark.parametrize("reason", list(DelayReason))
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_delay_sms_fits_one_segment_once_transliterated(
+    locale: str, reason: DelayReason, new_date: bool, shops: dict[str, Shop]
+) -> None:
+    shop = shops["kvetinac-cz"]
+    assert shop.sms_diacritics is SmsDiacritics.TRANSLITERATE
+    notice: dict[str, Any] = {"reason": reason}
+    if not new_date:
+        notice["new_expected_delivery"] = None
+    sms = render_sms(Renderer(), returns_request("order_delayed", locale, **notice), shop)
+    assert (sms.encoding, sms.segments) == ("GSM-7", 1), (len(sms.body), sms.body)
