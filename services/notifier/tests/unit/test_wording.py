@@ -1,0 +1,179 @@
+"""How the cancellation and failed-delivery messages are worded, in every locale (issue 16):
+an apology only where the shop or the courier let the customer down, and a planned next attempt
+never contradicted by a demand to choose a new day."""
+
+from datetime import date
+from html import unescape
+from typing import Any
+
+import pytest
+from jinja2 import Environment, PackageLoader
+
+from orderpulse_notifier.formatting import LocaleFormat
+from orderpulse_notifier.rendering import Renderer
+from orderpulse_notifier.service import render_sms
+from orderpulse_notifier.shops import Shop, SmsDiacritics
+from orderpulse_schemas import examples
+from orderpulse_schemas.notifications import NotificationRequested
+from orderpulse_schemas.values import Locale
+
+LOCALES = tuple(locale.value for locale in Locale)
+# The stems an apology is said with, lower-case: "Omlouváme se", "Ospravedlňujeme sa",
+# "Przepraszamy", "We are sorry" / "We apologise".
+APOLOGY = {
+    "cs": ("omlouv",),
+    "sk": ("ospravedl",),
+    "pl": ("przeprasz",),
+    "en": ("sorry", "apolog"),
+}
+# Another day beside a planned attempt is offered on a condition, never demanded.
+IF_THAT_DAY_DOES_NOT_SUIT = {
+    "cs": "Pokud vám tento den nevyhovuje, můžete",
+    "sk": "Ak vám tento deň nevyhovuje, môžete",
+    "pl": "Jeśli ten dzień Ci nie odpowiada, możesz",
+    "en": "If that day does not suit you, you can",
+}
+NEXT_ATTEMPT = date(2026, 11, 27)
+SHOP_REASONS = ["out_of_stock", "payment_failed", "fraud_suspected", "other"]
+# Why an attempt failed: the customer's doing (out, or refused the parcel), or not.
+CUSTOMER_SIDE = ["recipient_absent", "refused"]
+COURIER_SIDE = ["address_not_found", "no_access", "damaged", "other"]
+
+
+def request(kind: str, locale: str, **notice: Any) -> NotificationRequested:
+    """The example request of `kind` in `locale`, with notice fields replaced as given."""
+    message = examples.load("notifications.v1", f"notification.requested.{kind}")
+    message["data"]["customer"]["locale"] = locale
+    message["data"]["notice"].update(notice)
+    return NotificationRequested.model_validate(message)
+
+
+def texts(notification: NotificationRequested, shop: Shop) -> dict[str, str]:
+    """Each part of the message as the customer reads it: the email's subject, plain text and
+    HTML (entities resolved), and the SMS."""
+    renderer = Renderer()
+    email = renderer.email(notification, shop)
+    return {
+        "subject": email.subject,
+        "text": email.text,
+        "html": unescape(email.html),
+        "sms": renderer.sms(notification, shop),
+    }
+
+
+def apologises(text: str, locale: str) -> bool:
+    return any(stem in text.lower() for stem in APOLOGY[locale])
+
+
+def demand(locale: str) -> str:
+    """The locale's request to choose a new day, as the shared phrases word it."""
+    phrases = Environment(loader=PackageLoader("orderpulse_notifier", "templates"))
+    module = phrases.get_template(f"{locale}/_phrases.txt").module
+    sentence: str = module.actions["arrange_redelivery"]  # type: ignore[attr-defined]
+    return sentence
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_cancellation_the_customer_asked_for_has_no_apology(
+    locale: str, shops: dict[str, Shop]
+) -> None:
+    notification = request("order_cancelled", locale, reason="customer_request", reason_text=None)
+    for part, text in texts(notification, shops["kvetinac-cz"]).items():
+        assert not apologises(text, locale), (part, text)
+
+
+@pytest.mark.parametrize("reason", SHOP_REASONS)
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_cancellation_by_the_shop_apologises(
+    locale: str, reason: str, shops: dict[str, Shop]
+) -> None:
+    notification = request("order_cancelled", locale, reason=reason, reason_text=None)
+    parts = texts(notification, shops["kvetinac-cz"])
+    assert apologises(parts["text"], locale), parts["text"]
+    assert apologises(parts["html"], locale), parts["html"]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_planned_next_attempt_offers_another_day_only_as_an_option(
+    locale: str, shops: dict[str, Shop]
+) -> None:
+    shop = shops["kvetinac-cz"]
+    notification = request(
+        "delivery_failed",
+        locale,
+        next_attempt=NEXT_ATTEMPT.isoformat(),
+        customer_action="arrange_redelivery",
+    )
+    day = LocaleFormat(locale, shop.time_zone).date(NEXT_ATTEMPT)
+    parts = texts(notification, shop)
+    for part in ("text", "html"):
+        text = parts[part]
+        assert day in text, (part, text)
+        assert demand(locale) not in text, f"{part}: the date, and a demand for a new day"
+        option = text.find(IF_THAT_DAY_DOES_NOT_SUIT[locale])
+        assert option > text.find(day), f"{part}: another day offered as an option, after it"
+    assert demand(locale) not in parts["sms"]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_without_a_next_attempt_the_customer_is_asked_to_choose_a_day(
+    locale: str, shops: dict[str, Shop]
+) -> None:
+    notification = request(
+        "delivery_failed", locale, next_attempt=None, customer_action="arrange_redelivery"
+    )
+    parts = texts(notification, shops["kvetinac-cz"])
+    for part in ("text", "html"):
+        assert demand(locale) in parts[part], parts[part]
+        assert IF_THAT_DAY_DOES_NOT_SUIT[locale] not in parts[part]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_planned_attempt_with_a_depot_offers_the_depot_as_an_option(
+    locale: str, shops: dict[str, Shop]
+) -> None:
+    notification = request("delivery_failed", locale, customer_action="collect_at_depot")
+    parts = texts(notification, shops["kvetinac-cz"])
+    for part in ("text", "html"):
+        assert IF_THAT_DAY_DOES_NOT_SUIT[locale] in parts[part], parts[part]
+
+
+@pytest.mark.parametrize("reason", COURIER_SIDE)
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_delivery_that_failed_on_the_courier_s_side_apologises(
+    locale: str, reason: str, shops: dict[str, Shop]
+) -> None:
+    notification = request("delivery_failed", locale, reason=reason, reason_text=None)
+    parts = texts(notification, shops["kvetinac-cz"])
+    assert apologises(parts["text"], locale), parts["text"]
+    assert apologises(parts["html"], locale), parts["html"]
+
+
+@pytest.mark.parametrize("reason", CUSTOMER_SIDE)
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_delivery_that_failed_on_the_customer_s_side_does_not_apologise(
+    locale: str, reason: str, shops: dict[str, Shop]
+) -> None:
+    notification = request("delivery_failed", locale, reason=reason, reason_text=None)
+    for part, text in texts(notification, shops["kvetinac-cz"]).items():
+        assert not apologises(text, locale), (part, text)
+
+
+@pytest.mark.parametrize(
+    ("kind", "notice"),
+    [
+        ("order_cancelled", {"reason": "customer_request"}),
+        ("order_cancelled", {"reason": "out_of_stock"}),
+        ("delivery_failed", {}),
+        ("delivery_failed", {"next_attempt": None}),
+        ("delivery_failed", {"customer_action": "none", "action_url": None}),
+    ],
+)
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_sms_stays_one_gsm_7_segment_once_transliterated(
+    locale: str, kind: str, notice: dict[str, Any], shops: dict[str, Shop]
+) -> None:
+    shop = shops["kvetinac-cz"]
+    assert shop.sms_diacritics is SmsDiacritics.TRANSLITERATE
+    sms = render_sms(Renderer(), request(kind, locale, **notice), shop)
+    assert (sms.encoding, sms.segments) == ("GSM-7", 1), sms.body
