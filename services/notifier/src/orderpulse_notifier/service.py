@@ -208,10 +208,10 @@ class Notifier:
         """A poll: send what was not sent yet; every channel's outcome (again, if redelivered).
 
         Every channel of the poll is claimed in one transaction, the claimed ones are sent
-        concurrently (an order's messages on one channel in the order requested), and every end
-        is written in one transaction. A request that fails is handed back in `unhandled` while
-        the rest take effect; a transient failure (the database down) is raised once the rest is
-        recorded.
+        concurrently (an order's messages on one channel in the order requested), and their ends
+        are written as they come, a transaction every `record_every` seconds. A request that
+        fails is handed back in `unhandled` while the rest take effect; a transient failure (the
+        database down) is raised once the rest is recorded.
         """
         distinct: dict[str, NotificationRequested] = {}
         for request in requests:
@@ -360,7 +360,7 @@ class Notifier:
         await self._send_held(request, shop, target, round)
 
     async def _claim(self, target: Target) -> Delivery | None:
-        """Claim the delivery, waiting while another worker holds a live lease on it."""
+        """Claim the delivery, waiting while another live worker holds it."""
         while True:
             now = self._now()
             [recorded] = await self._store.claim_all(
@@ -368,7 +368,7 @@ class Notifier:
             )
             if recorded is None or recorded.status is not DeliveryStatus.PENDING:
                 return recorded
-            await asyncio.sleep(0.2)  # in flight elsewhere: it finishes, or its lease runs out
+            await asyncio.sleep(0.2)  # in flight elsewhere: it finishes, or its owner dies
 
     async def _send_held(
         self, request: NotificationRequested, shop: Shop | None, target: Target, round: _Round
