@@ -29,6 +29,7 @@ class EmailMessage:
     text: str
     label: str  # shop/order/kind, for people browsing the outbox; no personal data
     images: tuple[InlineImage, ...] = ()
+    reply_to: str | None = None  # 'Name <addr>' a reply goes to (the shop's support), if not From
 
     @cached_property
     def raw(self) -> RawEmail:

@@ -551,6 +551,8 @@ class Notifier:
         rendered = self._renderer.email(request, shop)
         customer = request.data.customer
         assert customer.email is not None  # channels_for chose email only with an address
+        # A reply reaches the shop's support, a human, unless the sender's address is that already.
+        support = shop.contact.email
         return EmailMessage(
             delivery_id=delivery_id,
             sender=f"{shop.sender.name} <{shop.sender.email}>",
@@ -560,6 +562,11 @@ class Notifier:
             text=rendered.text,
             label=_label(request),
             images=rendered.images,
+            reply_to=(
+                None
+                if support.casefold() == shop.sender.email.casefold()
+                else f"{shop.brand or shop.sender.name} <{support}>"
+            ),
         )
 
     def _sms_of(self, request: NotificationRequested, shop: Shop, delivery_id: str) -> SmsMessage:

@@ -263,3 +263,50 @@ def test_an_invalid_address_is_permanent_and_not_quoted(to: str) -> None:
 def test_an_inline_image_that_would_break_its_headers_is_permanent(image: InlineImage) -> None:
     with pytest.raises(PermanentDeliveryError, match="inline image not valid"):
         build_mime(email(images=(image,)))
+
+
+@pytest.mark.parametrize(
+    ("reply_to", "display_name", "addr_spec"),
+    [
+        ("Květináč.cz <podpora@kvetinac.example.cz>", "Květináč.cz", "podpora@kvetinac.example.cz"),
+        ("Flowers Ltd <help@flowers.example>", "Flowers Ltd", "help@flowers.example"),
+        ('"Smith, Support" <help@flowers.example>', "Smith, Support", "help@flowers.example"),
+        ("Podpora <podpora@květináč.cz>", "Podpora", "podpora@xn--kvtin-1qa22aud.cz"),
+    ],
+)
+def test_a_reply_to_parses_as_one_name_of_one_address(
+    reply_to: str, display_name: str, addr_spec: str
+) -> None:
+    raw = build_mime(email(reply_to=reply_to))
+
+    parsed = reparsed(raw)
+    [address] = parsed["Reply-To"].addresses
+    assert (address.display_name, address.addr_spec) == (display_name, addr_spec)
+    assert [a.addr_spec for a in parsed["From"].addresses] == ["noreply@kvetinac.example"]
+    assert (raw.sender, raw.recipient) == ("noreply@kvetinac.example", "petr.novak@example.cz")
+    assert raw.data.isascii()
+    assert all(len(line) <= 78 for line in raw.data.split(b"\r\n"))
+
+
+def test_a_plain_reply_to_stays_readable_and_none_is_no_header() -> None:
+    assert (
+        b"\r\nReply-To: Flowers <help@flowers.example>\r\n"
+        in build_mime(email(reply_to="Flowers <help@flowers.example>")).data
+    )
+    assert "Reply-To" not in reparsed(build_mime(email()))
+
+
+def test_a_line_break_in_a_reply_to_never_makes_a_header() -> None:
+    raw = build_mime(email(reply_to="Shop\r\nBcc: everyone@example.net <help@flowers.example>"))
+
+    parsed = reparsed(raw)
+    assert [a.addr_spec for a in parsed["Reply-To"].addresses] == ["help@flowers.example"]
+    assert "Bcc" not in parsed
+    assert b"\nBcc" not in raw.data
+
+
+def test_an_invalid_reply_to_is_permanent_and_not_quoted() -> None:
+    with pytest.raises(PermanentDeliveryError) as raised:
+        build_mime(email(reply_to="Shop <not an address>"))
+
+    assert "not an address" not in str(raised.value)

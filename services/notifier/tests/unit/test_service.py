@@ -636,3 +636,27 @@ async def test_a_due_text_a_stopping_notifier_did_not_send_stays_due(
 
     assert told(await w.notifier.send_due()) == [("notification.sent", "sms", None)]
     assert w.provider.channels() == ["email", "sms"]
+
+
+async def test_a_reply_to_an_email_reaches_the_shop_s_support(engine: Any, shop: Shop) -> None:
+    w = await world(engine, shop)
+
+    await w.notifier.handle(notification("order_accepted"))
+
+    [sent] = w.provider.sent
+    assert isinstance(sent, EmailMessage)
+    assert sent.reply_to == f"{shop.brand} <{shop.contact.email}>"
+    assert sent.sender == f"{shop.sender.name} <{shop.sender.email}>"
+    assert b"\r\nReply-To: =?utf-8?b?" in sent.raw.data
+
+
+async def test_no_reply_to_when_the_sender_is_the_support_address(engine: Any, shop: Shop) -> None:
+    contact = shop.contact.model_copy(update={"email": shop.sender.email.upper()})
+    w = await world(engine, shop.model_copy(update={"contact": contact}))
+
+    await w.notifier.handle(notification("order_accepted"))
+
+    [sent] = w.provider.sent
+    assert isinstance(sent, EmailMessage)
+    assert sent.reply_to is None
+    assert b"Reply-To" not in sent.raw.data

@@ -58,9 +58,12 @@ def build_mime(message: "EmailMessage") -> RawEmail:
     """
     sender_words, sender = _address(message.sender)
     to_words, to = _address(message.to)
+    # Where a customer's reply goes (the shop's support) when that is not the sender's address.
+    reply_to = (_fold("Reply-To", _address(message.reply_to)[0]),) if message.reply_to else ()
     mid = message_id(message.delivery_id, sender.rpartition("@")[2])
     headers = (
         _fold("From", sender_words),
+        *reply_to,
         _fold("To", to_words),
         _fold("Subject", _unstructured(message.subject)),
         f"Date: {format_datetime(datetime.now(UTC))}",
