@@ -60,7 +60,11 @@ def build_app(
     app = runtime.app(
         title="orderpulse status-tracker",
         migrations=MIGRATIONS,
-        routes=http.routes(timeline=Timeline(runtime.engine), token=settings.support_token),
+        routes=http.routes(
+            timeline=Timeline(runtime.engine),
+            token=settings.support_token,
+            shop_tokens=settings.support_tokens,
+        ),
     )
     app.after_startup(tracker.flush_all)
     chores.every(app, settings.timer_interval_seconds, tracker.fire_due_timers, "firing timers")
