@@ -1,17 +1,30 @@
-"""Erasure of a customer from a service's orders table, the same way in every service.
+"""Erasure of a customer from a service's orders table, the same way in every service, and the
+suppression list that makes it hold.
 
 Each service keeps personal data only in its orders table's `customer`, `customer_email` and
 `customer_phone` columns; an erasure request names the customer by email, phone or order ids.
 The email column holds `email_key` of the address, and an erasure matches by the `email_key` of
 its own: the customer's address as written stays in `customer`, for the messages.
+
+Clearing the rows is not enough: the customer's data may still be on its way (a backlog on
+another topic, another service's messages produced before it heard of the erasure, a replay of
+dead letters, topic retention). So every erasure is also remembered as hashes of what it named,
+with the moment it took effect, and data sent before that moment about a remembered email,
+phone or order is not stored or sent when it arrives later. Data sent after it is new: the
+customer ordered again.
 """
 
-from collections.abc import Sequence
-from typing import Any
+import hashlib
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderpulse_kit.database import among, dialect_insert
 
 
 def email_key(address: str | None) -> str | None:
@@ -110,3 +123,95 @@ def rekey_emails(conn: sa.Connection, table: str, keys: Sequence[str], page: int
             break
         last = sa.tuple_(*(rows[-1]._mapping[name] for name in keys))
         rows = conn.execute(select.where(key > last)).all()
+
+
+def erasure_columns() -> tuple["sa.Column[Any]", ...]:
+    """The suppression list's columns: a shop, the hash of one identifier an erasure named
+    (`identities`), and the moment the erasure took effect. No personal data in the clear."""
+    return (
+        sa.Column("shop_id", sa.String(64), primary_key=True),
+        sa.Column("identity", sa.String(64), primary_key=True),
+        sa.Column("erased_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
+def identities(
+    shop_id: str, email: str | None, phone: str | None, order_ids: Iterable[str]
+) -> set[str]:
+    """SHA-256 of each identifier, salted with the shop and the identifier's kind: what the
+    suppression list keeps. The email is its `email_key`, so the case does not matter."""
+    named = [("order", order_id) for order_id in order_ids]
+    if email is not None:
+        named.append(("email", email_key(email) or ""))
+    if phone is not None:
+        named.append(("phone", phone))
+    return {
+        hashlib.sha256(f"{kind}\0{shop_id}\0{value}".encode()).hexdigest() for kind, value in named
+    }
+
+
+Key = TypeVar("Key", bound=Hashable)
+
+
+@dataclass(frozen=True)
+class Arriving:
+    """Personal data an event brings: whose it is, and when it was sent (the event's time)."""
+
+    shop_id: str
+    order_id: str
+    email: str | None
+    phone: str | None
+    sent_at: datetime
+
+
+async def remember_erasure(
+    conn: AsyncConnection,
+    table: sa.Table,
+    shop_id: str,
+    email: str | None,
+    phone: str | None,
+    order_ids: Sequence[str],
+    erased_at: datetime,
+) -> None:
+    """Add what the erasure named to the suppression list `table`, effective at `erased_at`
+    (a later erasure of the same identifier moves it on)."""
+    rows = [
+        {"shop_id": shop_id, "identity": identity, "erased_at": erased_at.astimezone(UTC)}
+        for identity in sorted(identities(shop_id, email, phone, order_ids))
+    ]
+    if not rows:
+        return
+    insert = dialect_insert(conn, table)
+    await conn.execute(
+        insert.on_conflict_do_update(
+            index_elements=[table.c.shop_id, table.c.identity],
+            set_={"erased_at": insert.excluded.erased_at},
+            where=insert.excluded.erased_at > table.c.erased_at,
+        ),
+        rows,
+    )
+
+
+async def erased_since_sent(
+    conn: AsyncConnection, table: sa.Table, arriving: Mapping[Key, Arriving]
+) -> set[Key]:
+    """The keys of `arriving` whose email, phone or order was erased at or after it was sent:
+    their personal data must not be stored or sent. One query for them all."""
+    wanted: dict[tuple[str, str], list[Key]] = {}
+    for key, data in arriving.items():
+        for identity in identities(data.shop_id, data.email, data.phone, [data.order_id]):
+            wanted.setdefault((data.shop_id, identity), []).append(key)
+    if not wanted:
+        return set()
+    rows = await conn.execute(
+        sa.select(table).where(among(conn, table.c.shop_id, table.c.identity, wanted))
+    )
+    erased: set[Key] = set()
+    for row in rows:
+        erased_at = row.erased_at if row.erased_at.tzinfo else row.erased_at.replace(tzinfo=UTC)
+        erased.update(
+            key
+            for key in wanted.get((row.shop_id, row.identity), ())
+            if arriving[key].sent_at <= erased_at
+        )
+    return erased
