@@ -24,8 +24,8 @@ from babel.dates import (
     untokenize_pattern,
 )
 from babel.numbers import format_currency
-from vokativ import vokativ
 
+from orderpulse_notifier.names import czech_vocative, polish_vocative
 from orderpulse_schemas.values import DateWindow, Money, OpeningHours, Weekday
 
 _WEEK = list(Weekday)
@@ -50,6 +50,7 @@ _Rule = tuple[tuple[Weekday, ...], time, time]
 # and Wednesday stay apart. Czech (po, út, st, čt, pá, so, ne → po, ut, st, ct, pa, so, ne),
 # Polish (…, śr., … → sr.) and English stay distinct as they are, so they keep them.
 _SMS_WEEKDAYS = {"sk": ("pon", "uto", "str", "štv", "pia", "sob", "ned")}
+_VOCATIVES = {"cs": czech_vocative, "pl": polish_vocative}
 P = ParamSpec("P")
 
 
@@ -198,11 +199,13 @@ class LocaleFormat:
 
     @_remembered
     def greeting_name(self, first_name: str) -> str:
-        """How the greeting addresses the customer: Czech uses the vocative (Petr → Petře)."""
-        if self.locale != "cs":
-            return first_name
-        called = str(vokativ(first_name))
-        return called[:1].upper() + called[1:]
+        """How the greeting addresses the customer: Czech and Polish in the vocative (Petr →
+        Petře, Katarzyna → Katarzyno), the others by the name as given; empty where the
+        vocative is not certain, and the greeting then goes without the name."""
+        vocative = _VOCATIVES.get(self.locale)
+        if vocative is None:
+            return first_name.strip()
+        return vocative(first_name.strip()) or ""
 
 
 def _sms_day_patterns(locale: Locale) -> tuple[str, ...] | None:

@@ -51,18 +51,6 @@ def test_moments_are_shown_in_the_shops_time_zone() -> None:
     assert "13:00" in LocaleFormat("cs", PRAGUE).moment(noon_utc)
 
 
-@pytest.mark.parametrize(
-    ("name", "called"),
-    [("Petr", "Petře"), ("Jana", "Jano"), ("Tomáš", "Tomáši"), ("Lucie", "Lucie")],
-)
-def test_czech_greets_in_the_vocative(name: str, called: str) -> None:
-    assert LocaleFormat("cs", PRAGUE).greeting_name(name) == called
-
-
-def test_other_locales_greet_by_the_name_as_given() -> None:
-    assert LocaleFormat("en", PRAGUE).greeting_name("Petr") == "Petr"
-
-
 def test_phone_numbers_are_grouped_for_reading() -> None:
     assert LocaleFormat("cs", PRAGUE).phone("+420222333444") == "+420 222 333 444"
 
