@@ -119,7 +119,7 @@ def czech_vocative(name: str) -> str | None:
     """`Petr` → `Petře`, `Jana` → `Jano`; `None` for `Jean-Luc`, `O'Brien`, `McDonald`, `Jean`."""
     if not _CZECH_WORD.fullmatch(name) or _NOT_CZECH.search(name.lower()):
         return None
-    called = vokativ(name)
+    called = str(vokativ(name))
     return called[:1].upper() + called[1:]
 
 
