@@ -1,7 +1,8 @@
 """What one poll changes: every fact decided in turn, from the orders as loaded. Pure: no I/O.
 
 A fact already processed (before, or earlier in the same poll) changes nothing. A fact about an
-order not known yet is kept, and applied when the order arrives, in the order the facts came.
+order not known yet is kept, and applied when the order arrives, in the order the facts came. An
+order whose customer was erased after it was sent is kept without the customer: never greeted.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -10,6 +11,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from orderpulse_kit.erasure import Arriving
 from orderpulse_schemas.orders import OrderAccepted
 from orderpulse_status_tracker.facts import EventFact, EventFacts, Fact, Outcome, TimerFired
 from orderpulse_status_tracker.lifecycle import Decision, decide
@@ -26,6 +28,12 @@ def order_of(fact: Fact) -> OrderKey:
     if isinstance(fact, TimerFired):
         return fact.shop_id, fact.order_id
     return fact.shopid, fact.subject
+
+
+def customer_of(fact: OrderAccepted) -> Arriving:
+    """The personal data an accepted order brings, for the suppression list."""
+    customer = fact.data.customer
+    return Arriving(fact.shopid, fact.subject, customer.email, customer.phone, fact.time)
 
 
 def decide_poll(
@@ -53,6 +61,8 @@ def decide_poll(
             assert not isinstance(fact, TimerFired)  # timers exist only for known orders
             waiting.setdefault(key, []).append(fact)
             continue
+        if isinstance(fact, OrderAccepted) and (key[0], fact.id) in loaded.erased:
+            fact = _without_customer(fact)
         policy = policies.get(key[0], ShopPolicy())
         decision = decide(stored.order, fact, policy, topics)
         if stored.order is None:  # the order arrived: apply what came before it
@@ -74,6 +84,12 @@ def decide_poll(
     for key, kept in waiting.items():
         effects.kept_early += [(key, fact.model_dump(mode="json")) for fact in kept]
     return effects
+
+
+def _without_customer(fact: OrderAccepted) -> OrderAccepted:
+    """The order as if its customer had been erased once it was kept: an order without a
+    customer, whom no message greets (the contract requires one, so no validation here)."""
+    return fact.model_copy(update={"data": fact.data.model_copy(update={"customer": None})})
 
 
 def _then(first: Decision, second: Decision) -> Decision:

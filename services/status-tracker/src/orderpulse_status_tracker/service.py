@@ -12,12 +12,13 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from orderpulse_kit.batch import Received
+from orderpulse_schemas.orders import OrderAccepted
 from orderpulse_schemas.privacy import ErasureRequested
 from orderpulse_status_tracker.clock import Clock
 from orderpulse_status_tracker.facts import EventFacts, Fact, Outcome
 from orderpulse_status_tracker.messages import Outgoing, Topics
 from orderpulse_status_tracker.policy import ShopPolicy
-from orderpulse_status_tracker.poll import decide_poll, order_of
+from orderpulse_status_tracker.poll import customer_of, decide_poll, order_of
 from orderpulse_status_tracker.store import ConcurrentUpdate, SqlTrackerStore
 
 log = logging.getLogger(__name__)
@@ -84,21 +85,30 @@ class Tracker:
         await self._publish_in_order([m for _, m in waiting], [row for row, _ in waiting])
 
     async def erase(self, request: ErasureRequested) -> int:
-        """Forget a customer's personal data; how many orders it touched."""
+        """Forget a customer's personal data, and what of it is still on its way; how many
+        orders it touched."""
         data = request.data
+        erased_at = max(request.time, self._clock.now())
         async with self._turn:
-            return await self._store.erase(request.shopid, data.email, data.phone, data.order_ids)
+            return await self._store.erase(
+                request.shopid, data.email, data.phone, data.order_ids, erased_at
+            )
 
     async def _apply(self, facts: list[Fact], heard: list[Outcome]) -> None:
         if not facts and not heard:
             return
         keys = {order_of(fact) for fact in facts}
         events = {(order_of(fact)[0], fact.id) for fact in facts}
+        arriving = {
+            (fact.shopid, fact.id): customer_of(fact)
+            for fact in facts
+            if isinstance(fact, OrderAccepted)
+        }
         async with self._turn:
             if self._outbox_left:
                 await self._flush()
             for _ in range(_ATTEMPTS):
-                loaded = await self._store.load(keys, events)
+                loaded = await self._store.load(keys, events, arriving)
                 effects = decide_poll(loaded, facts, heard, self._policies, self._topics)
                 try:
                     rows = await self._store.apply(effects)

@@ -9,7 +9,7 @@ one order (a consumer and another replica's timer loop) cannot overwrite each ot
 whole transaction rolls back and it decides again.
 """
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -20,13 +20,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from orderpulse_kit.database import among, dialect_insert
-from orderpulse_kit.erasure import email_key, forget_customer
+from orderpulse_kit.erasure import (
+    Arriving,
+    email_key,
+    erased_since_sent,
+    forget_customer,
+    remember_erasure,
+)
 from orderpulse_kit.isolation import Transient
 from orderpulse_schemas.values import STORED
 from orderpulse_status_tracker.facts import Outcome, TimerFired, TimerKind
 from orderpulse_status_tracker.messages import Outgoing
 from orderpulse_status_tracker.state import TrackedOrder
 from orderpulse_status_tracker.tables import (
+    erasures,
     history,
     notifications,
     orders,
@@ -64,6 +71,8 @@ class Loaded:
     orders: dict[OrderKey, Stored]
     processed: set[tuple[str, str]]
     """(shop id, event id)"""
+    erased: set[tuple[str, str]] = field(default_factory=set)
+    """(shop id, event id) of the poll's events whose customer was erased after they were sent."""
 
 
 @dataclass
@@ -87,12 +96,19 @@ class SqlTrackerStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def load(self, keys: Collection[OrderKey], events: Collection[tuple[str, str]]) -> Loaded:
-        """The orders `keys` as saved, and which of `events` (shop id, event id) were processed."""
+    async def load(
+        self,
+        keys: Collection[OrderKey],
+        events: Collection[tuple[str, str]],
+        arriving: Mapping[tuple[str, str], Arriving] | None = None,
+    ) -> Loaded:
+        """The orders `keys` as saved, which of `events` (shop id, event id) were processed, and
+        which of the customers `arriving` with events were erased since."""
         found: dict[OrderKey, Stored] = {}
         keys, events = set(keys), set(events)
         async with self._engine.connect() as conn:
             done = await _processed(conn, events)
+            erased = await erased_since_sent(conn, erasures, arriving or {})
             if keys:
                 for row in await conn.execute(sa.select(orders).where(_among(conn, orders, keys))):
                     if (row.shop_id, row.order_id) not in keys:
@@ -111,7 +127,7 @@ class SqlTrackerStore:
                 ):
                     if stored := found.get((row.shop_id, row.order_id)):
                         stored.early.append((row.id, row.event))
-        return Loaded(found, done)
+        return Loaded(found, done, erased)
 
     async def apply(self, effects: Effects) -> list[int]:
         """Write `effects` in one transaction; the ids of the outbox rows of `effects.outgoing`.
@@ -173,10 +189,17 @@ class SqlTrackerStore:
         return [TimerFired(r.shop_id, r.order_id, r.kind, _aware(r.due_at)) for r in rows]
 
     async def erase(
-        self, shop_id: str, email: str | None, phone: str | None, order_ids: list[str]
+        self,
+        shop_id: str,
+        email: str | None,
+        phone: str | None,
+        order_ids: list[str],
+        erased_at: datetime,
     ) -> int:
-        """Remove the customer's personal data from matching orders; how many orders matched."""
+        """Remove the customer's personal data from matching orders, and suppress what was sent
+        before `erased_at` and is still on its way; how many orders matched."""
         async with self._engine.begin() as conn:
+            await remember_erasure(conn, erasures, shop_id, email, phone, order_ids, erased_at)
             found = await forget_customer(conn, orders, shop_id, email, phone, order_ids)
             if found:
                 await conn.execute(

@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from orderpulse_kit.erasure import customer_columns
+from orderpulse_kit.erasure import customer_columns, erasure_columns
 
 metadata = sa.MetaData()
 
@@ -91,3 +91,6 @@ outcomes = sa.Table(
     sa.Column("reason", sa.String(1000)),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
 )
+
+erasures = sa.Table("tracker_erasures", metadata, *erasure_columns())
+"""The suppression list: hashes of whom erasures named, so their data arriving late is not kept."""

@@ -22,6 +22,7 @@ from ..stories import event, fact
 
 SHOP, ORDER = "kvetinac-cz", "ord-10045"
 KEY = (SHOP, ORDER)
+NOW = datetime(2026, 11, 30, tzinfo=UTC)
 TOPICS = Topics("s", "n")
 JOURNEY = (
     "order.accepted",
@@ -178,12 +179,12 @@ async def test_one_poll_through_the_tracker_is_one_write_transaction(engine: Asy
 
 async def test_erasure_removes_the_customer_and_what_was_not_sent(store: SqlTrackerStore) -> None:
     await poll(store, fact("order.accepted"))
-    assert await store.erase(SHOP, "petr.novak@example.cz", None, []) == 1
+    assert await store.erase(SHOP, "petr.novak@example.cz", None, [], NOW) == 1
     order = (await store.load([KEY], [])).orders[KEY].order
     assert order is not None and order.customer is None
     assert await store.outbox() == []
     assert await store.due_timers(datetime(2030, 1, 1, tzinfo=UTC)) == []
-    assert await store.erase(SHOP, "someone.else@example.cz", None, []) == 0
+    assert await store.erase(SHOP, "someone.else@example.cz", None, [], NOW) == 0
 
 
 def accepted_from(email: str) -> Fact:
@@ -207,7 +208,7 @@ async def test_erasure_finds_the_customer_s_email_in_any_case(
     assert order is not None and order.customer is not None
     assert order.customer.email == written.split("@")[0] + "@example.cz"  # as written, shown so
 
-    assert await store.erase(SHOP, asked, None, []) == 1
+    assert await store.erase(SHOP, asked, None, [], NOW) == 1
     order = (await store.load([KEY], [])).orders[KEY].order
     assert order is not None and order.customer is None
 
@@ -234,11 +235,11 @@ async def test_orders_written_before_the_email_keys_are_found_in_any_case_too(
 
     await MIGRATIONS.upgrade(engine)
 
-    assert await store.erase(SHOP, "petr.novak@example.cz", None, []) == 1
+    assert await store.erase(SHOP, "petr.novak@example.cz", None, [], NOW) == 1
     async with engine.connect() as conn:
         emails = set(await conn.scalars(sa.select(orders.c.customer_email)))
     assert emails == {None} | {f"jana{n}@x.cz" for n in range(1200)}
-    assert await store.erase("z-shop", "JANA1199@X.CZ", None, []) == 1
+    assert await store.erase("z-shop", "JANA1199@X.CZ", None, [], NOW) == 1
 
 
 async def test_a_load_returns_only_the_keys_asked_for(store: SqlTrackerStore) -> None:

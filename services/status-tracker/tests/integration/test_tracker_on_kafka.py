@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from faststream import TestApp
@@ -333,6 +334,38 @@ async def test_erasure_forgets_the_customer_and_stops_the_messages(tracker: Trac
     await tracker.send(event("shipment.dispatched"))
     await asyncio.sleep(1)
     assert kinds(await tracker.requests(1), "ord-10045") == ["order_accepted"]
+
+
+async def test_an_order_sent_before_its_customer_s_erasure_is_not_kept_when_it_comes_after(
+    tracker: Tracker,
+) -> None:
+    """The erasure overtook the order (another topic, a backlog, a replay): the customer is
+    neither stored again nor greeted. An order they place after the erasure is theirs anew."""
+    erasure = examples.load("erasure-requests.v1", "customer.erasure_requested")
+    erasure["time"] = "2026-11-23T12:00:00Z"
+    await tracker.send(erasure)
+    await tracker.handled(tracker.settings.erasure_topic)
+    late = event("order.accepted", time="2026-11-23T10:14:03+01:00")
+    anew = event("order.accepted", id=f"{late['id']}-anew", subject="ord-20001")
+    anew["time"] = "2026-11-23T12:00:01Z"
+    await tracker.send(late, anew)
+
+    requests = await tracker.requests(1)
+    assert kinds(requests, late["subject"]) == []
+    assert "order_accepted" in kinds(requests, "ord-20001")
+    engine = connect(tracker.settings.database_url.get_secret_value())
+    try:
+        async with engine.connect() as conn:
+            stored = dict(
+                (
+                    await conn.execute(
+                        sa.text("SELECT order_id, customer_email FROM tracker_orders")
+                    )
+                ).all()
+            )
+    finally:
+        await engine.dispose()
+    assert stored == {late["subject"]: None, "ord-20001": late["data"]["customer"]["email"]}
 
 
 async def test_readiness_reflects_the_broker_and_the_database(tracker: Tracker) -> None:
