@@ -6,8 +6,9 @@ and its SMS, and across orders (delivery days, the shop's phone and hours, first
 time zone.
 """
 
+import re
 from collections.abc import Callable, Hashable
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache, wraps
 from typing import Concatenate, ParamSpec
 from zoneinfo import ZoneInfo
@@ -23,10 +24,10 @@ from babel.dates import (
     tokenize_pattern,
     untokenize_pattern,
 )
-from babel.numbers import format_currency
+from babel.numbers import format_currency, get_currency_symbol
 
 from orderpulse_notifier.names import czech_vocative, polish_vocative
-from orderpulse_schemas.values import DateWindow, Money, OpeningHours, Weekday
+from orderpulse_schemas.values import DateWindow, Money, OpeningHours, PickupPoint, Weekday
 
 _WEEK = list(Weekday)
 Day = date  # `date` is also a method name below
@@ -50,6 +51,29 @@ _Rule = tuple[tuple[Weekday, ...], time, time]
 # and Wednesday stay apart. Czech (po, út, st, čt, pá, so, ne → po, ut, st, ct, pa, so, ne),
 # Polish (…, śr., … → sr.) and English stay distinct as they are, so they keep them.
 _SMS_WEEKDAYS = {"sk": ("pon", "uto", "str", "štv", "pia", "sob", "ned")}
+# The conventions each language is written in: English for European shops in British style
+# (3 December 2026, 13:05), not babel's American default (December 3, 2026, 1:05 PM).
+_CONVENTIONS = {"en": "en_GB"}
+# Date skeletons where a locale's own are not how people write: Polish abbreviates months
+# ("24–25 lis 2026", "31 maj", even in the nominative), while people write them in full and in the
+# genitive ("24–25 listopada 2026", "31 maja"), and in an SMS as numbers ("niedz., 31.05").
+_DEFAULT_SKELETONS = {
+    "window": "yMMMd",
+    "short_window": "MMMd",
+    "short_date": "MMMEd",
+    "sms_date": "MMMEd",
+    "sms_window": "MMMd",
+}
+_SKELETONS = {
+    "pl": _DEFAULT_SKELETONS
+    | {
+        "window": "yMMMMd",
+        "short_window": "MMMMd",
+        "short_date": "MMMMEd",
+        "sms_date": "MEd",
+        "sms_window": "MMMMd",
+    }
+}
 _VOCATIVES = {"cs": czech_vocative, "pl": polish_vocative}
 P = ParamSpec("P")
 
@@ -84,10 +108,12 @@ class LocaleFormat:
 
     def __init__(self, locale: str, time_zone: str) -> None:
         self.locale = locale
-        self._babel = Locale.parse(locale)  # babel parses a name on every call it is given
+        # babel parses a name on every call it is given
+        self._babel = Locale.parse(_CONVENTIONS.get(locale, locale))
         self._zone = ZoneInfo(time_zone)
         self._results: dict[Hashable, str] = {}
-        self._sms_days = _sms_day_patterns(self._babel)
+        self._skeletons = _SKELETONS.get(locale, _DEFAULT_SKELETONS)
+        self._sms_days = _sms_day_patterns(self._babel, self._skeletons["sms_date"])
 
     @_remembered
     def date(self, day: date) -> str:
@@ -99,14 +125,18 @@ class LocaleFormat:
         """One day in full, or a range: `24.–26. 11. 2026`."""
         if window.earliest == window.latest:
             return self.date(window.earliest)
-        return format_interval(window.earliest, window.latest, "yMMMd", locale=self._babel)
+        return format_interval(
+            window.earliest, window.latest, self._skeletons["window"], locale=self._babel
+        )
 
     @_remembered
     def short_window(self, window: DateWindow) -> str:
         """The same, short enough for an SMS: `čt 26. 11.`, `24.–26. 11.`."""
         if window.earliest == window.latest:
             return self.short_date(window.earliest)
-        return format_interval(window.earliest, window.latest, "MMMd", locale=self._babel)
+        return format_interval(
+            window.earliest, window.latest, self._skeletons["short_window"], locale=self._babel
+        )
 
     @_remembered
     def moment(self, when: datetime) -> str:
@@ -119,7 +149,7 @@ class LocaleFormat:
     @_remembered
     def short_date(self, day: Day) -> str:
         """A day short enough for a subject line: `čt 26. 11.`, `Thu, Nov 26`."""
-        return format_skeleton("MMMEd", day, locale=self._babel)
+        return format_skeleton(self._skeletons["short_date"], day, locale=self._babel)
 
     @_remembered
     def short_moment(self, when: datetime) -> str:
@@ -133,7 +163,7 @@ class LocaleFormat:
         another (`štv 26. 11.` in Slovak, not `št`, which reads `st`, Wednesday, without its háček).
         """
         if self._sms_days is None:
-            return self.short_date(day)
+            return format_skeleton(self._skeletons["sms_date"], day, locale=self._babel)
         return format_date(day, self._sms_days[day.weekday()], locale=self._babel)
 
     @_remembered
@@ -141,7 +171,9 @@ class LocaleFormat:
         """`short_window` for an SMS: one day as `sms_date` gives it, or a range: `24.–26. 11.`."""
         if window.earliest == window.latest:
             return self.sms_date(window.earliest)
-        return self.short_window(window)
+        return format_interval(
+            window.earliest, window.latest, self._skeletons["sms_window"], locale=self._babel
+        )
 
     @_remembered
     def sms_moment(self, when: datetime) -> str:
@@ -168,8 +200,21 @@ class LocaleFormat:
 
     @_remembered
     def money(self, money: Money) -> str:
-        """`1 297,00 Kč`."""
-        return format_currency(money.amount, money.currency, locale=self._babel)
+        """`1 297,00 Kč`, `CZK 1,297.00`, `€1,297.00`.
+
+        A currency's letters are kept apart from the digits, as CLDR's currency spacing asks and
+        babel does not do (`CZK1,297.00`)."""
+        written = format_currency(money.amount, money.currency, locale=self._babel)
+        symbol = re.escape(get_currency_symbol(money.currency, locale=self._babel))
+        if not symbol.isalpha():  # €1,297.00, £5.00
+            return written
+        return re.sub(f"(?<={symbol})(?=\\d)|(?<=\\d)(?={symbol})", "\u00a0", written)
+
+    def last_pickup(self, point: PickupPoint, stored_until: datetime) -> datetime:
+        """The last moment a parcel can be collected: when it is stored until, or when the point
+        last closes before that (19:00, not 23:59); templates format it as any moment."""
+        rules = tuple((tuple(rule.days), rule.opens, rule.closes) for rule in point.opening_hours)
+        return _last_open(rules, stored_until, self._zone)
 
     def hours(self, rules: list[OpeningHours]) -> str:
         """`po–pá 8:00–18:00, so 9:00–12:00`."""
@@ -208,13 +253,33 @@ class LocaleFormat:
         return vocative(first_name.strip()) or ""
 
 
-def _sms_day_patterns(locale: Locale) -> tuple[str, ...] | None:
-    """The pattern of `short_date` for each weekday, Monday first, with its SMS name in place of
+@lru_cache(maxsize=1024)
+def _last_open(rules: tuple[_Rule, ...], stored_until: datetime, zone: ZoneInfo) -> datetime:
+    """`stored_until`, or the last closing time before it when the point is closed then. The
+    point's hours are taken in the shop's time zone (the contract gives the point none); with
+    no hours (a locker open non-stop) or none in the week before, `stored_until` stands."""
+    until = stored_until.astimezone(zone)
+    for back in range(8):
+        day = until.date() - timedelta(days=back)
+        weekday = _WEEK[day.weekday()]
+        closings = []
+        for days_open, opens, closes in rules:
+            opening = datetime.combine(day, opens, zone)
+            closing = datetime.combine(day + timedelta(days=closes <= opens), closes, zone)
+            if weekday in days_open and opening < until:
+                closings.append(min(closing, until))
+        if closings:
+            return max(closings)
+    return stored_until
+
+
+def _sms_day_patterns(locale: Locale, skeleton: str) -> tuple[str, ...] | None:
+    """The pattern of `skeleton` for each weekday, Monday first, with its SMS name in place of
     the weekday field; `None` where SMS keep the locale's own names."""
     names = _SMS_WEEKDAYS.get(locale.language)
     if names is None:
         return None
-    tokens = tokenize_pattern(str(locale.datetime_skeletons["MMMEd"].pattern))
+    tokens = tokenize_pattern(str(locale.datetime_skeletons[skeleton].pattern))
     return tuple(
         untokenize_pattern(
             ("chars", name) if kind == "field" and str(value[0]) in "Eec" else (kind, value)

@@ -9,14 +9,22 @@ from babel.dates import get_day_names, get_month_names
 from orderpulse_notifier import formatting
 from orderpulse_notifier.formatting import LocaleFormat, locale_format
 from orderpulse_notifier.sms import transliterate
-from orderpulse_schemas.values import DateWindow, Locale, Money, OpeningHours, Weekday
+from orderpulse_schemas.values import (
+    Address,
+    DateWindow,
+    Locale,
+    Money,
+    OpeningHours,
+    PickupPoint,
+    Weekday,
+)
 
 PRAGUE = "Europe/Prague"
 
 
 @pytest.mark.parametrize(
     ("locale", "expected"),
-    [("cs", "1 297,00 Kč"), ("sk", "1 297,00 CZK"), ("pl", "1 297,00 CZK"), ("en", "CZK1,297.00")],
+    [("cs", "1 297,00 Kč"), ("sk", "1 297,00 CZK"), ("pl", "1 297,00 CZK"), ("en", "CZK 1,297.00")],
 )
 def test_money_is_formatted_per_locale(locale: str, expected: str) -> None:
     formatted = LocaleFormat(locale, PRAGUE).money(Money(amount=Decimal("1297.00"), currency="CZK"))
@@ -26,13 +34,78 @@ def test_money_is_formatted_per_locale(locale: str, expected: str) -> None:
 def test_a_one_day_window_names_the_weekday() -> None:
     day = DateWindow(earliest=date(2026, 11, 26), latest=date(2026, 11, 26))
     assert LocaleFormat("cs", PRAGUE).window(day) == "čtvrtek 26. listopadu 2026"
-    assert LocaleFormat("en", PRAGUE).window(day) == "Thursday, November 26, 2026"
+    assert LocaleFormat("en", PRAGUE).window(day) == "Thursday, 26 November 2026"
 
 
 def test_a_range_of_days_is_an_interval() -> None:
     days = DateWindow(earliest=date(2026, 11, 24), latest=date(2026, 11, 26))
     assert LocaleFormat("cs", PRAGUE).window(days) == "24.–26. 11. 2026"
     assert LocaleFormat("cs", PRAGUE).short_window(days) == "24.–26. 11."
+
+
+@pytest.mark.parametrize(
+    ("currency", "expected"), [("EUR", "€1,297.00"), ("PLN", "PLN 1,297.00"), ("GBP", "£1,297.00")]
+)
+def test_english_keeps_a_currency_code_apart_from_the_digits(currency: str, expected: str) -> None:
+    money = Money(amount=Decimal("1297.00"), currency=currency)
+    assert LocaleFormat("en", PRAGUE).money(money).replace("\u00a0", " ") == expected
+
+
+def test_english_is_written_the_european_way() -> None:
+    fmt = LocaleFormat("en", PRAGUE)
+    evening = datetime(2026, 12, 3, 18, 30, tzinfo=UTC)
+    assert fmt.moment(evening) == "3 December 2026, 19:30"
+    assert fmt.short_date(date(2026, 12, 3)) == "Thu 3 Dec"
+    days = DateWindow(earliest=date(2026, 11, 24), latest=date(2026, 11, 25))
+    assert fmt.window(days) == "24–25 Nov 2026"
+    assert fmt.time_range(evening, evening + timedelta(hours=2)) == "19:30–21:30"
+
+
+def test_polish_dates_are_written_as_people_write_them() -> None:
+    fmt = LocaleFormat("pl", PRAGUE)
+    days = DateWindow(earliest=date(2026, 11, 24), latest=date(2026, 11, 25))
+    assert fmt.window(days) == "24–25 listopada 2026"
+    assert fmt.short_window(days) == fmt.sms_window(days) == "24–25 listopada"
+    sunday = date(2026, 5, 31)
+    assert fmt.short_date(sunday) == "niedz., 31 maja"
+    assert fmt.sms_date(sunday) == "niedz., 31.05"
+
+
+def point(*hours: OpeningHours) -> PickupPoint:
+    """A pickup point open at `hours`, or non-stop without them."""
+    address = Address(street="Vinohradská 48", city="Praha 2", postal_code="120 00", country="CZ")
+    return PickupPoint(id="Z-1", name="Papírnictví", address=address, opening_hours=list(hours))
+
+
+WORKDAYS = OpeningHours(days=list(Weekday)[:5], opens=time(8), closes=time(19))
+SATURDAY = OpeningHours(days=[Weekday.SA], opens=time(9), closes=time(12))
+PRAGUE_ZONE = ZoneInfo(PRAGUE)
+
+
+@pytest.mark.parametrize(
+    ("stored_until", "last"),
+    [
+        # Wednesday 23:59: the point closes at 19:00 that day.
+        (datetime(2026, 12, 2, 23, 59), datetime(2026, 12, 2, 19, 0)),
+        # Wednesday noon: the parcel goes back while the point is still open.
+        (datetime(2026, 12, 2, 12, 0), datetime(2026, 12, 2, 12, 0)),
+        # Sunday: the point last opens on Saturday, until 12:00.
+        (datetime(2026, 12, 6, 23, 59), datetime(2026, 12, 5, 12, 0)),
+        # Monday 7:00, before it opens: Saturday again.
+        (datetime(2026, 12, 7, 7, 0), datetime(2026, 12, 5, 12, 0)),
+    ],
+)
+def test_the_last_moment_to_pick_up_is_when_the_point_last_closes(
+    stored_until: datetime, last: datetime
+) -> None:
+    fmt = LocaleFormat("cs", PRAGUE)
+    until = stored_until.replace(tzinfo=PRAGUE_ZONE)
+    assert fmt.last_pickup(point(WORKDAYS, SATURDAY), until) == last.replace(tzinfo=PRAGUE_ZONE)
+
+
+def test_a_locker_open_non_stop_keeps_its_storage_time() -> None:
+    until = datetime(2026, 12, 6, 22, 59, tzinfo=UTC)
+    assert LocaleFormat("cs", PRAGUE).last_pickup(point(), until) == until
 
 
 def test_opening_hours_collapse_consecutive_days() -> None:
@@ -163,7 +236,7 @@ def test_slovak_sms_name_thursday_and_wednesday_apart_and_emails_keep_their_name
     assert (fmt.short_date(wednesday), fmt.short_date(thursday)) == ("st 25. 11.", "št 26. 11.")
 
 
-@pytest.mark.parametrize("locale", ["cs", "pl", "en"])
+@pytest.mark.parametrize("locale", ["cs", "en"])
 def test_other_locales_sms_dates_are_their_short_dates(locale: str) -> None:
     fmt = LocaleFormat(locale, PRAGUE)
     assert [fmt.sms_date(day) for day in NOVEMBER_WEEK] == [

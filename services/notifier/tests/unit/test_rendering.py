@@ -248,8 +248,18 @@ def test_a_template_is_looked_up_once_so_a_new_override_takes_a_restart(
     assert Renderer(tmp_path).email(request, shop).subject == "Nová šablona 10045"
 
 
+NOVEMBER_24_25 = {"earliest": "2026-11-24", "latest": "2026-11-25"}
+# The days the expected texts below name, whatever days the examples carry.
+RETURN_DAYS: dict[str, dict[str, Any]] = {
+    "return_instructions": {"withdrawal_deadline": "2026-12-11"},
+    "return_window_closing": {"withdrawal_deadline": "2026-12-11"},
+    "return_requested": {"requested_at": "2026-11-28T19:05:33+01:00", "refund_by": "2026-12-12"},
+}
+
+
 def test_czech_email_greets_in_the_vocative_and_formats_the_facts(shops: dict[str, Shop]) -> None:
-    subject, _, text, _ = Renderer().email(notification("order_accepted"), shops["kvetinac-cz"])
+    request = returns_request("order_accepted", promised_delivery=NOVEMBER_24_25)
+    subject, _, text, _ = Renderer().email(request, shops["kvetinac-cz"])
     assert subject == "Přijali jsme vaši objednávku č. 10045"
     assert text.startswith("Dobrý den, Petře,\n\nděkujeme za vaši objednávku č. 10045.")
     assert " ".join(["Celkem:", "1", "297,00", "Kč"]) in " ".join(text.split())
@@ -371,8 +381,9 @@ def test_czech_return_subjects_and_texts(shops: dict[str, Shop]) -> None:
     }
     assert sorted(expected) == RETURN_KINDS
     for kind, (subject, sms) in expected.items():
-        assert renderer.email(notification(kind), shop).subject == subject
-        assert renderer.sms(notification(kind), shop) == sms
+        request = returns_request(kind, **RETURN_DAYS.get(kind, {}))
+        assert renderer.email(request, shop).subject == subject
+        assert renderer.sms(request, shop) == sms
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -437,7 +448,9 @@ def test_merged_instructions_open_with_the_arrival_news(
 
 
 def test_the_merged_czech_sms_says_it_arrived_and_until_when(shops: dict[str, Shop]) -> None:
-    request = returns_request("return_instructions", received="picked_up")
+    request = returns_request(
+        "return_instructions", received="picked_up", **RETURN_DAYS["return_instructions"]
+    )
     assert Renderer().sms(request, shops["kvetinac-cz"]) == (
         "Květináč.cz: Objednávka č. 10045 byla vyzvednuta. Vrátit zboží můžete do pá 11. 12.,"
         " kód Z-7KQ4-22. Návod: https://kvetinac.example.cz/vraceni/10045"
@@ -690,9 +703,9 @@ DELAY_SMS = {
     "sk": "Květináč.cz: Ospravedlňujeme sa, objednávka č. 10045 mešká, pretože prepravca má"
     " mimoriadne veľa zásielok. Nový termín doručenia: štv 26. 11.",
     "pl": "Květináč.cz: Przepraszamy, zamówienie nr 10045 się opóźni, ponieważ przewoźnik ma"
-    " wyjątkowo dużo przesyłek. Nowy termin dostawy: czw., 26 lis.",
+    " wyjątkowo dużo przesyłek. Nowy termin dostawy: czw., 26.11.",
     "en": "Květináč.cz: Sorry, order 10045 is delayed because the carrier is unusually busy."
-    " New delivery date: Thu, Nov 26.",
+    " New delivery date: Thu 26 Nov.",
 }
 # Without a new date: the email's sentence, and the SMS's.
 DATE_TO_FOLLOW = {
@@ -717,7 +730,8 @@ DATE_TO_FOLLOW = {
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_the_delay_sms_says_why_and_until_when(locale: str, shops: dict[str, Shop]) -> None:
-    request = returns_request("order_delayed", locale)
+    thursday = {"earliest": THURSDAY, "latest": THURSDAY}
+    request = returns_request("order_delayed", locale, new_expected_delivery=thursday)
     assert Renderer().sms(request, shops["kvetinac-cz"]) == DELAY_SMS[locale]
 
 

@@ -177,3 +177,67 @@ def test_the_sms_stays_one_gsm_7_segment_once_transliterated(
     assert shop.sms_diacritics is SmsDiacritics.TRANSLITERATE
     sms = render_sms(Renderer(), request(kind, locale, **notice), shop)
     assert (sms.encoding, sms.segments) == ("GSM-7", 1), sms.body
+
+
+# Free text of a reason, as a carrier or shop writes it: in its own language and voice.
+FREE_TEXT = "Ich konnte die Hausnummer nicht finden"
+FREE_TEXT_KINDS = [
+    ("delivery_failed", {"reason": "address_not_found"}),
+    ("order_delayed", {"source": "carrier", "reason": "weather", "new_expected_delivery": None}),
+    ("order_cancelled", {"reason": "out_of_stock"}),
+]
+
+
+def note(locale: str, by_carrier: bool) -> str:
+    """How the locale's phrases show `FREE_TEXT`."""
+    phrases = Environment(loader=PackageLoader("orderpulse_notifier", "templates"))
+    module = phrases.get_template(f"{locale}/_phrases.txt").module
+    shown: str = module.note(FREE_TEXT, by_carrier)  # type: ignore[attr-defined]
+    return shown
+
+
+@pytest.mark.parametrize(("kind", "notice"), FREE_TEXT_KINDS)
+@pytest.mark.parametrize("locale", LOCALES)
+def test_free_text_is_not_shown_beside_a_coded_reason(
+    locale: str, kind: str, notice: dict[str, Any], shops: dict[str, Shop]
+) -> None:
+    notification = request(kind, locale, **notice, reason_text=FREE_TEXT)
+    for part, text in texts(notification, shops["kvetinac-cz"]).items():
+        assert FREE_TEXT not in text, part
+
+
+@pytest.mark.parametrize(("kind", "notice"), FREE_TEXT_KINDS)
+@pytest.mark.parametrize("locale", LOCALES)
+def test_free_text_explains_other_once_in_the_email_and_attributed(
+    locale: str, kind: str, notice: dict[str, Any], shops: dict[str, Shop]
+) -> None:
+    notification = request(kind, locale, **notice | {"reason": "other"}, reason_text=FREE_TEXT)
+    shown = note(locale, by_carrier=kind != "order_cancelled")
+    parts = texts(notification, shops["kvetinac-cz"])
+    for part in ("text", "html"):
+        assert parts[part].count(FREE_TEXT) == 1 and shown in parts[part], parts[part]
+    assert FREE_TEXT not in parts["sms"] and FREE_TEXT not in parts["subject"]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_carrier_s_words_are_quoted_as_the_carrier_s(locale: str) -> None:
+    carrier, shop = note(locale, by_carrier=True), note(locale, by_carrier=False)
+    before, _, after = carrier.partition(FREE_TEXT)
+    assert before[-1] in "„“" and after in "“”", carrier
+    assert shop.endswith(FREE_TEXT) and carrier != shop
+
+
+@pytest.mark.parametrize("kind", ["at_pickup_point", "pickup_reminder"])
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_pickup_sms_stays_one_segment_on_every_weekday(
+    locale: str, kind: str, shops: dict[str, Shop]
+) -> None:
+    """The longest weekday names ("niedz., 31.05") included, at a point and at a locker."""
+    shop = shops["kvetinac-cz"]
+    staffed = examples.load("notifications.v1", f"notification.requested.{kind}")["data"]["notice"]
+    locker = staffed["point"] | {"opening_hours": []}
+    for day in range(25, 32):  # 25–31 May 2026, Monday to Sunday
+        for point in (staffed["point"], locker):
+            notification = request(kind, locale, stored_until=f"2026-05-{day}T21:59Z", point=point)
+            sms = render_sms(Renderer(), notification, shop)
+            assert (sms.encoding, sms.segments) == ("GSM-7", 1), sms.body
