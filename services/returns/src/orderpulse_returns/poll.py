@@ -4,7 +4,8 @@ Pure: no I/O.
 An event handled before (or earlier in the same poll) changes nothing. A return event of an
 order whose arrival was not heard yet is kept, and answered when the order arrives, in the order
 the events came. An arrival of an order heard of already changes nothing either: the period runs
-from the first arrival.
+from the first arrival. An arrival sent before its customer's erasure is kept without the
+customer: never written to.
 """
 
 from collections.abc import Mapping, Sequence
@@ -14,6 +15,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from orderpulse_kit.erasure import Arriving
 from orderpulse_returns.lifecycle import RECEIVED, ReturnsOrder, received, remind, returned
 from orderpulse_returns.shops import ReturnsPolicy
 from orderpulse_returns.store import Effects, Loaded, OrderKey
@@ -39,6 +41,14 @@ def order_of(event: Step) -> OrderKey:
     return event.shopid, event.subject
 
 
+def customer_of(event: Step) -> Arriving | None:
+    """The personal data an arrival brings, for the suppression list."""
+    if not isinstance(event, OrderStatusChanged) or event.data.customer is None:
+        return None
+    customer = event.data.customer
+    return Arriving(event.shopid, event.subject, customer.email, customer.phone, event.time)
+
+
 def decide_poll(
     loaded: Loaded, events: Sequence[Step], policies: Mapping[str, ReturnsPolicy]
 ) -> Decided:
@@ -57,6 +67,10 @@ def decide_poll(
         if isinstance(event, OrderStatusChanged):
             if event.data.status not in RECEIVED or order is not None:
                 continue  # the period runs from the first arrival we were told of
+            if (event.shopid, event.id) in loaded.erased:
+                event = event.model_copy(
+                    update={"data": event.data.model_copy(update={"customer": None})}
+                )
             decision = received(event, policy)
             for row_id, kept in loaded.waiting.get(key, []):
                 decision = decision.then(returned(decision.order, _returned(kept), policy))

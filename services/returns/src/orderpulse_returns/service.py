@@ -14,7 +14,15 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import datetime
 
 from orderpulse_kit.batch import Received, Record
-from orderpulse_returns.poll import Decided, Step, decide_poll, decide_reminders, order_of
+from orderpulse_kit.erasure import Arriving
+from orderpulse_returns.poll import (
+    Decided,
+    Step,
+    customer_of,
+    decide_poll,
+    decide_reminders,
+    order_of,
+)
 from orderpulse_returns.shops import ReturnsPolicy
 from orderpulse_returns.store import ConcurrentUpdate, EventKey, Loaded, OrderKey, SqlReturnsStore
 from orderpulse_schemas.notifications import NotificationRequested
@@ -100,10 +108,14 @@ class Returns:
         return len(due)
 
     async def erase(self, request: ErasureRequested) -> int:
-        """Forget a customer's personal data; how many orders it touched."""
+        """Forget a customer's personal data, and what of it is still on its way; how many
+        orders it touched."""
         data = request.data
+        erased_at = max(request.time, self._now())
         async with self._turn:
-            return await self._store.erase(request.shopid, data.email, data.phone, data.order_ids)
+            return await self._store.erase(
+                request.shopid, data.email, data.phone, data.order_ids, erased_at
+            )
 
     async def _hear(self, items: Sequence[Received[Step]]) -> None:
         events: list[Step] = []
@@ -118,8 +130,13 @@ class Returns:
         if events:
             keys = {order_of(event) for event in events}
             ids = {(event.shopid, event.id) for event in events}
+            arriving = {
+                (event.shopid, event.id): customer
+                for event in events
+                if (customer := customer_of(event)) is not None
+            }
             await self._settle(
-                keys, ids, lambda loaded: decide_poll(loaded, events, self._policies)
+                keys, ids, lambda loaded: decide_poll(loaded, events, self._policies), arriving
             )
 
     async def _settle(
@@ -127,6 +144,7 @@ class Returns:
         keys: Collection[OrderKey],
         events: Collection[EventKey],
         decide: Callable[[Loaded], Decided],
+        arriving: Mapping[EventKey, Arriving] | None = None,
     ) -> None:
         """Load, decide, publish, then write; again from a fresh load when another worker wrote
         one of the same events or orders meanwhile.
@@ -138,7 +156,7 @@ class Returns:
         """
         async with self._turn:
             for _ in range(_ATTEMPTS):
-                decided = decide(await self._store.load(keys, events))
+                decided = decide(await self._store.load(keys, events, arriving))
                 await self._publish(decided.requests)
                 try:
                     await self._store.apply(decided.effects)

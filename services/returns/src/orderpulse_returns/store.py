@@ -5,7 +5,7 @@ read and written per poll: `load` reads what the poll's orders and events need i
 Personal data lives only in `returns_orders.customer*`, and is erased on request.
 """
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -15,7 +15,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from orderpulse_kit.database import among
-from orderpulse_kit.erasure import customer_columns, email_key, forget_customer
+from orderpulse_kit.erasure import (
+    Arriving,
+    customer_columns,
+    email_key,
+    erased_since_sent,
+    erasure_columns,
+    forget_customer,
+    remember_erasure,
+)
 from orderpulse_kit.isolation import Transient
 from orderpulse_returns.lifecycle import ReturnsOrder
 from orderpulse_schemas.values import STORED
@@ -51,6 +59,9 @@ waiting = sa.Table(
 )
 """Return events heard before the order's arrival: without it there is no one to tell yet."""
 
+erasures = sa.Table("returns_erasures", metadata, *erasure_columns())
+"""The suppression list: hashes of whom erasures named, so their data arriving late is not kept."""
+
 OrderKey = tuple[str, str]
 """(shop id, order id)"""
 EventKey = tuple[str, str]
@@ -70,6 +81,8 @@ class Loaded:
     orders: dict[OrderKey, ReturnsOrder] = field(default_factory=dict)
     seen: set[EventKey] = field(default_factory=set)
     waiting: dict[OrderKey, list[tuple[int, Any]]] = field(default_factory=dict)
+    erased: set[EventKey] = field(default_factory=set)
+    """The poll's events whose customer was erased after they were sent."""
 
 
 @dataclass
@@ -93,10 +106,17 @@ class SqlReturnsStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def load(self, keys: Collection[OrderKey], events: Collection[EventKey]) -> Loaded:
-        """The orders `keys` as saved with what waits for them, and which of `events` were seen."""
+    async def load(
+        self,
+        keys: Collection[OrderKey],
+        events: Collection[EventKey],
+        arriving: Mapping[EventKey, Arriving] | None = None,
+    ) -> Loaded:
+        """The orders `keys` as saved with what waits for them, which of `events` were seen, and
+        which of the customers `arriving` with events were erased since."""
         loaded = Loaded()
         async with self._engine.connect() as conn:
+            loaded.erased.update(await erased_since_sent(conn, erasures, arriving or {}))
             if events:
                 rows = await conn.execute(
                     sa.select(seen_events).where(
@@ -156,10 +176,17 @@ class SqlReturnsStore:
             return [(row.shop_id, row.order_id) for row in rows]
 
     async def erase(
-        self, shop_id: str, email: str | None, phone: str | None, order_ids: list[str]
+        self,
+        shop_id: str,
+        email: str | None,
+        phone: str | None,
+        order_ids: list[str],
+        erased_at: datetime,
     ) -> int:
-        """Forget a customer on the matching orders (and what waits for them); how many orders."""
+        """Forget a customer on the matching orders (and what waits for them), and suppress what
+        was sent before `erased_at` and is still on its way; how many orders."""
         async with self._engine.begin() as conn:
+            await remember_erasure(conn, erasures, shop_id, email, phone, order_ids, erased_at)
             found = await forget_customer(
                 conn, orders, shop_id, email, phone, order_ids, remind_at=None
             )

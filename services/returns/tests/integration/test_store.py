@@ -15,6 +15,7 @@ from orderpulse_schemas import examples
 from orderpulse_schemas.values import Customer
 
 PRAGUE = ZoneInfo("Europe/Prague")
+ERASED_AT = datetime(2026, 11, 30, tzinfo=UTC)
 CUSTOMER = Customer.model_validate(examples.load("orders.v1", "order.accepted")["data"]["customer"])
 
 
@@ -124,7 +125,7 @@ async def test_erasure_forgets_the_customer_and_the_reminder(store: SqlReturnsSt
         )
     )
 
-    erased = await store.erase("s", CUSTOMER.email, None, ["o-3"])
+    erased = await store.erase("s", CUSTOMER.email, None, ["o-3"], ERASED_AT)
 
     assert erased == 1
     forgotten = await loaded_order(store, "o-1")
@@ -154,7 +155,7 @@ async def test_erasure_finds_the_customer_s_email_in_any_case(
     shown = await loaded_order(store, "o-1")
     assert shown is not None and shown.customer is not None and shown.customer.email == written
 
-    assert await store.erase("s", asked, None, []) == 1
+    assert await store.erase("s", asked, None, [], ERASED_AT) == 1
 
     forgotten = await loaded_order(store, "o-1")
     assert forgotten is not None and forgotten.customer is None and forgotten.remind_at is None
@@ -176,4 +177,4 @@ async def test_orders_written_before_the_email_keys_are_found_in_any_case_too(
             assert await conn.scalar(sa.select(orders.c.customer_email)) == "petr.novak@example.cz"
     finally:
         await engine.dispose()
-    assert await store.erase("s", "petr.novak@EXAMPLE.cz", None, []) == 1
+    assert await store.erase("s", "petr.novak@EXAMPLE.cz", None, [], ERASED_AT) == 1

@@ -131,6 +131,24 @@ async def test_an_erasure_applies_in_its_place_in_the_poll(service: Service) -> 
     assert service.kinds() == ["return_instructions"]
 
 
+async def test_an_arrival_sent_before_the_customer_s_erasure_is_kept_without_them(
+    service: Service,
+) -> None:
+    """The erasure overtook the tracker's message (a backlog here): nobody is written to, and
+    nothing personal is stored. An order delivered after the erasure is the customer's anew."""
+    erasure = examples.load("erasure-requests.v1", "customer.erasure_requested")
+    erasure["time"] = "2026-11-28T08:00:00Z"
+    erasure["data"] = {"email": "Petr.Novak@Example.cz"}
+    await service.poll(erasure)
+    await service.poll(delivered(time="2026-11-27T18:00:00Z"), step("requested"))
+    await service.poll(delivered("ord-20001", time="2026-11-30T12:00:00Z"))
+
+    assert service.kinds() == []
+    assert service.kinds("ord-20001") == ["return_instructions"]
+    loaded = await service.store.load([("kvetinac-cz", "ord-10045")], [])
+    assert loaded.orders[("kvetinac-cz", "ord-10045")].customer is None
+
+
 async def test_a_return_without_a_policy_is_dead_lettered_and_the_rest_goes_on(
     service: Service,
 ) -> None:
