@@ -150,11 +150,16 @@ class Peers:
     def received(self) -> dict[str, Any]:
         """What the peers accepted so far (their last answer once stopped), by peer."""
         if self.process.poll() is None:
-            assert self.process.stdin is not None
-            self.process.stdin.write("messages\n")
-            self.process.stdin.flush()
-            self._last = self._read(None)
+            self._last = self.command("messages")
         return self._last
+
+    def command(self, line: str) -> dict[str, Any]:
+        """One command of the peers' `--control` protocol (`counts`, `fail twilio 429 30`, …),
+        and its answer."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+        return self._read(None)
 
     def stop(self) -> None:
         """Keep what the peers accepted, then end their process (its stdin closed)."""
@@ -251,7 +256,12 @@ def providers(
     peers = Peers(latency)
     stack.callback(peers.stop)
     smtp, twilio = PeerSmtp(peers), PeerTwilio(peers)
-    env = {
+    return peer_settings(smtp, twilio), smtp, twilio
+
+
+def peer_settings(smtp: PeerSmtp, twilio: PeerTwilio) -> dict[str, str]:
+    """The notifier's settings to send through the SMTP and Twilio peers."""
+    return {
         "NOTIFIER_EMAIL_BACKEND": "smtp",
         "NOTIFIER_SMTP_HOST": smtp.host,
         "NOTIFIER_SMTP_PORT": str(smtp.port),
@@ -262,7 +272,6 @@ def providers(
         "NOTIFIER_TWILIO_API_URL": twilio.url,
         "NOTIFIER_TWILIO_MAX_SEND_RATE": str(TWILIO_MAX_SEND_RATE),
     }
-    return env, smtp, twilio
 
 
 def received(
@@ -332,11 +341,11 @@ def table(columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def append_run(benchmark: str, run: dict[str, Any]) -> Path:
+def append_run(benchmark: str, run: dict[str, Any], results: Path = RESULTS) -> Path:
     """Add a run (with its time and machine) to today's results file of `benchmark`."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    results.mkdir(parents=True, exist_ok=True)
     now = datetime.now(UTC)
-    path = RESULTS / f"{benchmark}-{now.date().isoformat()}.json"
+    path = results / f"{benchmark}-{now.date().isoformat()}.json"
     runs = json.loads(path.read_text()) if path.exists() else []
     machine = {"cpus": os.cpu_count(), "python": platform.python_version()}
     runs.append({"at": now.isoformat(timespec="seconds"), **run, "machine": machine})

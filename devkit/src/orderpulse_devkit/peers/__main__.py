@@ -5,8 +5,11 @@
 `--latency` delays every answer of the Twilio fake and the SMTP server (not SES's). `--control`
 is for a parent process that runs the peers in a process of their own (so they have a GIL of
 their own): the addresses are printed as one JSON line, then each line read from stdin is a
-command answered with one JSON line — `messages`: what the Twilio fake and the SMTP server have
-accepted so far — and the end of stdin stops the peers.
+command answered with one JSON line, and the end of stdin stops the peers:
+- `messages`: what the Twilio fake and the SMTP server have accepted so far;
+- `counts`: only how many each has accepted (cheap, to mark a moment in their lists);
+- `fail twilio|smtp STATUS COUNT`: a storm, the next COUNT requests (Twilio) or DATA commands
+  (SMTP) answered STATUS (e.g. 429 or 503; 421 or 451), as `fail_next` scripts them.
 """
 
 import argparse
@@ -86,6 +89,10 @@ def serve_commands(
             command = line.strip()
             if command == "messages":
                 _answer(answers, received(twilio, smtp))
+            elif command == "counts":
+                _answer(answers, counts(twilio, smtp))
+            elif command.startswith("fail "):
+                _answer(answers, storm(command.split()[1:], twilio, smtp))
             elif command:
                 _answer(answers, {"error": f"unknown command {command!r}"})
 
@@ -107,6 +114,27 @@ def received(twilio: TwilioFake | None, smtp: SmtpCatcher | None) -> dict[str, A
             for mail_from, rcpt_tos, raw in smtp.raw_messages
         ]
     return found
+
+
+def counts(twilio: TwilioFake | None, smtp: SmtpCatcher | None) -> dict[str, int]:
+    """How many messages each peer has accepted so far, without copying them out."""
+    found = {"twilio": len(twilio.messages)} if twilio else {}
+    return found | ({"smtp": len(smtp.raw_messages)} if smtp else {})
+
+
+def storm(words: list[str], twilio: TwilioFake | None, smtp: SmtpCatcher | None) -> dict[str, Any]:
+    """Script failures from `fail PEER STATUS COUNT`'s words; what was scripted, or why not."""
+    try:
+        peer, status, count = words[0], int(words[1]), int(words[2])
+    except (IndexError, ValueError):
+        return {"error": "usage: fail twilio|smtp STATUS COUNT"}
+    if peer == "twilio" and twilio:
+        twilio.fail_next(status, count)
+    elif peer == "smtp" and smtp:
+        smtp.fail_next(status, count)
+    else:
+        return {"error": f"no peer {peer!r} running"}
+    return {"failing": peer, "status": status, "count": count}
 
 
 def _answer(answers: TextIO, value: Any) -> None:

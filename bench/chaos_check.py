@@ -1,0 +1,286 @@
+"""What the chaos run checks once it is quiet: each journey's messages at the providers (lost,
+duplicated, and whether a notifier kill explains each copy), every hostile record in the right
+dead-letter topic, every consumer group at the end of what it reads; and the report."""
+
+import asyncio
+import itertools
+import re
+import statistics
+import time
+import urllib.request
+from collections import Counter, defaultdict
+from email.parser import BytesHeaderParser
+from email.policy import default as default_policy
+from typing import Any
+
+import measure
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from chaos_fleet import PARTITIONS, READS, Fleet, Kill
+from hostile import Hostile
+from workload import Journey
+
+from orderpulse_devkit.services import MODULES
+
+READY_TIMEOUT = 180.0
+SETTLE_SECONDS = 10.0
+"""Nothing new at the providers or in the dead-letter topics for this long, and no lag: quiet."""
+OWNER_TIMEOUT = 30.0
+"""The notifier's `owner_timeout_seconds`: a killed notifier's claims wait this long."""
+ODD = {0: "content-type: text/plain", 5: "non-UTF-8 traceparent"}
+"""Journey number mod 10 → the odd header its events carried (see chaos.ODD_HEADERS)."""
+_local = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+async def ready(fleet: Fleet) -> None:
+    """Wait until every service answers `/readyz` with 200."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    for name, process in fleet.processes.items():
+        port = process.env[f"{MODULES[name][1]}HTTP_PORT"]
+        while not await asyncio.to_thread(_answers, f"http://127.0.0.1:{port}/readyz"):
+            if not process.running or time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not become ready:\n{process.log()}")
+            await asyncio.sleep(0.5)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with _local.open(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def readers(topic: str) -> int:
+    """How many consumer groups read run topic `topic` (each dead-letters what it cannot read)."""
+    return sum(topic in reads for reads in READS.values()) + (topic == "erasure")
+
+
+async def lags(fleet: Fleet, admin: AIOKafkaAdminClient) -> dict[str, int]:
+    """Per group: records of what it reads that it has not committed yet."""
+    found = {}
+    groups = [(name, fleet.groups[name], fleet.partitions(name)) for name in READS]
+    erasure = [TopicPartition(fleet.topics["erasure"], p) for p in range(PARTITIONS)]
+    groups.append(("notifier erasure", f"{fleet.groups['notifier']}-erasure", erasure))
+    for name, group, partitions in groups:
+        ends = await measure.end_offsets(
+            fleet.bootstrap, sorted({p.topic for p in partitions}), PARTITIONS
+        )
+        found[name] = sum(ends.values()) - await measure.committed(admin, group, partitions)
+    return found
+
+
+async def quiet(
+    fleet: Fleet,
+    peers: measure.Peers,
+    admin: AIOKafkaAdminClient,
+    bootstrap: str,
+    topics: dict[str, str],
+    patience: float,
+    last_notifier_kill: float,
+) -> dict[str, Any]:
+    """Wait until no group lags, nothing new reaches the providers or the dead-letter topics for
+    SETTLE_SECONDS, and a killed notifier's claims are free; how it ended."""
+    started = time.time()
+    dead = [f"{topic}.dlq" for topic in topics.values()]
+    last, still_since, lag = None, time.time(), {}
+    while time.time() - started < patience:
+        fleet.revive()
+        lag = await lags(fleet, admin)
+        counts = await asyncio.to_thread(peers.command, "counts")
+        dlq = sum((await measure.end_offsets(bootstrap, dead, PARTITIONS)).values())
+        now = (counts, dlq)
+        if now != last or any(lag.values()):
+            last, still_since = now, time.time()
+        settled = time.time() - still_since >= SETTLE_SECONDS
+        if settled and time.time() >= last_notifier_kill + OWNER_TIMEOUT + 5:
+            return {"quiet": True, "drain_seconds": round(time.time() - started, 1), "lag": lag}
+        await asyncio.sleep(1.0)
+    return {"quiet": False, "drain_seconds": round(time.time() - started, 1), "lag": lag}
+
+
+async def read_all(bootstrap: str, topics: list[str]) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record of `topics` up to their current ends."""
+    ends = await measure.end_offsets(bootstrap, topics, PARTITIONS)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, max_partition_fetch_bytes=4 << 20
+    )
+    await consumer.start()
+    records: list[ConsumerRecord[bytes, bytes]] = []
+    try:
+        wanted = [tp for tp, end in ends.items() if end]
+        consumer.assign(wanted)
+        await consumer.seek_to_beginning(*wanted)
+        behind = set(wanted)
+        while behind:
+            batch = await consumer.getmany(timeout_ms=500)
+            records += [record for part in batch.values() for record in part]
+            behind = {tp for tp in behind if await consumer.position(tp) < ends[tp]}
+    finally:
+        await consumer.stop()
+    return records
+
+
+ORDER_NUMBER = re.compile(r"(?<!\d)(7\d{6})(?!\d)")
+
+
+def by_order(delivered: dict[str, Any]) -> dict[str, dict[str, list[tuple[int, str]]]]:
+    """Each provider's messages by the order number they mention: (position, identity), the
+    identity an email's Message-ID or a text's body. Messages naming no order go under ""."""
+    parser = BytesHeaderParser(policy=default_policy)
+    found: dict[str, dict[str, list[tuple[int, str]]]] = {"smtp": {}, "twilio": {}}
+    for index, email in enumerate(delivered["smtp"]):
+        headers = parser.parsebytes(email["raw"].encode("utf-8", "surrogateescape"))
+        match = ORDER_NUMBER.search(str(headers["Subject"]))
+        order = match.group(1) if match else ""
+        found["smtp"].setdefault(order, []).append((index, str(headers["Message-ID"])))
+    for index, text in enumerate(delivered["twilio"]):
+        match = ORDER_NUMBER.search(text["Body"])
+        order = match.group(1) if match else ""
+        found["twilio"].setdefault(order, []).append((index, text["Body"]))
+    return found
+
+
+def messages_check(
+    journeys: list[Journey], delivered: dict[str, Any], kills: list[Kill], first: int
+) -> dict[str, Any]:
+    """Lost, unexpected and duplicated messages per provider; which copies a notifier kill
+    explains (the first copy accepted before the kill, the second after)."""
+    seen = by_order(delivered)
+    marks = {
+        peer: [k.peers_counts[peer] for k in kills if k.service == "notifier" and k.peers_counts]
+        for peer in seen
+    }
+    figures: dict[str, Any] = {"lost": 0, "unexpected": 0, "duplicated": 0, "explained": 0}
+    lost_orders: dict[str, int] = {}
+    odd_lost: Counter[str] = Counter()
+    for n, journey in enumerate(journeys):
+        order = str(first + n)
+        expected = sum(journey.requests.values())
+        for peer, orders in seen.items():
+            copies: defaultdict[str, list[int]] = defaultdict(list)
+            for index, identity in orders.get(order, []):
+                copies[identity].append(index)
+            missing = max(0, expected - len(copies))
+            figures["lost"] += missing
+            figures["unexpected"] += max(0, len(copies) - expected)
+            if missing:
+                lost_orders[f"{peer} ord-{order}"] = missing
+                if n % 10 in ODD:
+                    odd_lost[ODD[n % 10]] += missing
+            for where in copies.values():
+                for earlier, later in itertools.pairwise(where):
+                    figures["duplicated"] += 1
+                    figures["explained"] += any(earlier < m <= later for m in marks[peer])
+    figures["unexplained_duplicates"] = figures["duplicated"] - figures["explained"]
+    figures["naming_no_order"] = sum(len(orders.get("", [])) for orders in seen.values())
+    figures["expected_per_provider"] = sum(sum(j.requests.values()) for j in journeys)
+    figures["received"] = {peer: len(delivered[peer]) for peer in seen}
+    figures["lost_orders"] = dict(list(lost_orders.items())[:30])
+    figures["lost_in_odd_header_journeys"] = dict(odd_lost)
+    return figures
+
+
+def dead_letter_check(
+    records: list[ConsumerRecord[bytes, bytes]], topics: dict[str, str], hostiles: list[Hostile]
+) -> dict[str, Any]:
+    """Every hostile record in `<its topic>.dlq` once per group reading that topic; and what
+    else was dead-lettered (valid events must not be)."""
+    copies: defaultdict[bytes, set[tuple[str, str]]] = defaultdict(set)
+    valid: Counter[str] = Counter()
+    for record in records:
+        headers = {name: value for name, value in record.headers}
+        group = headers.get("dlq-group", b"?").decode(errors="replace")
+        if record.key and record.key.startswith(b"chaos-"):
+            copies[record.key].add((record.topic, group))
+        else:
+            reason = headers.get("dlq-reason", b"").decode(errors="replace")
+            valid[f"{record.topic.rsplit('-', 2)[0]}: {reason[:80]}"] += 1
+    missing: Counter[str] = Counter()
+    misplaced: Counter[str] = Counter()
+    for record in hostiles:
+        right = f"{topics[record.topic]}.dlq"
+        found = copies.get(record.key, set())
+        if len({group for topic, group in found if topic == right}) < readers(record.topic):
+            missing[f"{record.topic} {record.kind}"] += 1
+        if any(topic != right for topic, _ in found):
+            misplaced[f"{record.topic} {record.kind}"] += 1
+    return {
+        "dead_letters": len(records),
+        "hostile_dead_letter_copies_expected": sum(readers(h.topic) for h in hostiles),
+        "hostile_missing": sum(missing.values()),
+        "hostile_missing_by_kind": dict(missing),
+        "hostile_misplaced": sum(misplaced.values()),
+        "valid_dead_lettered": sum(valid.values()),
+        "valid_dead_lettered_reasons": dict(valid.most_common(10)),
+    }
+
+
+async def verify(
+    bootstrap: str,
+    topics: dict[str, str],
+    journeys: list[Journey],
+    hostiles: list[Hostile],
+    delivered: dict[str, Any],
+    kills: list[Kill],
+    first: int,
+) -> dict[str, Any]:
+    """The messages' and the dead letters' checks."""
+    records = await read_all(bootstrap, [f"{topic}.dlq" for topic in topics.values()])
+    return {
+        "messages": messages_check(journeys, delivered, kills, first),
+        "dead_lettering": dead_letter_check(records, topics, hostiles),
+    }
+
+
+def passed(found: dict[str, Any]) -> bool:
+    """Nothing lost, unexpected or unexplained, every hostile record dead-lettered where it
+    belongs and nothing valid, no group behind, no crash, every exit clean."""
+    messages, dead = found["messages"], found["dead_lettering"]
+    return (
+        found["quiet"]
+        and not any(found["lag"].values())
+        and messages["lost"] == messages["unexpected"] == messages["unexplained_duplicates"] == 0
+        and messages["naming_no_order"] == 0
+        and dead["hostile_missing"] == dead["hostile_misplaced"] == dead["valid_dead_lettered"] == 0
+        and not found["crashes"]
+        and not any(found["exit_codes"].values())
+        and all(k["exit_code"] == 0 for k in found["kill_log"] if k["signal"] == "SIGTERM")
+    )
+
+
+def report(found: dict[str, Any]) -> str:
+    """The figures as text."""
+    messages, dead = found["messages"], found["dead_lettering"]
+    times = [k["recovered_seconds"] for k in found["kill_log"] if k["recovered_seconds"]]
+    lines = [
+        f"seed {found['seed']}, wall time {found['wall_seconds']:.0f} s"
+        f" (load average before {found['load_average_before']})",
+        f"kills: {found['kills']}, restarts {found['restarts']}, crashes {len(found['crashes'])}",
+        f"records published: {found['records']}",
+        f"messages: {messages['expected_per_provider']} expected per provider, received "
+        f"{messages['received']}; lost {messages['lost']}, duplicated {messages['duplicated']} "
+        f"({messages['explained']} in flight at a notifier kill), unexpected "
+        f"{messages['unexpected']}",
+        f"dead-lettered: {dead['dead_letters']} records; hostile missing "
+        f"{dead['hostile_missing']}, misplaced {dead['hostile_misplaced']}; valid events "
+        f"{dead['valid_dead_lettered']}",
+        f"recovery after a signal: median {statistics.median(times) if times else 'n/a'} s, "
+        f"max {max(times, default='n/a')} s",
+    ]
+    lines += [f"  {name}: {figures}" for name, figures in found["recovery"].items()]
+    lines += [
+        f"broker restart: {found['broker_restart'] or 'not done (external broker)'}",
+        f"storms: {[(s.get('failing'), s.get('status'), s.get('count')) for s in found['storms']]}",
+        f"quiet: {found['quiet']} after {found['drain_seconds']} s; lag {found['lag']}",
+        f"lost by order: {messages['lost_orders']}" if messages["lost"] else "",
+        f"valid dead-lettered: {dead['valid_dead_lettered_reasons']}"
+        if dead["valid_dead_lettered"]
+        else "",
+        f"hostile missing: {dead['hostile_missing_by_kind']}" if dead["hostile_missing"] else "",
+        f"crashes: {[(c['service'], c['log'][-800:]) for c in found['crashes']]}"
+        if found["crashes"]
+        else "",
+        "OK" if found["ok"] else "CHECK FAILED",
+    ]
+    return "\n".join(line for line in lines if line)
