@@ -2,6 +2,7 @@
 an apology only where the shop or the courier let the customer down, and a planned next attempt
 never contradicted by a demand to choose a new day."""
 
+import re
 from datetime import date
 from html import unescape
 from typing import Any
@@ -13,11 +14,12 @@ from orderpulse_notifier.formatting import LocaleFormat
 from orderpulse_notifier.rendering import Renderer
 from orderpulse_notifier.service import render_sms
 from orderpulse_notifier.shops import Shop, SmsDiacritics
-from orderpulse_schemas import examples
+from orderpulse_schemas import examples, notice_models
 from orderpulse_schemas.notifications import NotificationRequested
 from orderpulse_schemas.values import Locale
 
 LOCALES = tuple(locale.value for locale in Locale)
+KINDS = sorted(notice_models())
 # The stems an apology is said with, lower-case: "Omlouváme se", "Ospravedlňujeme sa",
 # "Przepraszamy", "We are sorry" / "We apologise".
 APOLOGY = {
@@ -241,3 +243,65 @@ def test_a_pickup_sms_stays_one_segment_on_every_weekday(
             notification = request(kind, locale, stored_until=f"2026-05-{day}T21:59Z", point=point)
             sms = render_sms(Renderer(), notification, shop)
             assert (sms.encoding, sms.segments) == ("GSM-7", 1), sms.body
+
+
+def phrase(locale: str, name: str) -> str:
+    """A sentence of the locale's shared phrases."""
+    phrases = Environment(loader=PackageLoader("orderpulse_notifier", "templates"))
+    sentence: str = getattr(phrases.get_template(f"{locale}/_phrases.txt").module, name)
+    return sentence
+
+
+# What the refund must say (CRD art. 13): the original delivery is refunded too, and the refund
+# waits at most for the goods or the proof they were sent, whichever comes first.
+DELIVERY_REFUNDED = {
+    "cs": "za dopravu",
+    "sk": "za doručenie",
+    "pl": "koszt dostawy",
+    "en": "delivery",
+}
+PROOF_OF_SENDING = {
+    "cs": ("doložíte, že jste ho odeslali", "co nastane dřív"),
+    "sk": ("preukážete, že ste ho odoslali", "čo nastane skôr"),
+    "pl": ("dowodu jego odesłania", "co nastąpi wcześniej"),
+    "en": ("proof that you have posted them", "whichever comes first"),
+}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_refund_terms_say_what_the_law_does(locale: str) -> None:
+    assert DELIVERY_REFUNDED[locale] in phrase(locale, "refund_terms")
+    assert "14" in phrase(locale, "refund_terms")
+    assert all(words in phrase(locale, "refund_hold") for words in PROOF_OF_SENDING[locale])
+
+
+@pytest.mark.parametrize(
+    ("kind", "says"),
+    [
+        ("return_instructions", ("refund_terms", "refund_hold")),
+        ("return_window_closing", ("refund_terms", "refund_hold")),
+        ("return_requested", ("refund_hold",)),
+        ("return_received", ("refund_terms",)),
+    ],
+)
+@pytest.mark.parametrize("locale", LOCALES)
+def test_return_emails_state_the_refund_terms(
+    locale: str, kind: str, says: tuple[str, ...], shops: dict[str, Shop]
+) -> None:
+    parts = texts(request(kind, locale), shops["kvetinac-cz"])
+    for name in says:
+        assert phrase(locale, name) in " ".join(parts["text"].split()), (name, parts["text"])
+        assert phrase(locale, name) in parts["html"], name
+
+
+# English as a Czech writer translates it, and American formats (12-hour clock, `CZK1,297.00`).
+NOT_ENGLISH = ["the way you paid", "handed over", "it is enough", "Below you will find", "sorry:"]
+MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
+AMERICAN = re.compile(rf"\d ?[AP]M\b|\b[A-Z]{{3}}\d|\b(?:{MONTHS})\w* \d{{1,2}}\b(?!:)")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_english_reads_as_english_in_european_formats(kind: str, shops: dict[str, Shop]) -> None:
+    for part, text in texts(request(kind, "en"), shops["kvetinac-cz"]).items():
+        assert not [words for words in NOT_ENGLISH if words in text], (part, text)
+        assert not AMERICAN.search(text.replace("\u00a0", " ")), (part, AMERICAN.search(text))
