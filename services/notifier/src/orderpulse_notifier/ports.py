@@ -1,11 +1,12 @@
 """The roles the notifier's core needs from the outside world, and the records it keeps."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import NamedTuple, Protocol
 
+from orderpulse_kit.erasure import Arriving
 from orderpulse_notifier.messages import EmailMessage, SmsMessage
 from orderpulse_schemas.outcomes import Channel
 
@@ -24,6 +25,10 @@ class SmsSender(Protocol):
     name: str
 
     async def send_sms(self, message: SmsMessage) -> str: ...
+
+
+ERASED_REASON = "customer erased"
+"""Why a delivery of an erased customer's request failed."""
 
 
 class DeliveryStatus(StrEnum):
@@ -121,11 +126,18 @@ class DeliveryStore(Protocol):
     """Claims deliveries before sending, records how they ended, keeps deferred ones durably."""
 
     async def claim_all(
-        self, targets: Sequence[Target], now: datetime, lease_until: datetime, by: Claimant
+        self,
+        targets: Sequence[Target],
+        now: datetime,
+        lease_until: datetime,
+        by: Claimant,
+        customers: Mapping[str, Arriving] | None = None,
     ) -> list[Delivery | None]:
         """For each target: None when `by` now holds it and must send it; else how it stands
         (`pending` while another live claimant's lease on it runs). A claim whose lease ran out,
-        or whose claimant fell silent (died), is taken over; claiming says `by` is alive."""
+        or whose claimant fell silent (died), is taken over; claiming says `by` is alive. A new
+        target whose request's customer (`customers`, by notification id) was erased after the
+        request was sent ends at once, failed with `ERASED_REASON`."""
         ...
 
     async def keep_alive(self, claimant: Claimant, now: datetime) -> None:
@@ -158,7 +170,14 @@ class DeliveryStore(Protocol):
         ...
 
     async def erase(
-        self, shop_id: str, email: str | None, phone: str | None, order_ids: list[str], reason: str
+        self,
+        shop_id: str,
+        email: str | None,
+        phone: str | None,
+        order_ids: list[str],
+        reason: str,
+        erased_at: datetime,
     ) -> Erased:
-        """Forget the shop's kept requests of this customer or these orders; fail deferred ones."""
+        """Forget the shop's kept requests of this customer or these orders; fail deferred ones;
+        remember the erasure, so requests sent before `erased_at` arriving later are not sent."""
         ...

@@ -32,6 +32,7 @@ from aiolimiter import AsyncLimiter
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
+from orderpulse_kit.erasure import Arriving
 from orderpulse_kit.isolation import TRANSIENT, Transient, unhandled
 from orderpulse_notifier.errors import PermanentDeliveryError, RetryableDeliveryError
 from orderpulse_notifier.messages import EmailMessage, SmsMessage
@@ -46,6 +47,7 @@ from orderpulse_notifier.policy import (
     sms_number_problem,
 )
 from orderpulse_notifier.ports import (
+    ERASED_REASON,
     Claimant,
     Delivery,
     DeliveryStatus,
@@ -83,7 +85,6 @@ _OUTCOME_TYPES: dict[DeliveryStatus, type[Outcome]] = {
     DeliveryStatus.DELIVERED: NotificationDelivered,
 }
 MOOT_REASON = "moot: the order arrived before the text's quiet hours ended"
-ERASED_REASON = "customer erased"
 
 
 @dataclass(frozen=True)
@@ -222,7 +223,13 @@ class Notifier:
             for channel in self._channels(request)
         ]
         now = self._now()
-        claims = await self._store.claim_all(targets, now, now + self._lease, self._claimant(now))
+        customers = {
+            id: Arriving(r.shopid, r.subject, r.data.customer.email, r.data.customer.phone, r.time)
+            for id, r in distinct.items()
+        }
+        claims = await self._store.claim_all(
+            targets, now, now + self._lease, self._claimant(now), customers
+        )
         chains: dict[_Chain, list[_Job]] = {}
         for target, claim in zip(targets, claims, strict=True):
             job = _Job(distinct[target.notification_id], target, claim)
@@ -281,10 +288,12 @@ class Notifier:
         """Forget a customer's kept requests; how many orders it touched, and what to tell.
 
         A deferred delivery cannot be sent without its request: it fails, and is told as failed.
+        Requests sent before the erasure that are still on their way fail when they come.
         """
         data = request.data
+        erased_at = max(request.time, self._now())
         erased = await self._store.erase(
-            request.shopid, data.email, data.phone, data.order_ids, ERASED_REASON
+            request.shopid, data.email, data.phone, data.order_ids, ERASED_REASON, erased_at
         )
         handled = Handled()
         for target in erased.failed:

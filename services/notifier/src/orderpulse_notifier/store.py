@@ -10,7 +10,7 @@ may call for the email fallback. A kept request's customer email and phone sit b
 erasure finds it without reading every request; they go whenever the request goes.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,8 +18,15 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from orderpulse_kit.database import among, dialect_insert
-from orderpulse_kit.erasure import email_key
+from orderpulse_kit.erasure import (
+    Arriving,
+    email_key,
+    erased_since_sent,
+    erasure_columns,
+    remember_erasure,
+)
 from orderpulse_notifier.ports import (
+    ERASED_REASON,
     Claimant,
     Delivery,
     DeliveryStatus,
@@ -69,6 +76,9 @@ owners = sa.Table(
     sa.Column("owner", sa.String(64), primary_key=True),
     sa.Column("alive_until", sa.DateTime(timezone=True), nullable=False),
 )
+erasures = sa.Table("notifier_erasures", metadata, *erasure_columns())
+"""The suppression list: hashes of whom erasures named, so requests sent before are not sent."""
+
 FORGET_OWNERS_AFTER = timedelta(days=1)
 """An owner silent this long is forgotten (its claims are long taken over)."""
 
@@ -101,20 +111,29 @@ class SqlDeliveryStore:
         self._engine = engine
 
     async def claim_all(
-        self, targets: Sequence[Target], now: datetime, lease_until: datetime, by: Claimant
+        self,
+        targets: Sequence[Target],
+        now: datetime,
+        lease_until: datetime,
+        by: Claimant,
+        customers: Mapping[str, Arriving] | None = None,
     ) -> list[Delivery | None]:
         """For each target: None when `by` now holds it and must send it; else how it stands
-        (`pending` while another live claimant's lease on it runs).
+        (`pending` while another live claimant's lease on it runs, `failed` when its customer
+        was erased after the request was sent: `customers`, by notification id).
 
-        One transaction: `by` said alive, new deliveries inserted, claims whose lease ran out
-        or whose owner fell silent taken over, the rest read.
+        One transaction: `by` said alive, the suppression list read, new deliveries inserted
+        (an erased customer's as failed), claims whose lease ran out or whose owner fell silent
+        taken over, the rest read.
         """
         if not targets:
             return []
         ids = {target.delivery_id for target in targets}
         async with self._engine.begin() as conn:
             await _say_alive(conn, by)
-            held = set(
+            erased = await erased_since_sent(conn, erasures, customers or {})
+            suppressed = {t.delivery_id for t in targets if t.notification_id in erased}
+            inserted = set(
                 await conn.scalars(
                     dialect_insert(conn, deliveries)
                     .on_conflict_do_nothing()
@@ -123,11 +142,13 @@ class SqlDeliveryStore:
                     # wait for each other instead of deadlocking.
                     [
                         _claimed_row(target, now, lease_until, by.owner)
+                        | (_ERASED_ROW if target.delivery_id in suppressed else {})
                         for target in sorted(set(targets), key=lambda target: target.delivery_id)
                     ],
                 )
             )
-            if others := sorted(ids - held):
+            held = inserted - suppressed
+            if others := sorted(ids - held - suppressed):
                 owner_alive = sa.exists().where(
                     owners.c.owner == deliveries.c.owner, owners.c.alive_until > _utc(now)
                 )
@@ -299,9 +320,16 @@ class SqlDeliveryStore:
         return result.rowcount
 
     async def erase(
-        self, shop_id: str, email: str | None, phone: str | None, order_ids: list[str], reason: str
+        self,
+        shop_id: str,
+        email: str | None,
+        phone: str | None,
+        order_ids: list[str],
+        reason: str,
+        erased_at: datetime,
     ) -> Erased:
-        """Forget the shop's kept requests of this customer or these orders; fail deferred ones.
+        """Forget the shop's kept requests of this customer or these orders; fail deferred ones;
+        remember the erasure, effective at `erased_at`, on the suppression list.
 
         A deferred delivery would render from its request, so without it it can never be sent:
         it fails with `reason`, for the caller to tell.
@@ -319,6 +347,7 @@ class SqlDeliveryStore:
         )
         now = datetime.now(UTC)
         async with self._engine.begin() as conn:
+            await remember_erasure(conn, erasures, shop_id, email, phone, order_ids, erased_at)
             failed = (
                 await conn.execute(
                     deliveries.update()
@@ -388,6 +417,15 @@ async def _say_alive(conn: AsyncConnection, claimant: Claimant) -> None:
         .values(owner=claimant.owner, alive_until=alive_until)
         .on_conflict_do_update(index_elements=[owners.c.owner], set_={"alive_until": alive_until})
     )
+
+
+_ERASED_ROW: dict[str, object] = {
+    "status": DeliveryStatus.FAILED.value,
+    "reason": ERASED_REASON,
+    "lease_until": None,
+    "owner": None,
+}
+"""What a new delivery of an erased customer's request is, instead of a claim."""
 
 
 def _claimed_row(

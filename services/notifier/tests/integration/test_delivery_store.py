@@ -262,7 +262,7 @@ async def test_erasure_forgets_the_customer_s_kept_requests_and_fails_the_deferr
     receipt_may_come = Kept('{"request": "petr"}', None, PETR.phone)
     await finish(store, by_phone, Delivery(DeliveryStatus.SENT, "twilio", "SM1"), receipt_may_come)
 
-    erased = await store.erase("shop", PETR.email, PETR.phone, ["ord-3"], "customer erased")
+    erased = await store.erase("shop", PETR.email, PETR.phone, ["ord-3"], "customer erased", NOW)
 
     assert erased == Erased(3, [waiting, by_order])
     for target in (waiting, by_phone, by_order):
@@ -277,7 +277,9 @@ async def test_erasure_forgets_the_customer_s_kept_requests_and_fails_the_deferr
     )
     due = await store.take_due(NOW + timedelta(hours=8), LEASE, 10)
     assert sorted(d.target for d in due) == [someone_else, other_shop]
-    assert await store.erase("shop", PETR.email, PETR.phone, ["ord-3"], "again") == Erased(0, [])
+    assert await store.erase("shop", PETR.email, PETR.phone, ["ord-3"], "again", NOW) == Erased(
+        0, []
+    )
 
 
 async def test_erasure_by_email_alone_and_by_phone_alone(
@@ -291,9 +293,13 @@ async def test_erasure_by_email_alone_and_by_phone_alone(
         await claim(store, target, NOW, LEASE)
         await defer(store, target, NOW + timedelta(hours=8), customer)
 
-    assert await store.erase("shop", None, "+420601123456", [], "erased") == Erased(1, [texted])
+    assert await store.erase("shop", None, "+420601123456", [], "erased", NOW) == Erased(
+        1, [texted]
+    )
     assert await personal_data(engine, emailed) == email_only
-    assert await store.erase("shop", "petr@example.cz", None, [], "erased") == Erased(1, [emailed])
+    assert await store.erase("shop", "petr@example.cz", None, [], "erased", NOW) == Erased(
+        1, [emailed]
+    )
 
 
 @pytest.mark.parametrize(
@@ -310,7 +316,7 @@ async def test_erasure_finds_the_customer_s_email_in_any_case(
     await claim(store, SMS, NOW, LEASE)
     await defer(store, SMS, NOW + timedelta(hours=8), waiting)
 
-    assert await store.erase("shop", asked, None, [], "erased") == Erased(1, [SMS])
+    assert await store.erase("shop", asked, None, [], "erased", NOW) == Erased(1, [SMS])
     assert await personal_data(engine, SMS) == (None, None, None)
 
 
@@ -328,7 +334,7 @@ async def test_requests_kept_before_the_email_keys_are_found_in_any_case_too(
     await MIGRATIONS.upgrade(engine)
 
     assert await personal_data(engine, SMS) == (PETR.request, "petr@example.cz", PETR.phone)
-    assert await store.erase("shop", "PETR@example.cz", None, [], "erased") == Erased(1, [SMS])
+    assert await store.erase("shop", "PETR@example.cz", None, [], "erased", NOW) == Erased(1, [SMS])
 
 
 async def test_a_send_under_way_when_its_customer_was_erased_keeps_nothing_again(
@@ -338,7 +344,7 @@ async def test_a_send_under_way_when_its_customer_was_erased_keeps_nothing_again
     await defer(store, SMS, NOW, PETR)
     assert [due.target for due in await store.take_due(NOW, LEASE, 10)] == [SMS]  # sending
 
-    await store.erase("shop", PETR.email, None, [], "customer erased")
+    await store.erase("shop", PETR.email, None, [], "customer erased", NOW)
     await defer(store, SMS, NOW + timedelta(minutes=10), PETR)  # it gave up: would wait again
     await finish(store, SMS, Delivery(DeliveryStatus.SENT, "twilio", "SM1"), keep=PETR)
 
@@ -395,7 +401,7 @@ async def test_requests_kept_before_the_customer_columns_existed_get_them(
 
     assert await personal_data(engine, SMS) == (request, "petr@example.cz", "+420601123456")
     assert await personal_data(engine, EMAIL) == (None, None, None)
-    assert await store.erase("shop", None, "+420601123456", [], "erased") == Erased(1, [SMS])
+    assert await store.erase("shop", None, "+420601123456", [], "erased", NOW) == Erased(1, [SMS])
 
 
 async def test_a_poll_claims_all_its_channels_at_once_new_held_lapsed_and_ended(

@@ -339,6 +339,31 @@ async def test_an_erased_customer_s_waiting_text_fails_and_is_never_sent(
     assert [m.to for m in w.provider.sent if isinstance(m, SmsMessage)] == ["+420602987654"]
 
 
+async def test_a_request_sent_before_its_customer_s_erasure_fails_when_it_comes_after(
+    engine: Any, shop: Shop
+) -> None:
+    """The erasure overtook the request (a backlog on the notifications topic): nothing is sent
+    and each channel is told as failed, again the same if redelivered. A request sent after the
+    erasure is for an order the customer placed anew, and goes."""
+    w = await world(engine, shop)
+    erased_at = w.clock.now = prague(10, 0)
+    await w.notifier.erase(
+        erasure(email="PETR.novak@example.cz").model_copy(update={"time": erased_at})
+    )
+    late = notification("order_dispatched").model_copy(update={"time": erased_at})
+    anew = about(notification("order_dispatched"), "20001").model_copy(
+        update={"time": erased_at + timedelta(seconds=1)}
+    )
+
+    handled, again = await w.notifier.handle(late), await w.notifier.handle(late)
+    sent = await w.notifier.handle(anew)
+
+    erased = [("notification.failed", c, ERASED_REASON) for c in ("email", "sms")]
+    assert (told(handled), told(again)) == (erased, erased)
+    assert [o.subject for o in sent.outcomes] == ["ord-20001", "ord-20001"]
+    assert w.provider.channels() == ["email", "sms"]
+
+
 async def test_an_erased_customer_s_request_kept_for_a_receipt_is_gone(
     engine: Any, shop: Shop
 ) -> None:
