@@ -162,3 +162,62 @@ async def end_offsets(kafka: str, topic: str) -> list[int]:
     finally:
         await consumer.stop()
     return [ends[tp] for tp in partitions]
+
+
+async def test_one_record_dead_lettered_by_every_group_goes_back_once(
+    kafka: str, topic: str, producer: AIOKafkaProducer
+) -> None:
+    """Like `erasure-requests.v1`, read by three groups: one dead letter each, one replay."""
+    for group in (b"status-tracker", b"returns", b"notifier"):
+        headers = [
+            (dead_letters.REASON, b"database down: retries exhausted"),
+            (dead_letters.SOURCE_TOPIC, topic.encode()),
+            (dead_letters.SOURCE_PARTITION, b"2"),
+            (dead_letters.SOURCE_OFFSET, b"41"),
+            (dead_letters.CONSUMER_GROUP, group),
+        ]
+        await producer.send_and_wait(f"{topic}.dlq", b"erase", key=b"kvetinac-cz", headers=headers)
+    await dead_letter(producer, topic, b"ord-1", "not valid JSON")  # no place: never a duplicate
+
+    letters = await replay(kafka, f"{topic}.dlq", group=f"replay-{topic}")
+
+    erasure = f"{topic}[2]@41"
+    assert sorted((letter.origin or "", letter.duplicate) for letter in letters) == [
+        ("", False),
+        (erasure, False),
+        (erasure, True),
+        (erasure, True),
+    ]
+    async with asyncio.timeout(30):
+        back = await read_records(kafka, topic, 2)
+    assert sorted(r.value for r in back) == [b"erase", b'{"event": ord-1}']
+    assert sum(await end_offsets(kafka, topic)) == 2
+    assert await replay(kafka, f"{topic}.dlq", group=f"replay-{topic}") == []  # all committed
+
+
+async def test_the_command_marks_and_counts_duplicates_apart(
+    kafka: str, topic: str, producer: AIOKafkaProducer
+) -> None:
+    for group in (b"status-tracker", b"returns"):
+        headers = [
+            (dead_letters.REASON, b"not valid JSON"),
+            (dead_letters.SOURCE_TOPIC, topic.encode()),
+            (dead_letters.SOURCE_PARTITION, b"0"),
+            (dead_letters.SOURCE_OFFSET, b"3"),
+            (dead_letters.CONSUMER_GROUP, group),
+        ]
+        await producer.send_and_wait(f"{topic}.dlq", b"x", key=b"kvetinac-cz", headers=headers)
+    command = [sys.executable, "-m", "orderpulse_kit.replay", f"{topic}.dlq", "--dry-run"]
+    process = await asyncio.create_subprocess_exec(
+        *command, "--bootstrap", kafka, stdout=PIPE, stderr=PIPE
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+
+    assert process.returncode == 0, err.decode()
+    first, second = out.decode().splitlines()
+    assert first.endswith(f" -> {topic}: not valid JSON")
+    assert second.endswith(f" -> {topic} (duplicate, not replayed): not valid JSON")
+    assert err.decode().splitlines() == [
+        f"would replay 1 record(s) from {topic}.dlq",
+        "would skip 1 duplicate(s): dead letters of a record another one copies too",
+    ]

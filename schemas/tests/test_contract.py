@@ -142,7 +142,7 @@ INVALID = {
         edited(
             "shipments.v1",
             "shipment.out_for_delivery",
-            lambda m: m["data"].update(window_end="2026-11-26T08:00:00+01:00"),
+            lambda m: m["data"].update(window_end="2026-11-05T08:00:00+01:00"),
         ),
         "shipment.out_for_delivery.data",
         "Value error, window_end must not be before window_start",

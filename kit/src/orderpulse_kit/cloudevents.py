@@ -4,13 +4,22 @@ Both content modes of the CloudEvents Kafka protocol binding are read:
 - structured: the value is the whole event as JSON (what our README shows);
 - binary: the attributes are `ce_*` headers and the value is `data` alone (what the official
   CloudEvents SDKs' Kafka serializers write by default).
+
+A valid event is still unreadable where the contract's catalogue says so: a value over
+`MAX_RECORD_BYTES`, a `time` beyond `CLOCK_SKEW` ahead of this consumer's clock or before
+`EARLIEST_TIME`, a key that is not the `subject`. A record without a key (or an empty one) is
+read: its event is whole, only its partition (its order among its order's events) was left to
+chance.
 """
 
 import json
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from aiokafka import ConsumerRecord
 from pydantic import TypeAdapter, ValidationError
+
+from orderpulse_schemas.envelope import CLOCK_SKEW, EARLIEST_TIME, MAX_RECORD_BYTES, CloudEvent
 
 E = TypeVar("E")
 
@@ -24,6 +33,34 @@ class Unreadable(Exception):
 
 def read(record: ConsumerRecord[Any, Any], contract: TypeAdapter[E]) -> E:
     """The event in `record`, or `Unreadable` saying why it is none (never anything else)."""
+    size = len(record.value or b"")
+    if size > MAX_RECORD_BYTES:
+        raise Unreadable(f"too large: {size} bytes, the contract allows {MAX_RECORD_BYTES}")
+    event = _parsed(record, contract)
+    if isinstance(event, CloudEvent):
+        _placed(event, record.key)
+    return event
+
+
+def _placed(event: CloudEvent, key: bytes | None) -> None:
+    """`Unreadable` unless the event is dated plausibly and keyed by its subject."""
+    ahead = event.time - datetime.now(UTC)
+    if ahead > CLOCK_SKEW:
+        raise Unreadable(
+            f"dated in the future: time {event.time.isoformat()} is {ahead} ahead of this "
+            f"consumer's clock, more than the {CLOCK_SKEW} the contract tolerates"
+        )
+    if event.time < EARLIEST_TIME:
+        raise Unreadable(
+            f"dated too long ago: time {event.time.isoformat()} is before "
+            f"{EARLIEST_TIME.date().isoformat()}, the earliest the contract accepts"
+        )
+    if event.keyed_by_subject and key and key != event.subject.encode():
+        shown = key.decode(errors="replace")[:100]
+        raise Unreadable(f"keyed {shown!r}, not by its subject {event.subject!r}")
+
+
+def _parsed(record: ConsumerRecord[Any, Any], contract: TypeAdapter[E]) -> E:
     try:
         attributes = _binary_attributes(record.headers)
         if attributes is None:

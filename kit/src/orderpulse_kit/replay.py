@@ -9,6 +9,11 @@ when the command starts is replayed, nothing after. Progress is committed under 
 deduplicate by event id, so a record replayed twice does no harm. A record that still fails goes
 back to the dead-letter topic with its new reason, to be replayed by a later run.
 
+A topic read by several consumer groups (`erasure-requests.v1`) may hold one dead letter per group
+of the same record: they name the same place (`dlq-topic`, `dlq-partition`, `dlq-offset`), and
+the first of them in this run goes back, once, for every group to read again; the others are
+listed with `(duplicate, not replayed)` and committed.
+
 A reference (`dlq-copy: reference`: a record too large to be copied whole, see `dead_letters`) has
 no value to send back: it is skipped, listed with `(reference, not replayed)` and counted apart,
 and committed like the rest. Its record is still at the place its headers name.
@@ -22,12 +27,19 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from orderpulse_kit.dead_letters import COPY, REASON, REFERENCE, SOURCE_TOPIC
+from orderpulse_kit.dead_letters import (
+    COPY,
+    REASON,
+    REFERENCE,
+    SOURCE_OFFSET,
+    SOURCE_PARTITION,
+    SOURCE_TOPIC,
+)
 
 REPLAYED_FROM = "dlq-replayed-from"
 GROUP = "orderpulse-replay"
@@ -43,6 +55,15 @@ class DeadLetter:
     reason: str
     reference: bool = False
     """A reference to a record too large to copy: skipped, never sent back (its value is empty)."""
+    origin: str | None = None
+    """Where the record it copies was read, `topic[partition]@offset` (None without the headers)."""
+    duplicate: bool = False
+    """Another dead letter of this run copies the same record (another group's): not sent back."""
+
+    @property
+    def replayed(self) -> bool:
+        """Whether a replay sends it back."""
+        return not (self.reference or self.duplicate)
 
 
 async def replay(
@@ -59,12 +80,12 @@ async def replay(
     await consumer.start()
     try:
         records = await _waiting(consumer, await _partitions(bootstrap, dlq))
-        letters = [_described(record) for record in records]
+        letters = _marked_duplicates([_described(record) for record in records])
         if dry_run or not records:
             return letters
         if strays := [letter.place for letter in letters if letter.topic is None]:
             raise ValueError(f"not dead letters of ours (no {SOURCE_TOPIC} header): {strays}")
-        if sent := [(r, lt) for r, lt in zip(records, letters, strict=True) if not lt.reference]:
+        if sent := [(r, lt) for r, lt in zip(records, letters, strict=True) if lt.replayed]:
             await _send_back(bootstrap, sent)
         await consumer.commit({TopicPartition(r.topic, r.partition): r.offset + 1 for r in records})
         return letters
@@ -123,12 +144,29 @@ async def _send_back(
 
 def _described(record: ConsumerRecord[bytes, bytes]) -> DeadLetter:
     headers = {name: value.decode() for name, value in record.headers}
+    topic, partition, offset = (
+        headers.get(name) for name in (SOURCE_TOPIC, SOURCE_PARTITION, SOURCE_OFFSET)
+    )
     return DeadLetter(
         place=f"{record.topic}[{record.partition}]@{record.offset}",
-        topic=headers.get(SOURCE_TOPIC),
+        topic=topic,
         reason=headers.get(REASON, "(no reason given)"),
         reference=headers.get(COPY) == REFERENCE,
+        origin=f"{topic}[{partition}]@{offset}" if topic and partition and offset else None,
     )
+
+
+def _marked_duplicates(letters: list[DeadLetter]) -> list[DeadLetter]:
+    """The letters, each copying a record an earlier one copies too marked `duplicate`."""
+    seen: set[str] = set()
+    marked = []
+    for letter in letters:
+        if letter.origin is not None and letter.origin in seen:
+            letter = replace(letter, duplicate=True)
+        elif letter.origin is not None:
+            seen.add(letter.origin)
+        marked.append(letter)
+    return marked
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -149,10 +187,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     letters = asyncio.run(replay(args.bootstrap, args.dlq, group=args.group, dry_run=args.dry_run))
     for letter in letters:
         skipped = " (reference, not replayed)" if letter.reference else ""
+        if letter.duplicate:
+            skipped = " (duplicate, not replayed)"
         print(f"{letter.place} -> {letter.topic or '(unknown topic)'}{skipped}: {letter.reason}")
     verb = "would replay" if args.dry_run else "replayed"
     references = sum(letter.reference for letter in letters)
-    print(f"{verb} {len(letters) - references} record(s) from {args.dlq}", file=sys.stderr)
+    replayed = sum(letter.replayed for letter in letters)
+    print(f"{verb} {replayed} record(s) from {args.dlq}", file=sys.stderr)
+    if duplicates := sum(letter.duplicate for letter in letters):
+        skip = "would skip" if args.dry_run else "skipped"
+        print(
+            f"{skip} {duplicates} duplicate(s): dead letters of a record another one copies too",
+            file=sys.stderr,
+        )
     if references:
         skip = "would skip" if args.dry_run else "skipped"
         print(

@@ -1,8 +1,19 @@
 """The CloudEvents 1.0 envelope every orderpulse message travels in (structured JSON mode)."""
 
-from typing import Literal
+from datetime import UTC, datetime, timedelta
+from typing import ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far ahead of a consumer's clock an event's `time` may be: producers' clocks drift, but a
+fact dated later than that has not happened yet (and would be told as if it had)."""
+EARLIEST_TIME = datetime(2020, 1, 1, tzinfo=UTC)
+"""No event is older: an earlier `time` is a producer's bug (an epoch default, a swapped field).
+Fixed rather than relative to now, so old records still replay and old examples still pass."""
+MAX_RECORD_BYTES = 1_000_000
+"""The largest record value a consumer accepts: under Kafka's default 1 MiB limit, with room
+for the key and the dead-letter headers, so whatever is rejected can still be copied whole."""
 
 
 class Payload(BaseModel):
@@ -19,6 +30,9 @@ class CloudEvent(BaseModel):
     """
 
     model_config = ConfigDict(frozen=True, extra="ignore")
+
+    keyed_by_subject: ClassVar[bool] = True
+    """Whether the Kafka key must equal `subject` (a record keyed otherwise is dead-lettered)."""
 
     specversion: Literal["1.0"] = Field(
         default="1.0", description="The CloudEvents version, always `1.0`."

@@ -256,6 +256,11 @@ class NotificationRequestedData(Payload):
     notification_id: str = Field(
         min_length=1, description="Deterministic, derived from the cause: the idempotency key."
     )
+    cause_id: str | None = Field(
+        default=None,
+        description="`id` of the event that made the service ask (a shop's, a carrier's or its "
+        "own); the notifier copies it into every outcome.",
+    )
     order_number: str = Field(description="The shop's order number, as shown to the customer.")
     customer: Customer = Field(
         description="Who to tell, in which language and on which channels. Personal data."

@@ -21,6 +21,18 @@ class NotificationOutcomeData(Payload):
     notification_id: str = Field(
         description="The `notification_id` of the request this outcome is for."
     )
+    request_id: str | None = Field(
+        default=None,
+        description="`id` of the `notification.requested` event this outcome answers. Missing "
+        "where the notifier tells an outcome without the request at hand: an erased customer's "
+        "or a moot text, a provider's report on a request it did not keep. `notification_id` "
+        "always joins them.",
+    )
+    cause_id: str | None = Field(
+        default=None,
+        description="The request's `cause_id`: the event the customer was told about, when the "
+        "request named it.",
+    )
     channel: Channel = Field(description="The channel this outcome is for.")
     provider: str = Field(description="`outbox`, `ses`, `smtp`, `twilio`.")
     provider_message_id: str | None = Field(

@@ -1,6 +1,6 @@
 """`erasure-requests.v1`: a customer's right to be forgotten, honoured by every service."""
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import EmailStr, Field, model_validator
 
@@ -30,7 +30,12 @@ class ErasureRequestedData(Payload):
 
 
 class ErasureRequested(CloudEvent):
-    """`customer.erasure_requested`; `subject` is the shop's request id, not an order id."""
+    """`customer.erasure_requested`; `subject` is the shop's request id, not an order id.
+
+    Keyed by the shop id, but any key is accepted: an erasure is about a customer, not one
+    order, and no other event's order depends on where it lands."""
+
+    keyed_by_subject: ClassVar[bool] = False
 
     type: Literal["customer.erasure_requested"] = Field(
         default="customer.erasure_requested",

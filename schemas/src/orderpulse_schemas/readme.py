@@ -5,12 +5,13 @@ catalogue cannot drift from the contract (`python -m orderpulse_schemas.export -
 """
 
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from orderpulse_schemas.catalogue import event_models, notice_models
-from orderpulse_schemas.envelope import CloudEvent
+from orderpulse_schemas.envelope import CLOCK_SKEW, EARLIEST_TIME, MAX_RECORD_BYTES, CloudEvent
 from orderpulse_schemas.fields import Row, field_rows
 from orderpulse_schemas.notifications import NotificationRequestedData
 from orderpulse_schemas.topics import ALL_TOPICS, NOTIFICATIONS, Topic
@@ -29,10 +30,12 @@ kept equal by tests:
 - **pydantic models** in `src/orderpulse_schemas/` (the Python package `orderpulse-schemas`),
 - **JSON Schema** (draft 2020-12), one file per topic in `jsonschema/<topic>.json`,
 - **example messages**, one per event type, in `examples/<topic>/<type>.json` (on
-  `notifications.v1` one per notice kind). They tell three stories for the shop `kvetinac-cz`:
-  `ord-10045` (home delivery with PPL, two delays, a failed attempt, then a return), `ord-10046`
-  (collected from a Zásilkovna pickup point) and `ord-10047` (never collected, cancelled). Every
-  test tier replays them.
+  `notifications.v1` one per notice kind). They tell three stories for the shop `kvetinac-cz`
+  in November 2026: `ord-10045` (home delivery with PPL, two delays, a failed attempt, then a
+  return), `ord-10046` (collected from a Zásilkovna pickup point) and `ord-10047` (never
+  collected, cancelled). Their ids are UUIDs and their times UTC, as the services write them;
+  a notification's `cause_id` and an outcome's `request_id` and `cause_id` link them to the
+  events they follow. Every test tier replays them.
 
 Which service publishes and subscribes what is also in the AsyncAPI documents in `asyncapi/`,
 generated from the services' FastStream apps.
@@ -47,6 +50,56 @@ accepted = examples.load("orders.v1", "order.accepted")  # the example above, as
 After changing a model or an example, regenerate this file and the JSON Schemas with
 `uv run python -m orderpulse_schemas.export`.
 
+## Before your first event
+
+What a producer must get right, and what happens to a record that gets it wrong. A consumer
+never stops on a bad record: it copies it to `<topic>.dlq` with the reason (see Dead letters)
+and carries on, so a mistake costs the customer their message, not the system its progress.
+
+- **Partitioner**: the record key is the `subject` (the order id), and every producer of a
+  shop must hash it the same way, or one order's events land on different partitions and lose
+  their order (a delivery read before its dispatch). The contract's hash is Kafka's Java one,
+  **murmur2** of the key bytes, positive, modulo the partition count:
+
+{partitioners}
+  `murmur2_random` hashes every keyed record like Java; only a record without a key goes to a
+  random partition. A test (`tests/integration/test_partitioning.py`) publishes with
+  confluent-kafka both ways and finds which keys librdkafka's default puts elsewhere.
+- **Key = `subject`**: a record whose key is not its event's `subject` is dead-lettered
+  (`keyed '…', not by its subject '…'`): it is on some other order's partition, so its order
+  is already lost. A record without a key (or with an empty one) is read, as the event is
+  whole, but its partition was left to chance: always key. `erasure-requests.v1` is keyed by the
+  shop id, and any key is accepted there (an erasure is about a customer, not one order).
+- **Size**: a record's value may have at most {max_bytes:,} bytes (compact JSON, UTF-8); a
+  larger one is dead-lettered as `too large`. The limit is under Kafka's default of 1 MiB per
+  record (`message.max.bytes`, the producers' `max.request.size`), so a record refused for its
+  size still fits on the dead-letter topic whole, with its key and the headers added; over 1 MiB
+  the broker refuses it from the producer, or its dead letter is only a reference to it.
+- **Time**: `time` is when the fact happened, with a UTC offset (the services write UTC, `Z`).
+  A `time` more than {skew} ahead of the consumer's clock is dead-lettered (`dated in the
+  future`): a delivery dated next week must not tell the customer it arrived. So is one before
+  {earliest} (`dated too long ago`: an epoch default, a swapped field). Keep producers' clocks
+  synchronised (NTP); a fact that really is late is sent late, with its real time.
+- **Phones** are E.164, without spaces: `+420601123456`. `customer.phone` is validated with the
+  rest of `order.accepted`, so a phone written `+420 601 123 456` or `601123456` makes the whole
+  event invalid: it is dead-lettered, the order is unknown to orderpulse, and the customer gets
+  no confirmation, not even by email. Normalise numbers before publishing (libphonenumber's
+  E.164 format), and leave `phone` out rather than send one you cannot normalise.
+- **Several parcels**: send one `shipment.dispatched` per parcel, each with its own
+  `tracking_number` and the same `parcel_count` (the parcels of the order in total), then each
+  parcel's facts under its tracking number. The order follows its furthest parcel; it is
+  delivered (and the customer told so, once) when `parcel_count` parcels have a final fact
+  (`delivered`, `picked_up`, `returned_to_sender`), at the time of the last. A fact for a
+  tracking number never dispatched is taken as another parcel of the order: with the default
+  `parcel_count` of 1, a `shipment.delivered` for it completes the order, so announce every
+  parcel first. Facts of an order not yet accepted wait for its `order.accepted`.
+- **What is dead-lettered**: a record that is not JSON, does not match its topic's contract
+  (an unknown `type` too), is too large, dated out of bounds or keyed by something else than its
+  subject; and records the services cannot handle for reasons of their own (a shop missing from
+  the shops file, a provider down through every retry). The reason is in the `dlq-reason`
+  header. What was wrong at the producer is fixed there and published again (with the same
+  `id` if it is the same fact); the rest is replayed once fixed (see Dead letters).
+
 ## The envelope
 
 Every message is one [CloudEvents 1.0](https://github.com/cloudevents/spec) event in *structured*
@@ -56,13 +109,15 @@ payload in `data`.
 {envelope}
 
 - **Key**: the record key is the `subject`, i.e. the order id, so all events of one order stay in
-  order on one partition. The one exception is `erasure-requests.v1`: keyed by the shop id, its
-  `subject` is the shop's id for the request.
+  order on one partition (hashed with murmur2: see Before your first event). The one exception
+  is `erasure-requests.v1`: keyed by the shop id, its `subject` is the shop's id for the request.
 - **Headers**: none required. Binary-mode `ce_*` headers are not used; everything is in the value.
   Producers may add headers (tracing); consumers ignore those they do not know.
 - **`id`** is unique per event and is what consumers deduplicate on: a producer that retries a
   publish must reuse the id. Delivery is at least once, so expect duplicates.
-- **`time`** always has a UTC offset, e.g. `2026-11-23T10:14:03+01:00`.
+- **`time`** always has a UTC offset: `2026-11-02T09:14:03Z`, as the services write it, or the
+  same instant as `2026-11-02T10:14:03+01:00`. It may be at most {skew} ahead of the
+  consumer's clock and not before {earliest}.
 - **Tolerant reader**: consumers ignore attributes (`dataschema`, `traceparent`, ...) and `data`
   fields they do not know. An unknown `type` is not ignored: it is dead-lettered.
 - **Money** is `{{"amount": "1297.00", "currency": "CZK"}}`: the amount is a decimal string with at
@@ -91,11 +146,16 @@ commit, and Kafka delivers the message again.
 
 | header | value |
 |---|---|
-| `dlq-reason` | why: `not valid JSON: ...` or `does not match the contract: data.total: ...` |
+| `dlq-reason` | why, e.g. `not valid JSON: ...`, `does not match the contract: data.total: ...` |
 | `dlq-topic` | the topic the record was read from |
 | `dlq-partition` | its partition, in decimal |
 | `dlq-offset` | its offset, in decimal |
 | `dlq-group` | the consumer group that could not read it |
+| `dlq-copy` | only on a reference (below): `reference` |
+| `dlq-size` | only on a reference: the original value's size in bytes, in decimal |
+
+A topic read by several consumer groups (`erasure-requests.v1`: all three services) gets one
+dead letter per group that failed on a record, each with its own `dlq-group`.
 
 A record too large to copy whole (near the broker's size limit, with these headers added) is
 dead-lettered as a **reference** instead: an empty value, the same key and headers, and
@@ -110,11 +170,13 @@ python -m orderpulse_kit.replay orders.v1.dlq --dry-run   # where each is from, 
 python -m orderpulse_kit.replay orders.v1.dlq              # back to orders.v1, unchanged
 ```
 
-Each record goes back to its `dlq-topic` with a `dlq-replayed-from` header; the consumers
-deduplicate, so replaying twice is harmless, and the command keeps its progress under the
-consumer group `orderpulse-replay`, so a second run replays only newer dead letters. A reference
-is listed and skipped: fetch the original from its topic, partition and offset while the topic
-still has it. The listing never prints a value (values hold personal data). The Python consumers use
+Each record goes back to its `dlq-topic` with a `dlq-replayed-from` header, once: dead letters
+of one record by several groups (same `dlq-topic`, `dlq-partition`, `dlq-offset`) are sent back
+as one, which every group reads again. The consumers deduplicate, so replaying twice is
+harmless, and the command keeps its progress under the consumer group `orderpulse-replay`, so a
+second run replays only newer dead letters. A reference is listed and skipped: fetch the
+original from its topic, partition and offset while the topic still has it. The listing never
+prints a value (values hold personal data). The Python consumers use
 `orderpulse_kit.dead_letters` (the services' runtime, `orderpulse-kit`).
 """
 
@@ -124,6 +186,23 @@ ENVELOPE_NOTES = {
     "It selects the model of `data` (see the topics below).",
     "datacontenttype": "Always `application/json`; send it.",
 }
+
+PARTITIONERS = (
+    (
+        "Java (`kafka-clients`), Kafka Streams, Kafka Connect, aiokafka (the services)",
+        "nothing: murmur2 is their default",
+    ),
+    (
+        "librdkafka: kcat, confluent-kafka (Python, Go, .NET), php-rdkafka, node-rdkafka",
+        "`partitioner=murmur2_random` (kcat: `-X partitioner=murmur2_random`); their default"
+        " `consistent_random` hashes with CRC32 and puts keys elsewhere",
+    ),
+    (
+        "any other",
+        "hash the key as Java's `BuiltInPartitioner` does: `toPositive(murmur2(key)) % partitions`",
+    ),
+)
+"""How each family of Kafka clients is set to partition like the services."""
 
 DELAY_REASONS = {
     DelayReason.OUT_OF_STOCK: ("shop", "An item is not in stock yet."),
@@ -145,12 +224,28 @@ DELAY_REASONS = {
 def render_readme(examples: Path) -> str:
     """The whole catalogue; `examples` is the directory whose messages it shows."""
     parts = [
-        INTRO.format(envelope=_envelope()),
+        INTRO.format(
+            envelope=_envelope(),
+            skew=_duration(CLOCK_SKEW),
+            earliest=EARLIEST_TIME.date().isoformat(),
+            max_bytes=MAX_RECORD_BYTES,
+            partitioners=_indented(_table(("client family", "setting"), PARTITIONERS)),
+        ),
         _overview(),
         _delay_reasons(),
         *(_topic(topic, examples) for topic in ALL_TOPICS),
     ]
     return "\n".join(parts).rstrip("\n") + "\n"
+
+
+def _duration(span: timedelta) -> str:
+    minutes = int(span.total_seconds()) // 60
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def _indented(text: str) -> str:
+    """`text` as the continuation of a list item."""
+    return "".join(f"  {line}\n" for line in text.splitlines())
 
 
 def _table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:

@@ -10,12 +10,12 @@ from orderpulse_schemas.values import Customer, PickupPoint
 
 
 class OrderStatus(StrEnum):
-    """Where an order is in its lifecycle."""
+    """Where an order is in its lifecycle. A delay is no status: it moves the expected date, and
+    the order stays where it was (the customer hears of it as an `order_delayed` notice)."""
 
     ACCEPTED = "accepted"
     DISPATCHED = "dispatched"
     IN_TRANSIT = "in_transit"
-    DELAYED = "delayed"
     AT_PICKUP_POINT = "at_pickup_point"
     OUT_FOR_DELIVERY = "out_for_delivery"
     DELIVERY_FAILED = "delivery_failed"

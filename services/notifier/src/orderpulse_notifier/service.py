@@ -278,9 +278,13 @@ class Notifier:
         )
         if receipted is None:
             return round.handled  # unknown, or told already
-        round.handled.outcomes.append(self._outcome(receipted.target, receipted.delivery))
-        if receipted.delivery.status is DeliveryStatus.FAILED and receipted.request is not None:
-            request = NotificationRequested.model_validate_json(receipted.request)
+        request = (
+            None
+            if receipted.request is None
+            else NotificationRequested.model_validate_json(receipted.request)
+        )
+        round.handled.outcomes.append(self._outcome(receipted.target, receipted.delivery, request))
+        if receipted.delivery.status is DeliveryStatus.FAILED and request is not None:
             await self._fall_back(request, self._shops.get(request.shopid), round)
         return await self._settle(round)
 
@@ -298,7 +302,7 @@ class Notifier:
         handled = Handled()
         for target in erased.failed:
             handled.outcomes.append(
-                self._outcome(target, Delivery(DeliveryStatus.FAILED, reason=ERASED_REASON))
+                self._outcome(target, Delivery(DeliveryStatus.FAILED, reason=ERASED_REASON), None)
             )
         return erased.orders, handled
 
@@ -353,14 +357,15 @@ class Notifier:
             claim = await self._claim(target)  # in flight elsewhere: wait for it
         if claim is not None:
             if claim.status in _OUTCOME_TYPES:
-                round.handled.outcomes.append(self._outcome(target, claim))
+                round.handled.outcomes.append(self._outcome(target, claim, request))
             return
         round.claimed.append(target)
         if deferrable and target.channel is Channel.SMS and shop is not None:
             zone = customer_zone(request.data.customer.phone, shop.time_zone)
             due = quiet_until(self._now(), shop.messaging.quiet_hours, zone)
             if due is not None and request.id in round.moot:
-                self._finish(round, target, Delivery(DeliveryStatus.FAILED, reason=MOOT_REASON))
+                moot = Delivery(DeliveryStatus.FAILED, reason=MOOT_REASON)
+                self._finish(round, target, moot, request)
             elif due is not None:
                 round.ends.deferred.append((target, due, _kept(request)))
                 log.info("%s deferred to %s (quiet hours)", target.delivery_id, due.isoformat())
@@ -399,15 +404,21 @@ class Notifier:
             else:
                 round.handled.gave_up.append(GaveUp(target, str(error), request))
             return
-        self._finish(round, target, delivery, self._kept_for_receipt(request, shop, target))
+        keep = self._kept_for_receipt(request, shop, target)
+        self._finish(round, target, delivery, request, keep)
         if delivery.status is DeliveryStatus.FAILED and target.channel is Channel.SMS:
             await self._fall_back(request, shop, round)
 
     def _finish(
-        self, round: _Round, target: Target, delivery: Delivery, keep: Kept | None = None
+        self,
+        round: _Round,
+        target: Target,
+        delivery: Delivery,
+        request: NotificationRequested,
+        keep: Kept | None = None,
     ) -> None:
         round.ends.finished.append((target, delivery, keep))
-        round.handled.outcomes.append(self._outcome(target, delivery))
+        round.handled.outcomes.append(self._outcome(target, delivery, request))
 
     @contextlib.asynccontextmanager
     async def _recording(self, round: _Round) -> AsyncIterator[None]:
@@ -443,7 +454,7 @@ class Notifier:
         round.ended.update(target for target, *_ in ends.finished + ends.deferred)
         for target in moot:
             round.handled.outcomes.append(
-                self._outcome(target, Delivery(DeliveryStatus.FAILED, reason=MOOT_REASON))
+                self._outcome(target, Delivery(DeliveryStatus.FAILED, reason=MOOT_REASON), None)
             )
 
     async def _settle(self, round: _Round) -> Handled:
@@ -599,9 +610,15 @@ class Notifier:
             label=_label(request),
         )
 
-    def _outcome(self, target: Target, delivery: Delivery) -> Outcome:
+    def _outcome(
+        self, target: Target, delivery: Delivery, request: NotificationRequested | None
+    ) -> Outcome:
+        """The outcome event; it names the request and its cause when the request is at hand (a
+        moot or erased text's, or a receipt's for a request not kept, is not)."""
         data = NotificationOutcomeData(
             notification_id=target.notification_id,
+            request_id=None if request is None else request.id,
+            cause_id=None if request is None else request.data.cause_id,
             channel=target.channel,
             provider=delivery.provider or "none",
             provider_message_id=delivery.provider_message_id,

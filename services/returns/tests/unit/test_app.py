@@ -22,7 +22,7 @@ from orderpulse_schemas.notifications import NotificationRequested
 
 from ..conftest import SHOPS_FILE
 
-REMINDER_DUE = datetime(2026, 12, 8, 9, 0, tzinfo=ZoneInfo("Europe/Prague"))
+REMINDER_DUE = datetime(2026, 11, 17, 9, 0, tzinfo=ZoneInfo("Europe/Prague"))
 
 
 @pytest.fixture
@@ -101,7 +101,7 @@ async def test_a_delivery_brings_the_instructions_and_a_redelivery_nothing_more(
     await wire.status()
     await wire.status()
     assert wire.kinds() == ["return_instructions"]
-    assert wire.requests[0].data.notice.withdrawal_deadline.isoformat() == "2026-12-11"
+    assert wire.requests[0].data.notice.withdrawal_deadline.isoformat() == "2026-11-20"
 
 
 async def test_other_statuses_say_nothing(wire: Wire) -> None:

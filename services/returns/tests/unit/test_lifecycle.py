@@ -25,7 +25,7 @@ STEPS = ["requested", "label_issued", "received", "refunded"]
 
 
 def arrival(status: str = "delivered", **data: Any) -> OrderStatusChanged:
-    """ord-10045 delivered on Friday 27 November 2026 (the example), changed as given."""
+    """ord-10045 delivered on Friday 6 November 2026 (the example), changed as given."""
     event = examples.load("order-status.v1", "order.status_changed")
     event["data"].update(status=status, **data)
     return OrderStatusChanged.model_validate(event)
@@ -57,12 +57,12 @@ def test_an_arrival_brings_the_instructions_with_the_deadline() -> None:
     [request] = decision.requests
     notice = request.data.notice
     assert notice.kind == "return_instructions"
-    assert notice.withdrawal_deadline == date(2026, 12, 11)
+    assert notice.withdrawal_deadline == date(2026, 11, 20)
     assert notice.received is None  # a message of its own, after the tracker's "delivered"
     assert request.data.customer.first_name == "Petr"
     assert request.data.order_number == "10045"
     assert (request.subject, request.shopid) == ("ord-10045", "kvetinac-cz")
-    assert decision.order.withdrawal_deadline == date(2026, 12, 11)
+    assert decision.order.withdrawal_deadline == date(2026, 11, 20)
 
 
 def test_the_ids_are_derived_from_the_order_so_a_replay_asks_for_the_same_message() -> None:
@@ -107,8 +107,8 @@ def test_the_acknowledgement_states_when_the_customer_withdrew_and_the_refund_da
     [request] = returned(order, step("requested"), policy()).requests
     notice = request.data.notice
     assert notice.kind == "return_requested"
-    assert notice.requested_at == datetime(2026, 11, 28, 19, 5, 33, tzinfo=PRAGUE)
-    assert notice.refund_by == date(2026, 12, 12)
+    assert notice.requested_at == datetime(2026, 11, 7, 19, 5, 33, tzinfo=PRAGUE)
+    assert notice.refund_by == date(2026, 11, 21)
     assert notice.return_code == "Z-7KQ4-22"
     assert [item.name for item in notice.items] == ["Keramický květináč Ø 30 cm"]
 
@@ -151,7 +151,7 @@ def test_an_erased_customer_hears_nothing_but_the_steps_are_kept() -> None:
 def test_the_reminder_goes_out_at_nine_some_days_before_the_deadline() -> None:
     shop = policy(reminder_days_before=3)
     order = received(arrival(), shop).order
-    assert order.remind_at == datetime(2026, 12, 8, 9, 0, tzinfo=PRAGUE)
+    assert order.remind_at == datetime(2026, 11, 17, 9, 0, tzinfo=PRAGUE)
 
     early = remind(order, order.remind_at - timedelta(minutes=1), shop)
     assert early.requests == [] and early.order.remind_at is not None
@@ -159,7 +159,7 @@ def test_the_reminder_goes_out_at_nine_some_days_before_the_deadline() -> None:
     due = remind(order, order.remind_at, shop)
     [request] = due.requests
     assert request.data.notice.kind == "return_window_closing"
-    assert request.data.notice.withdrawal_deadline == date(2026, 12, 11)
+    assert request.data.notice.withdrawal_deadline == date(2026, 11, 20)
     assert due.order.remind_at is None
     assert remind(due.order, order.remind_at + timedelta(hours=1), shop).requests == []
 
@@ -175,8 +175,8 @@ def test_no_reminder_by_default_nor_once_a_return_is_requested() -> None:
 def test_a_reminder_woken_after_the_deadline_stays_silent() -> None:
     shop = policy(reminder_days_before=3)
     order = received(arrival(), shop).order
-    after = datetime(2026, 12, 12, 0, 5, tzinfo=PRAGUE)
+    after = datetime(2026, 11, 21, 0, 5, tzinfo=PRAGUE)
     decision = remind(order, after, shop)
     assert decision.requests == [] and decision.order.remind_at is None
-    on_the_last_day = remind(order, datetime(2026, 12, 11, 23, 0, tzinfo=PRAGUE), shop)
+    on_the_last_day = remind(order, datetime(2026, 11, 20, 23, 0, tzinfo=PRAGUE), shop)
     assert kinds(on_the_last_day) == ["return_window_closing"]
