@@ -42,6 +42,7 @@ def build_app(
         topics=Topics(settings.order_status_topic, settings.notifications_topic),
         policies=load_policies(settings.shops_file),
         publish=runtime.producer.produce,
+        dead_letter=runtime.dead_letter,
         clock=clock or SystemClock(),
     )
     # One consumer reads all four topics: one group member, fewer rebalances, and the facts of

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
-from orderpulse_kit.batch import Received
+from orderpulse_kit.batch import Received, Record
 from orderpulse_schemas.orders import OrderAccepted
 from orderpulse_schemas.privacy import ErasureRequested
 from orderpulse_status_tracker.clock import Clock
@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 Publish = Callable[[Sequence[Outgoing]], Awaitable[None]]
 """Produces messages in order; returns once Kafka has them all."""
+DeadLetter = Callable[[Record, str], Awaitable[None]]
+"""Copies a record to its topic's dead-letter topic, with the reason."""
 TrackerEvent = EventFacts | ErasureRequested | Outcome
 _ATTEMPTS = 5
 
@@ -39,10 +41,12 @@ class Tracker:
         topics: Topics,
         policies: Mapping[str, ShopPolicy],
         publish: Publish,
+        dead_letter: DeadLetter,
         clock: Clock,
     ) -> None:
+        """`policies` has every shop of the shops file: a fact of another shop is dead-lettered."""
         self._store, self._topics, self._policies = store, topics, policies
-        self._publish, self._clock = publish, clock
+        self._publish, self._dead_letter, self._clock = publish, dead_letter, clock
         # The consumer, the timer loop and the start-up flush take turns; Kafka keeps other
         # processes off the same order, and order versions catch what gets through (another
         # replica's timer loop).
@@ -51,9 +55,21 @@ class Tracker:
         """A publish failed: the outbox holds messages that a redelivery will not decide again."""
 
     async def handle(self, received: Sequence[Received[TrackerEvent]]) -> None:
-        """Apply a poll's facts and outcomes once; an erasure request applies in its place."""
+        """Apply a poll's facts and outcomes once; an erasure request applies in its place.
+
+        A fact of a shop not in the shops file is dead-lettered, to replay once it is there:
+        nobody could be told of it (the notifier would fail every message of it).
+        """
         facts: list[Fact] = []
         heard: list[Outcome] = []
+        unknown = [
+            (item.record, item.event.shopid)
+            for item in received
+            if isinstance(item.event, EventFacts) and item.event.shopid not in self._policies
+        ]
+        await asyncio.gather(
+            *(self._dead_letter(record, unknown_shop(shop)) for record, shop in unknown)
+        )
         for item in received:
             event = item.event
             if isinstance(event, ErasureRequested):
@@ -65,7 +81,7 @@ class Tracker:
                 )
             elif isinstance(event, Outcome):
                 heard.append(event)
-            else:
+            elif event.shopid in self._policies:
                 facts.append(event)
         await self._apply(facts, heard)
 
@@ -128,3 +144,8 @@ class Tracker:
         await self._publish(messages)
         await self._store.published(rows)
         self._outbox_left = False
+
+
+def unknown_shop(shop_id: str) -> str:
+    """Why a fact of a shop not in the shops file is dead-lettered."""
+    return f"shop {shop_id} is not in the shops file: add it there, then replay this record"

@@ -13,6 +13,7 @@ from orderpulse_status_tracker.clock import SystemClock
 from orderpulse_status_tracker.facts import Fact
 from orderpulse_status_tracker.messages import Outgoing, Topics
 from orderpulse_status_tracker.migrate import MIGRATIONS
+from orderpulse_status_tracker.policy import ShopPolicy
 from orderpulse_status_tracker.poll import decide_poll
 from orderpulse_status_tracker.service import Tracker
 from orderpulse_status_tracker.store import ConcurrentUpdate, Effects, SqlTrackerStore
@@ -149,11 +150,15 @@ async def test_one_poll_through_the_tracker_is_one_write_transaction(engine: Asy
     async def publish(messages: Sequence[Outgoing]) -> None:
         published.extend(messages)
 
+    async def dead_letter(record: object, reason: str) -> None:
+        raise AssertionError(f"dead-lettered: {reason}")
+
     tracker = Tracker(
         SqlTrackerStore(engine),
         topics=TOPICS,
-        policies={},
+        policies={"kvetinac-cz": ShopPolicy()},
         publish=publish,
+        dead_letter=dead_letter,
         clock=SystemClock(),
     )
     poll = []
