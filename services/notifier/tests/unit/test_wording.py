@@ -270,18 +270,18 @@ PROOF_OF_SENDING = {
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_the_refund_terms_say_what_the_law_does(locale: str) -> None:
-    assert DELIVERY_REFUNDED[locale] in phrase(locale, "refund_terms")
-    assert "14" in phrase(locale, "refund_terms")
+    assert DELIVERY_REFUNDED[locale] in phrase(locale, "refund_delivery")
+    assert "14" in phrase(locale, "refund_within")
     assert all(words in phrase(locale, "refund_hold") for words in PROOF_OF_SENDING[locale])
 
 
 @pytest.mark.parametrize(
     ("kind", "says"),
     [
-        ("return_instructions", ("refund_terms", "refund_hold")),
-        ("return_window_closing", ("refund_terms", "refund_hold")),
-        ("return_requested", ("refund_hold",)),
-        ("return_received", ("refund_terms",)),
+        ("return_instructions", ("refund_within", "refund_hold", "refund_delivery")),
+        ("return_window_closing", ("refund_within", "refund_hold", "refund_delivery")),
+        ("return_requested", ("refund_hold", "refund_delivery")),
+        ("return_received", ("refund_within", "refund_delivery")),
     ],
 )
 @pytest.mark.parametrize("locale", LOCALES)
