@@ -7,7 +7,12 @@ dead-letter topic's size limit may be below what its own topic allows) is dead-l
 reference instead: the same key and headers, an empty value, `dlq-copy: reference`, the value's
 size in `dlq-size`, and the reason saying so. The record itself is still where the headers say
 (`dlq-topic`, `dlq-partition`, `dlq-offset`), for as long as that topic retains it; a replay
-skips references (`replay`)."""
+skips references (`replay`).
+
+An event a service kept after its record was committed (a fact waiting for its order) that turns
+out not to be usable is dead-lettered as kept (`dead_letter_kept`): its JSON, with the reason
+and its topic but without `dlq-partition` and `dlq-offset`, as its record's place is not known
+any more."""
 
 import logging
 from typing import Any
@@ -56,3 +61,13 @@ async def dead_letter(broker: Any, record: Any, reason: str, *, group: str) -> N
         )
         return
     log.warning("dead-lettered %s: %s", place, reason.split(":")[0])
+
+
+async def dead_letter_kept(
+    broker: Any, topic: str, key: str, value: bytes, reason: str, *, group: str
+) -> None:
+    """Dead-letter an event read from `topic` and kept by the service: `value` to `<topic>.dlq`,
+    with why."""
+    headers = {REASON: reason, SOURCE_TOPIC: topic, CONSUMER_GROUP: group}
+    await broker.publish(value, topic=f"{topic}.dlq", key=key.encode(), headers=headers)
+    log.warning("dead-lettered an event kept from %s: %s", topic, reason.split(":")[0])

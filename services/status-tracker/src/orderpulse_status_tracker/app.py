@@ -9,12 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orderpulse_kit import chores
 from orderpulse_kit.app import Runtime
+from orderpulse_kit.dead_letters import dead_letter_kept
 from orderpulse_kit.producer import ProducerFor
 from orderpulse_schemas.notifications import NotificationRequested
 from orderpulse_schemas.status import OrderStatusChanged
 from orderpulse_schemas.topics import ERASURE_REQUESTS, NOTIFICATION_OUTCOMES, ORDERS, SHIPMENTS
 from orderpulse_status_tracker import http
 from orderpulse_status_tracker.clock import Clock, SystemClock
+from orderpulse_status_tracker.facts import EventFacts
 from orderpulse_status_tracker.messages import Topics
 from orderpulse_status_tracker.migrate import MIGRATIONS
 from orderpulse_status_tracker.service import Tracker, TrackerEvent
@@ -37,12 +39,24 @@ def build_app(
     runtime = Runtime(settings, log, engine=engine, producer=producer)
     runtime.publishes(settings.order_status_topic, OrderStatusChanged)
     runtime.publishes(settings.notifications_topic, NotificationRequested)
+
+    async def set_aside(fact: EventFacts, reason: str) -> None:
+        """A fact kept for its order, back to its topic's dead letters."""
+        topic = (
+            settings.orders_topic if fact.type.startswith("order.") else settings.shipments_topic
+        )
+        value = fact.model_dump_json(exclude_none=True).encode()
+        await dead_letter_kept(
+            runtime.broker, topic, fact.subject, value, reason, group=settings.group_id
+        )
+
     tracker = Tracker(
         SqlTrackerStore(runtime.engine),
         topics=Topics(settings.order_status_topic, settings.notifications_topic),
         policies=load_policies(settings.shops_file),
         publish=runtime.producer.produce,
         dead_letter=runtime.dead_letter,
+        set_aside=set_aside,
         clock=clock or SystemClock(),
     )
     # One consumer reads all four topics: one group member, fewer rebalances, and the facts of

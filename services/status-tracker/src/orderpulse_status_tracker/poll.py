@@ -20,7 +20,7 @@ from orderpulse_status_tracker.policy import ShopPolicy
 from orderpulse_status_tracker.store import Effects, Loaded, OrderKey, Stored
 from orderpulse_status_tracker.timers import timers_for
 
-_EARLY: TypeAdapter[Fact] = TypeAdapter(EventFact)
+_EARLY: TypeAdapter[EventFacts] = TypeAdapter(EventFact)
 
 
 def order_of(fact: Fact) -> OrderKey:
@@ -42,8 +42,14 @@ def decide_poll(
     heard: Iterable[Outcome],
     policies: Mapping[str, ShopPolicy],
     topics: Topics,
+    set_aside: list[EventFacts] | None = None,
 ) -> Effects:
-    """The effects of `facts`, in order, on the orders in `loaded` (left as they were)."""
+    """The effects of `facts`, in order, on the orders in `loaded` (left as they were).
+
+    A fact that came before its order and cannot be applied to it (a date of the contract's range
+    that the calendar cannot count from, such as a delivery expected on 31 December 9999) is
+    left out, and added to `set_aside` to be dead-lettered: the order must not fail with it.
+    """
     effects = Effects(outcomes=list(heard))
     seen = set(loaded.processed)
     working: dict[OrderKey, Stored] = {}
@@ -66,11 +72,12 @@ def decide_poll(
         policy = policies.get(key[0], ShopPolicy())
         decision = decide(stored.order, fact, policy, topics)
         if stored.order is None:  # the order arrived: apply what came before it
+            aside = [] if set_aside is None else set_aside
             for row_id, early in stored.early:
-                decision = _then(decision, decide(decision.order, _fact(early), policy, topics))
+                decision = _then_early(decision, _fact(early), policy, topics, aside)
                 effects.consumed_early.append(row_id)
             for early_fact in waiting.pop(key, []):
-                decision = _then(decision, decide(decision.order, early_fact, policy, topics))
+                decision = _then_early(decision, early_fact, policy, topics, aside)
             stored.early = []
         stored.order = decision.order
         effects.outgoing += decision.outgoing
@@ -96,7 +103,26 @@ def _then(first: Decision, second: Decision) -> Decision:
     return replace(second, outgoing=first.outgoing + second.outgoing)
 
 
-def _fact(early: dict[str, Any]) -> Fact:
+def _then_early(
+    first: Decision,
+    early: EventFacts,
+    policy: ShopPolicy,
+    topics: Topics,
+    set_aside: list[EventFacts],
+) -> Decision:
+    """`first`, then a fact that came before its order, unless it overflows the calendar
+    (applied, or in the timers it sets): then it is set aside and `first` stands."""
+    try:
+        then = decide(first.order, early, policy, topics)
+        if then.order is not None:
+            timers_for(then.order, policy)
+    except OverflowError:
+        set_aside.append(early)
+        return first
+    return _then(first, then)
+
+
+def _fact(early: dict[str, Any]) -> EventFacts:
     return _EARLY.validate_python(early)
 
 

@@ -27,6 +27,12 @@ Publish = Callable[[Sequence[Outgoing]], Awaitable[None]]
 """Produces messages in order; returns once Kafka has them all."""
 DeadLetter = Callable[[Record, str], Awaitable[None]]
 """Copies a record to its topic's dead-letter topic, with the reason."""
+SetAside = Callable[[EventFacts, str], Awaitable[None]]
+"""Dead-letters a fact kept after its record was committed, with the reason."""
+_OUT_OF_CALENDAR = (
+    "could not be handled: OverflowError: applied to its order, which came after it, a date in "
+    "it is beyond the calendar"
+)
 TrackerEvent = EventFacts | ErasureRequested | Outcome
 _ATTEMPTS = 5
 
@@ -42,11 +48,13 @@ class Tracker:
         policies: Mapping[str, ShopPolicy],
         publish: Publish,
         dead_letter: DeadLetter,
+        set_aside: SetAside,
         clock: Clock,
     ) -> None:
         """`policies` has every shop of the shops file: a fact of another shop is dead-lettered."""
         self._store, self._topics, self._policies = store, topics, policies
         self._publish, self._dead_letter, self._clock = publish, dead_letter, clock
+        self._set_aside = set_aside
         # The consumer, the timer loop and the start-up flush take turns; Kafka keeps other
         # processes off the same order, and order versions catch what gets through (another
         # replica's timer loop).
@@ -125,7 +133,10 @@ class Tracker:
                 await self._flush()
             for _ in range(_ATTEMPTS):
                 loaded = await self._store.load(keys, events, arriving)
-                effects = decide_poll(loaded, facts, heard, self._policies, self._topics)
+                aside: list[EventFacts] = []
+                effects = decide_poll(loaded, facts, heard, self._policies, self._topics, aside)
+                # Before the write that forgets them: a crash in between sets them aside again.
+                await asyncio.gather(*(self._set_aside(f, _OUT_OF_CALENDAR) for f in aside))
                 try:
                     rows = await self._store.apply(effects)
                     break

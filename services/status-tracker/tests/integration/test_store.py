@@ -150,7 +150,7 @@ async def test_one_poll_through_the_tracker_is_one_write_transaction(engine: Asy
     async def publish(messages: Sequence[Outgoing]) -> None:
         published.extend(messages)
 
-    async def dead_letter(record: object, reason: str) -> None:
+    async def dead_letter(what: object, reason: str) -> None:
         raise AssertionError(f"dead-lettered: {reason}")
 
     tracker = Tracker(
@@ -159,6 +159,7 @@ async def test_one_poll_through_the_tracker_is_one_write_transaction(engine: Asy
         policies={"kvetinac-cz": ShopPolicy()},
         publish=publish,
         dead_letter=dead_letter,
+        set_aside=dead_letter,
         clock=SystemClock(),
     )
     poll = []
