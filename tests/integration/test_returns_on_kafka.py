@@ -52,11 +52,11 @@ class FixedClock:
     """The tracker's clock, standing on the morning of the example order: no timer comes due."""
 
     def now(self) -> datetime:
-        return datetime(2026, 11, 23, 9, tzinfo=UTC)
+        return datetime(2026, 11, 2, 9, tzinfo=UTC)
 
 
 def delivered() -> dict[str, Any]:
-    """ord-10045 delivered on Friday 27 November 2026, as the tracker says it (the example)."""
+    """ord-10045 delivered on Friday 6 November 2026, as the tracker says it (the example)."""
     return examples.load("order-status.v1", "order.status_changed")
 
 
@@ -294,22 +294,22 @@ async def test_a_delivery_brings_one_czech_email_with_the_withdrawal_deadline(
     assert (request["subject"], request["shopid"]) == ("ord-10045", SHOP)
     notice = request["data"]["notice"]
     assert notice["kind"] == "return_instructions"
-    assert notice["withdrawal_deadline"] == "2026-12-11"  # Friday 27 Nov + 14 days, a Friday
+    assert notice["withdrawal_deadline"] == "2026-11-20"  # Friday 6 Nov + 14 days, a Friday
 
     await outbox.settled(emails=1)
     emails = outbox.emails()
     assert list(emails) == ["return_instructions"]
     email = emails["return_instructions"]
     assert email["To"] == "Petr Novák <petr.novak@example.cz>"
-    assert email["Subject"] == "Vrácení zboží z objednávky č. 10045 je možné do pá 11. 12."
+    assert email["Subject"] == "Vrácení zboží z objednávky č. 10045 je možné do pá 20. 11."
     text = plain_text(email)
     assert text.startswith("Dobrý den, Petře,")
-    assert "Lhůta pro vrácení končí: pátek 11. prosince 2026" in text
+    assert "Lhůta pro vrácení končí: pátek 20. listopadu 2026" in text
     assert "https://kvetinac.example.cz/vraceni" in text
     # Every kind goes on every channel here (announce_everything): the text says it too.
     [sms] = outbox.texts().values()
     assert '"to": "+420601123456"' in sms
-    assert "vratit do pa 11. 12." in sms
+    assert "vratit do pa 20. 11." in sms
 
 
 async def test_a_whole_return_is_one_message_per_step_despite_duplicates_and_redelivery(
@@ -327,7 +327,7 @@ async def test_a_whole_return_is_one_message_per_step_despite_duplicates_and_red
     assert len({r["data"]["notification_id"] for r in requests}) == 5
     assert len({r["id"] for r in requests}) == 5
     requested = requests[1]["data"]["notice"]
-    assert (requested["return_code"], requested["refund_by"]) == ("Z-7KQ4-22", "2026-12-12")
+    assert (requested["return_code"], requested["refund_by"]) == ("Z-7KQ4-22", "2026-11-21")
 
     # Kafka hands everything to the service once more (a reset offset, a lost commit):
     again = returns.settings.model_copy(update={"group_id": f"{returns.settings.group_id}-2"})
@@ -360,7 +360,7 @@ async def test_a_return_heard_before_the_delivery_waits_for_it(returns: Returns)
 
     requests = await returns.requests(2)
     assert kinds(requests) == ["return_instructions", "return_requested"]
-    assert requests[0]["data"]["notice"]["withdrawal_deadline"] == "2026-12-11"
+    assert requests[0]["data"]["notice"]["withdrawal_deadline"] == "2026-11-20"
 
 
 def two_parcels(order: str, delivered_first: str) -> list[dict[str, Any]]:
