@@ -39,13 +39,20 @@ GREETINGS = {
         ("Dagmar", "Dagmar"),
         ("Ľubomír", "Ľubomíre"),
         ("Zuzana", "Zuzano"),
+        ("Andrea", "Andreo"),
+        ("Honza", "Honzo"),
+        ("Ivo", "Ivo"),
+        ("Edit", "Edit"),
+        ("Ivet", "Ivet"),
     ],
 )
 def test_czech_and_slovak_names_in_the_czech_vocative(name: str, called: str) -> None:
     assert czech_vocative(name) == called
 
 
-@pytest.mark.parametrize("name", [*FOREIGN, "Elizabeth", "Ashley", "Anh", "Wojciech", "Łukasz"])
+@pytest.mark.parametrize(
+    "name", [*FOREIGN, "Abigail", "Luc", "Sasha", "Jessica", "Anh", "Grzegorz", "Łukasz"]
+)
 def test_czech_declines_no_foreign_or_compound_name(name: str) -> None:
     assert czech_vocative(name) is None
 
@@ -78,7 +85,9 @@ def test_polish_names_in_the_polish_vocative(name: str, called: str) -> None:
     assert polish_vocative(name) == called
 
 
-@pytest.mark.parametrize("name", [*FOREIGN, "Miriam", "Carmen", "Petr", "John", "Vanessa"])
+@pytest.mark.parametrize(
+    "name", [*FOREIGN, "Miriam", "Carmen", "Petr", "John", "Vanessa", "Jessica"]
+)
 def test_polish_declines_no_name_whose_vocative_is_a_guess(name: str) -> None:
     assert polish_vocative(name) is None
 
