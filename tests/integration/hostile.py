@@ -34,7 +34,8 @@ MAX_REQUEST = 1_048_576
 `message.max.bytes` is 12 bytes more)."""
 FAR_DAYS = ("9999-12-31", "0001-01-01")
 FAR_TIMES = ("9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00")
-"""The contract's ends: in UTC, these instants are after year 9999 and before year 1."""
+"""The calendar's ends, as JSON Schema's `date` and `date-time` allow them; in UTC, these
+instants are after year 9999 and before year 1."""
 DEEP = b"[" * 100_000 + b"]" * 100_000
 
 
@@ -42,8 +43,8 @@ DEEP = b"[" * 100_000 + b"]" * 100_000
 class Fate:
     """Where a hostile record must end: in its topic's `.dlq` with a reason containing `dead`,
     or having caused `effect` (a notice kind, an outcome type) about its subject; either, when
-    both are given (the contract may yet bound what a service now rejects); nothing asserted
-    of it when neither is (the consumer must only carry on)."""
+    both are given (a far date: the contract rejects it, or the service handles it); nothing
+    asserted of it when neither is (the consumer must only carry on)."""
 
     dead: str | None = None
     effect: str | None = None
@@ -97,8 +98,8 @@ def binary_mode(message: Message, **replaced: bytes) -> tuple[tuple[str, bytes],
 
 def too_large(key: bytes) -> bytes:
     """A value as large as a producer allows: its dead-letter copy (with headers) is not."""
-    overhead = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, bytes(MAX_REQUEST), [])
-    return b"x" * (2 * MAX_REQUEST - overhead)
+    size = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, bytes(MAX_REQUEST), [])
+    return b"x" * (MAX_REQUEST - (size - MAX_REQUEST))
 
 
 Valid = Callable[[str], tuple[tuple[Step, ...], Message]]
@@ -108,54 +109,49 @@ Valid = Callable[[str], tuple[tuple[Step, ...], Message]]
 def byte_level(topic: str, valid: Valid, effect: str) -> list[Case]:
     """Records no contract can read, and valid events as a producer should not send them."""
 
-    def case(name: str, fate: Fate, value: Any = None, **how: Any) -> Case:
+    def sent(name: str, fate: Fate, **how: Any) -> Case:
+        """`valid`'s event about a new order, sent as `how` says."""
         order = fresh()
         before, message = valid(order)
-        if callable(value):
-            value = value(message)
         how.setdefault("key", order.encode())
-        return Case(f"{topic}-{name}", topic, value, fate, before=before, subject=order, **how)
+        return Case(
+            f"{topic}-{name}", topic, dumped(message), fate, before=before, subject=order, **how
+        )
 
     def bare(name: str, value: bytes | None, fate: Fate, **how: Any) -> Case:
         return Case(f"{topic}-{name}", topic, value, fate, **how)
 
-    sent = Fate(effect=effect)
+    sample = valid(fresh())[1]
+    unreadable = Fate(dead="not valid JSON")
     return [
-        bare("deeply-nested-json", DEEP, Fate(dead="not valid JSON")),
-        case(
-            "deeply-nested-json-in-binary-mode",
-            Fate(dead="not valid JSON"),
-            lambda _: DEEP,
-            headers=binary_mode(valid(fresh())[1]),
-        ),
-        bare("not-json-nor-utf8", b"\xff\xfe\x00 {not json", Fate(dead="not valid JSON")),
-        bare("empty-value", b"", Fate(dead="not valid JSON")),
-        bare("tombstone", None, Fate(dead="not valid JSON")),
-        case(
+        bare("deeply-nested-json", DEEP, unreadable),
+        bare("deeply-nested-json-binary-mode", DEEP, unreadable, headers=binary_mode(sample)),
+        bare("not-json-nor-utf8", b"\xff\xfe\x00 {not json", unreadable),
+        bare("empty-value", b"", unreadable),
+        bare("tombstone", None, unreadable),
+        sent(
             "content-type-not-json",
-            sent,
-            dumped,
+            Fate(effect=effect),
             headers=(("content-type", b"text/plain; charset=iso-8859-2"),),
         ),
-        case(
+        sent(
             "header-values-not-utf8",
-            sent,
-            dumped,
+            Fate(effect=effect),
             headers=(("traceparent", b"\xff\xfe\x00binary"), ("baggage", b"\xc3")),
         ),
-        case(
+        bare(
             "ce-header-not-utf8",
+            dumped(sample["data"]),
             Fate(dead="not UTF-8"),
-            lambda message: dumped(message["data"]),
-            headers=binary_mode(valid(fresh())[1], ce_id=b"\xff\xfe-id"),
+            headers=binary_mode(sample, ce_id=b"\xff\xfe-id"),
         ),
         bare(
             "near-the-size-limit",
             too_large(b"ord-hostile"),
             Fate(dead="too large to copy", reference=True),
         ),
-        case("missing-key", Fate(), dumped, key=None),
-        case("wrong-key", Fate(), dumped, key=b"ord-someone-else"),
+        sent("missing-key", Fate(), key=None),
+        sent("wrong-key", Fate(), key=b"ord-someone-else"),
     ]
 
 
@@ -165,7 +161,7 @@ FarField = tuple[str, "Valid", dict[str, str], str]
 
 def far_ranges(fields: Sequence[FarField]) -> list[Case]:
     """Each field's valid event with the paths set to a far day, instant or window of days, at
-    both ends of the contract's range; a service rejects it or handles it."""
+    both ends of the calendar."""
     cases = []
     for day, moment in zip(FAR_DAYS, FAR_TIMES, strict=True):
         far = {"day": day, "time": moment, "window": {"earliest": day, "latest": day}}
