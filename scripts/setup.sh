@@ -5,7 +5,8 @@
 #   without a Docker engine: Java 17 and Maven for the Kafka broker, and (for the tests)
 #   Debian's PostgreSQL server, installed with apt-get when running as root.
 #   With --with-postgres (the tests), also Debian's Chromium, Docker or not, and for the
-#   deployment tests kubectl (kubernetes-client) and Docker Compose (docker-compose) when missing.
+#   deployment tests kubectl (kubernetes-client) and Docker Compose (docker-compose) when missing,
+#   and the AsyncAPI parser the tests validate the documents with (npm ci in tools/asyncapi).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$HOME/.local/bin:$PATH" UV_PYTHON_DOWNLOADS=never
@@ -47,6 +48,17 @@ if $with_postgres; then
   fi
   if [ "${#deploy_tools[@]}" -gt 0 ]; then
     install_debian_packages "${deploy_tools[@]}"
+  fi
+fi
+
+# The tests validate the AsyncAPI documents with the official parser (tools/asyncapi, node 20),
+# installed from the committed lock file without running packages' install scripts.
+if $with_postgres; then
+  command -v npm >/dev/null || install_debian_packages nodejs npm
+  lock=tools/asyncapi/package-lock.json installed=tools/asyncapi/node_modules/.package-lock.json
+  if [ ! -f "$installed" ] || [ "$lock" -nt "$installed" ]; then
+    say "installing the AsyncAPI parser (npm ci in tools/asyncapi)"
+    (cd tools/asyncapi && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
   fi
 fi
 

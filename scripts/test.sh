@@ -11,6 +11,14 @@ uv run --frozen ruff format --check .
 uv run --frozen mypy
 uv run --frozen python -m orderpulse_schemas.export --check
 uv run --frozen python scripts/asyncapi.py --check
+# External validators: the JSON Schemas against the draft 2020-12 metaschema, each topic's examples
+# against its schema (formats checked), the AsyncAPI documents with the official AsyncAPI parser.
+uv run --frozen check-jsonschema --check-metaschema schemas/jsonschema/*.json
+for schema in schemas/jsonschema/*.json; do
+  uv run --frozen check-jsonschema --schemafile "$schema" \
+    "schemas/examples/$(basename "$schema" .json)"/*.json
+done
+node tools/asyncapi/validate.mjs schemas/asyncapi/*.json
 # Each service installs and passes its unit tests alone, with only its declared dependencies.
 for service in status-tracker notifier returns; do
   UV_PROJECT_ENVIRONMENT="var/venvs/$service" \

@@ -10,6 +10,7 @@ from pydantic import (
     Field,
     ValidationInfo,
     ValidatorFunctionWrapHandler,
+    WithJsonSchema,
     WrapValidator,
     model_validator,
 )
@@ -33,6 +34,17 @@ def _checked_once(value: Any, handler: ValidatorFunctionWrapHandler, info: Valid
     if isinstance(value, str) and info.context and info.context.get(STORED):
         return value
     return handler(value)
+
+
+LocalTime = Annotated[
+    time,
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?$"}
+    ),
+]
+"""A time of day on a place's clock, `HH:MM[:SS]`, without an offset. In JSON Schema a pattern, not
+`format: time`: that is RFC 3339's full-time, which needs an offset, so validators checking
+formats would refuse `08:00:00`."""
 
 
 class Locale(StrEnum):
@@ -80,8 +92,8 @@ class OpeningHours(Payload):
     """One opening rule: these days, from `opens` to `closes` (local time of the place)."""
 
     days: list[Weekday] = Field(min_length=1, description="Days of the week this rule applies to.")
-    opens: time = Field(description="Opening time, local time of the place.")
-    closes: time = Field(description="Closing time, local time of the place.")
+    opens: LocalTime = Field(description="Opening time, local time of the place.")
+    closes: LocalTime = Field(description="Closing time, local time of the place.")
 
 
 class PickupPoint(Payload):
