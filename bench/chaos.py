@@ -11,13 +11,19 @@ not matter. Meanwhile a monkey SIGKILLs a random service at random moments (rest
 and SIGTERMs each once; mid-run the local broker is stopped and started again on the same port
 and data; the Twilio fake answers 429 then 503 to a run of requests, the SMTP server 421 then 451.
 
-At the end, once quiet, it checks: every journey's expected notifications are at the providers,
+Once quiet, what the notifier gave up on (a provider failed every retry during a storm: the
+request is dead-lettered) is replayed with the kit's tool, as an operator would, and once quiet
+again it checks: every journey's expected notifications are at the providers,
 each email (by Message-ID) and text (by body) once; a copy is allowed only when a notifier kill
 fell between the two (a send in flight), and is counted; every hostile record is in its topic's
 `.dlq`, once per consumer group that reads the topic (found by its `chaos-<n>` key); no valid
 event was dead-lettered; every group committed up to the end of what it reads (no consumer
 stopped); no service exited unasked. Figures are printed and appended to
 bench/results/chaos-<date>.json; the exit code is 1 when a check failed.
+
+Then the replicas scenario (bench/chaos_replicas.py): two replicas of each service on PostgreSQL
+over six partitions, one of each killed mid-stream; the survivors must take over, with the same
+checks.
 
 `--short` is the test command's version (tests/e2e/test_chaos.py): a few kills and a few
 hundred hostile records in about a minute. With KAFKA_BOOTSTRAP_SERVERS set, that broker is used
@@ -45,6 +51,7 @@ import workload
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from chaos_fleet import PARTITIONS, TOPICS, Fleet, Monkey, recovery_figures
+from chaos_replicas import run_replicas
 from hostile import Hostile
 from workload import Journey
 
@@ -72,12 +79,32 @@ class Plan:
     """Failures in each provider storm."""
     timeout: float
     """Seconds the run may take after publishing to become quiet."""
+    replica_journeys: int
+    replica_seconds: float
 
 
 FULL = Plan(
-    journeys=500, hostile=10_000, byte_rounds=20, seconds=330, kills=20, storm=40, timeout=300
+    journeys=500,
+    hostile=10_000,
+    byte_rounds=20,
+    seconds=330,
+    kills=20,
+    storm=30,
+    timeout=240,
+    replica_journeys=120,
+    replica_seconds=40,
 )
-SHORT = Plan(journeys=30, hostile=300, byte_rounds=1, seconds=35, kills=2, storm=6, timeout=150)
+SHORT = Plan(
+    journeys=30,
+    hostile=300,
+    byte_rounds=1,
+    seconds=45,
+    kills=1,
+    storm=6,
+    timeout=150,
+    replica_journeys=30,
+    replica_seconds=20,
+)
 STORMS = ((0.25, "twilio", 429), (0.30, "smtp", 421), (0.60, "twilio", 503), (0.65, "smtp", 451))
 """When (share of the publishing time), whom, and with what status the providers storm."""
 BROKER_RESTART_AT = 0.45
@@ -218,15 +245,15 @@ async def run(plan: Plan, seed: int, workdir: Path) -> dict[str, Any]:
             await admin.start()
             try:
                 found = await chaos(plan, rng, items, topics, fleet, peers, admin, broker)
-                ends = await chaos_check.quiet(
-                    fleet,
-                    peers,
-                    admin,
-                    bootstrap,
-                    topics,
-                    plan.timeout,
-                    found["last_notifier_kill"],
+                quiet = (fleet, peers, admin, bootstrap, topics, plan.timeout)
+                ends = await chaos_check.quiet(*quiet, found["last_notifier_kill"])
+                notifications = f"{topics['notifications']}.dlq"
+                found["replay"] = await chaos_check.replay(
+                    bootstrap, notifications, workdir / "replay.log"
                 )
+                ends_after_replay = await chaos_check.quiet(*quiet, 0.0)
+                ends["quiet"] = ends["quiet"] and ends_after_replay["quiet"]
+                ends["lag"] = ends_after_replay["lag"]
             finally:
                 await admin.close()
             codes = fleet.stop()
@@ -234,6 +261,15 @@ async def run(plan: Plan, seed: int, workdir: Path) -> dict[str, Any]:
             logs = {name: p.log_path for name, p in fleet.processes.items()}
         checks = await chaos_check.verify(
             bootstrap, topics, journeys, hostiles, delivered, found["kills"], FIRST_ORDER
+        )
+        replicas = await run_replicas(
+            bootstrap,
+            workdir / "replicas",
+            plan.replica_journeys,
+            plan.replica_seconds,
+            FIRST_ORDER + plan.journeys,
+            plan.timeout,
+            PROVIDER_LATENCY,
         )
     kills = found.pop("kills")
     result = {
@@ -253,7 +289,8 @@ async def run(plan: Plan, seed: int, workdir: Path) -> dict[str, Any]:
         **ends,
         **checks,
     }
-    result["ok"] = chaos_check.passed(result)
+    result["ok"] = chaos_check.passed(result) and replicas["ok"]
+    result["replicas"] = replicas
     return result
 
 

@@ -6,11 +6,14 @@ import asyncio
 import itertools
 import re
 import statistics
+import sys
 import time
 import urllib.request
+from asyncio.subprocess import PIPE
 from collections import Counter, defaultdict
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
+from pathlib import Path
 from typing import Any
 
 import measure
@@ -60,11 +63,12 @@ async def lags(fleet: Fleet, admin: AIOKafkaAdminClient) -> dict[str, int]:
     """Per group: records of what it reads that it has not committed yet."""
     found = {}
     groups = [(name, fleet.groups[name], fleet.partitions(name)) for name in READS]
-    erasure = [TopicPartition(fleet.topics["erasure"], p) for p in range(PARTITIONS)]
+    count = fleet.partition_count
+    erasure = [TopicPartition(fleet.topics["erasure"], p) for p in range(count)]
     groups.append(("notifier erasure", f"{fleet.groups['notifier']}-erasure", erasure))
     for name, group, partitions in groups:
         ends = await measure.end_offsets(
-            fleet.bootstrap, sorted({p.topic for p in partitions}), PARTITIONS
+            fleet.bootstrap, sorted({p.topic for p in partitions}), count
         )
         found[name] = sum(ends.values()) - await measure.committed(admin, group, partitions)
     return found
@@ -88,7 +92,8 @@ async def quiet(
         fleet.revive()
         lag = await lags(fleet, admin)
         counts = await asyncio.to_thread(peers.command, "counts")
-        dlq = sum((await measure.end_offsets(bootstrap, dead, PARTITIONS)).values())
+        ends = await measure.end_offsets(bootstrap, dead, fleet.partition_count)
+        dlq = sum(ends.values())
         now = (counts, dlq)
         if now != last or any(lag.values()):
             last, still_since = now, time.time()
@@ -99,9 +104,13 @@ async def quiet(
     return {"quiet": False, "drain_seconds": round(time.time() - started, 1), "lag": lag}
 
 
-async def read_all(bootstrap: str, topics: list[str]) -> list[ConsumerRecord[bytes, bytes]]:
-    """Every record of `topics` up to their current ends."""
-    ends = await measure.end_offsets(bootstrap, topics, PARTITIONS)
+async def read_all(
+    bootstrap: str, topics: list[str], partitions: int
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record of `topics` (`partitions` each) up to their current ends."""
+    ends = await measure.end_offsets(bootstrap, topics, partitions)
+    if not any(ends.values()):
+        return []
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, enable_auto_commit=False, max_partition_fetch_bytes=4 << 20
     )
@@ -122,6 +131,8 @@ async def read_all(bootstrap: str, topics: list[str]) -> list[ConsumerRecord[byt
 
 
 ORDER_NUMBER = re.compile(r"(?<!\d)(7\d{6})(?!\d)")
+GAVE_UP = re.compile(r"retries exhausted: (twilio|smtp) ")
+"""A notification request the notifier dead-lettered after a provider failed it every time."""
 
 
 def by_order(delivered: dict[str, Any]) -> dict[str, dict[str, list[tuple[int, str]]]]:
@@ -142,7 +153,10 @@ def by_order(delivered: dict[str, Any]) -> dict[str, dict[str, list[tuple[int, s
 
 
 def messages_check(
-    journeys: list[Journey], delivered: dict[str, Any], kills: list[Kill], first: int
+    journeys: list[Journey],
+    delivered: dict[str, Any],
+    kills: list[Kill],
+    first: int,
 ) -> dict[str, Any]:
     """Lost, unexpected and duplicated messages per provider; which copies a notifier kill
     explains (the first copy accepted before the kill, the second after)."""
@@ -151,7 +165,8 @@ def messages_check(
         peer: [k.peers_counts[peer] for k in kills if k.service == "notifier" and k.peers_counts]
         for peer in seen
     }
-    figures: dict[str, Any] = {"lost": 0, "unexpected": 0, "duplicated": 0, "explained": 0}
+    figures: dict[str, Any] = {"lost": 0, "unexpected": 0}
+    figures |= {"duplicated": 0, "explained": 0}
     lost_orders: dict[str, int] = {}
     odd_lost: Counter[str] = Counter()
     for n, journey in enumerate(journeys):
@@ -188,13 +203,16 @@ def dead_letter_check(
     else was dead-lettered (valid events must not be)."""
     copies: defaultdict[bytes, set[tuple[str, str]]] = defaultdict(set)
     valid: Counter[str] = Counter()
+    given_up = 0
     for record in records:
         headers = {name: value for name, value in record.headers}
         group = headers.get("dlq-group", b"?").decode(errors="replace")
+        reason = headers.get("dlq-reason", b"").decode(errors="replace")
         if record.key and record.key.startswith(b"chaos-"):
             copies[record.key].add((record.topic, group))
+        elif record.topic == f"{topics['notifications']}.dlq" and GAVE_UP.match(reason):
+            given_up += 1
         else:
-            reason = headers.get("dlq-reason", b"").decode(errors="replace")
             valid[f"{record.topic.rsplit('-', 2)[0]}: {reason[:80]}"] += 1
     missing: Counter[str] = Counter()
     misplaced: Counter[str] = Counter()
@@ -211,6 +229,7 @@ def dead_letter_check(
         "hostile_missing": sum(missing.values()),
         "hostile_missing_by_kind": dict(missing),
         "hostile_misplaced": sum(misplaced.values()),
+        "given_up_after_retries": given_up,
         "valid_dead_lettered": sum(valid.values()),
         "valid_dead_lettered_reasons": dict(valid.most_common(10)),
     }
@@ -224,13 +243,30 @@ async def verify(
     delivered: dict[str, Any],
     kills: list[Kill],
     first: int,
+    partitions: int = PARTITIONS,
 ) -> dict[str, Any]:
     """The messages' and the dead letters' checks."""
-    records = await read_all(bootstrap, [f"{topic}.dlq" for topic in topics.values()])
+    dead_topics = [f"{topic}.dlq" for topic in topics.values()]
+    records = await read_all(bootstrap, dead_topics, partitions)
+    dead = dead_letter_check(records, topics, hostiles)
     return {
         "messages": messages_check(journeys, delivered, kills, first),
-        "dead_lettering": dead_letter_check(records, topics, hostiles),
+        "dead_lettering": dead,
     }
+
+
+async def replay(bootstrap: str, dead_letters: str, log: Path) -> str:
+    """Replay a dead-letter topic with the kit's tool, as an operator would once a provider is
+    back; its summary line."""
+    command = [sys.executable, "-m", "orderpulse_kit.replay", dead_letters]
+    command += ["--bootstrap", bootstrap, "--group", f"replay-{dead_letters}"]
+    with log.open("ab") as out:
+        process = await asyncio.create_subprocess_exec(*command, stdout=out, stderr=PIPE)
+        _, said = await process.communicate()
+    out_text = said.decode(errors="replace").strip()
+    if process.returncode:
+        raise RuntimeError(f"replay of {dead_letters} failed: {out_text}")
+    return out_text.splitlines()[0] if out_text else ""
 
 
 def passed(found: dict[str, Any]) -> bool:
@@ -264,9 +300,10 @@ def report(found: dict[str, Any]) -> str:
         f"{messages['unexpected']}",
         f"dead-lettered: {dead['dead_letters']} records; hostile missing "
         f"{dead['hostile_missing']}, misplaced {dead['hostile_misplaced']}; valid events "
-        f"{dead['valid_dead_lettered']}",
-        f"recovery after a signal: median {statistics.median(times) if times else 'n/a'} s, "
-        f"max {max(times, default='n/a')} s",
+        f"{dead['valid_dead_lettered']}; notification requests given up after the provider "
+        f"failed every retry {dead['given_up_after_retries']} (replayed: {found['replay']})",
+        f"recovery after a signal: median {statistics.median(times) if times else 0:.1f} s, "
+        f"max {max(times, default=0):.1f} s",
     ]
     lines += [f"  {name}: {figures}" for name, figures in found["recovery"].items()]
     lines += [
@@ -281,6 +318,20 @@ def report(found: dict[str, Any]) -> str:
         f"crashes: {[(c['service'], c['log'][-800:]) for c in found['crashes']]}"
         if found["crashes"]
         else "",
+        replicas_line(found["replicas"]),
         "OK" if found["ok"] else "CHECK FAILED",
     ]
     return "\n".join(line for line in lines if line)
+
+
+def replicas_line(found: dict[str, Any]) -> str:
+    """The replicas scenario in a few lines."""
+    messages = found["messages"]
+    takeover = {name.split()[0]: f["max_s"] for name, f in found["takeover"].items() if f["count"]}
+    return (
+        f"replicas: {found['replicas']} × 3 services over {found['partitions']} partitions, "
+        f"{found['events']} events; killed one of each; takeover (s): {takeover}; lost "
+        f"{messages['lost']}, duplicated {messages['duplicated']} ({messages['explained']} in "
+        f"flight at the kill); dead-lettered {found['dead_lettering']['dead_letters']}; "
+        f"{'ok' if found['ok'] else 'FAILED'}"
+    )

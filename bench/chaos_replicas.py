@@ -1,0 +1,167 @@
+"""The chaos run's replicas scenario: two replicas of each service on PostgreSQL over six
+partitions; mid-stream one replica of each is killed (SIGKILL) and not restarted, and the
+survivors must take over its partitions with nothing lost and nothing sent twice but the sends
+in flight at the notifier's kill. Takeover time: the kill → the group committing again."""
+
+import asyncio
+import contextlib
+import time
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+import chaos_check
+import measure
+import workload
+from aiokafka import TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from chaos_fleet import RECOVERY_TIMEOUT, SAMPLE_SECONDS, TOPICS, Fleet, Kill, recovery_figures
+from sqlalchemy.engine import make_url
+
+from orderpulse_devkit.kafka import create_topics
+from orderpulse_devkit.postgres import postgres_url
+from orderpulse_devkit.services import MODULES, announce_everything
+
+PARTITIONS = 6
+KILL_AT = 1 / 3
+"""Share of the publishing time after which one replica of each service is killed."""
+
+
+async def databases(url: str, suffix: str) -> dict[str, str]:
+    """A new database per service on the server of `url` (the replicas of one share it)."""
+    server = make_url(url)
+    connection = await asyncpg.connect(
+        host=server.host,
+        port=server.port,
+        user=server.username,
+        password=server.password,
+        database=server.database,
+    )
+    found = {}
+    try:
+        for name in MODULES:
+            database = f"chaos_{name.replace('-', '_')}_{suffix}"
+            await connection.execute(f'CREATE DATABASE "{database}"')
+            found[name] = server.set(database=database).render_as_string(hide_password=False)
+    finally:
+        await connection.close()
+    return found
+
+
+async def offsets(admin: AIOKafkaAdminClient, group: str) -> dict[TopicPartition, int]:
+    """The group's committed offsets by partition."""
+    found = await admin.list_consumer_group_offsets(group)
+    return {partition: meta.offset for partition, meta in found.items()}
+
+
+async def takeover(
+    bootstrap: str,
+    admin: AIOKafkaAdminClient,
+    group: str,
+    partitions: list[TopicPartition],
+    kill: Kill,
+    before: dict[TopicPartition, int],
+) -> None:
+    """Set `kill.recovered_seconds` once every partition of the group (the dead replica's too)
+    has committed past where it stood at the kill, or up to its end."""
+    while time.time() - kill.at < RECOVERY_TIMEOUT:
+        now = await offsets(admin, group)
+        topics = sorted({p.topic for p in partitions})
+        ends = await measure.end_offsets(bootstrap, topics, PARTITIONS)
+        if all(now.get(p, 0) >= min(ends[p], before.get(p, 0) + 1) for p in partitions):
+            kill.recovered_seconds = round(time.time() - kill.at, 2)
+            return
+        await asyncio.sleep(SAMPLE_SECONDS)
+
+
+async def run_replicas(
+    bootstrap: str,
+    workdir: Path,
+    journeys: int,
+    seconds: float,
+    first_order: int,
+    patience: float,
+    provider_latency: float,
+) -> dict[str, Any]:
+    """The scenario on the run's broker; its figures and checks (`ok`)."""
+    suffix = uuid.uuid4().hex[:8]
+    topics = {name: f"chaos-replicas-{name}-{suffix}" for name in TOPICS}
+    dead = [f"{topic}.dlq" for topic in topics.values()]
+    await create_topics(bootstrap, [*topics.values(), *dead], partitions=PARTITIONS)
+    planned = workload.journeys(journeys, first_order)
+    events = measure.interleaved([journey.events for journey in planned])
+    shops = announce_everything(workdir)
+    async with postgres_url(workdir / "postgres") as url:
+        urls = await databases(url, suffix)
+        with contextlib.ExitStack() as stack:
+            peers = measure.Peers(provider_latency)
+            stack.callback(peers.stop)
+            settings = measure.peer_settings(measure.PeerSmtp(peers), measure.PeerTwilio(peers))
+            doomed, survivor = (
+                Fleet(
+                    bootstrap,
+                    topics,
+                    workdir / replica,
+                    shops,
+                    settings,
+                    partitions=PARTITIONS,
+                    databases=urls,
+                )
+                for replica in ("a", "b")
+            )
+            for fleet in (doomed, survivor):
+                fleet.start()
+                stack.callback(fleet.stop)
+            await chaos_check.ready(doomed)
+            await chaos_check.ready(survivor)
+            print(f"[replicas] 2 × 3 services up; {len(events)} events over {seconds:.0f} s …")
+            kills = []
+            publishing = asyncio.create_task(
+                workload.publish(
+                    bootstrap,
+                    events,
+                    [i * seconds / len(events) for i in range(len(events))],
+                    topics,
+                )
+            )
+            admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+            await admin.start()
+            try:
+                await asyncio.sleep(KILL_AT * seconds)
+                watchers = []
+                for name, process in doomed.processes.items():
+                    group, partitions = doomed.groups[name], doomed.partitions(name)
+                    before = await offsets(admin, group)
+                    counts = peers.command("counts") if name == "notifier" else {}
+                    kill = Kill(name, "SIGKILL", time.time(), 0, peers_counts=counts)
+                    kill.exit_code = process.kill()
+                    kills.append(kill)
+                    watchers.append(takeover(bootstrap, admin, group, partitions, kill, before))
+                await asyncio.gather(publishing, *watchers)
+                ends = await chaos_check.quiet(
+                    survivor, peers, admin, bootstrap, topics, patience, kills[-1].at
+                )
+            finally:
+                await admin.close()
+            codes = survivor.stop()
+            delivered = peers.received()
+    checks = await chaos_check.verify(
+        bootstrap, topics, planned, [], delivered, kills, first_order, PARTITIONS
+    )
+    found = {
+        "replicas": 2,
+        "partitions": PARTITIONS,
+        "journeys": journeys,
+        "events": len(events),
+        "killed": [k.service for k in kills],
+        "crashes": [{"service": s, "at": at, "log": log} for s, at, log in survivor.crashes],
+        "exit_codes": codes,
+        "kill_log": [asdict(k) for k in kills],
+        "takeover": recovery_figures(kills),
+        **ends,
+        **checks,
+    }
+    found["ok"] = chaos_check.passed(found)
+    return found
