@@ -200,11 +200,27 @@ class LocaleFormat:
 
     @_remembered
     def money(self, money: Money) -> str:
-        """`1 297,00 Kč`, `CZK 1,297.00`, `€1,297.00`.
+        """`1 297,00 Kč`, `CZK 1,297.00`, `€1,297.00`."""
+        return self._currency(money, None)
 
-        A currency's letters are kept apart from the digits, as CLDR's currency spacing asks and
-        babel does not do (`CZK1,297.00`)."""
-        written = format_currency(money.amount, money.currency, locale=self._babel)
+    @_remembered
+    def sms_money(self, money: Money) -> str:
+        """`money` short enough for an SMS: a whole amount without its zero decimals, `689 Kč`."""
+        if money.amount != money.amount.to_integral_value():
+            return self.money(money)
+        pattern = str(self._babel.currency_formats["standard"].pattern)
+        return self._currency(money, re.sub(r"\.0+", "", pattern))
+
+    def _currency(self, money: Money, pattern: str | None) -> str:
+        """The amount in `pattern` (the locale's own if `None`), its currency's letters apart
+        from the digits as CLDR's currency spacing asks and babel does not (`CZK1,297.00`)."""
+        written = format_currency(
+            money.amount,
+            money.currency,
+            format=pattern,
+            locale=self._babel,
+            currency_digits=pattern is None,
+        )
         symbol = re.escape(get_currency_symbol(money.currency, locale=self._babel))
         if not symbol.isalpha():  # €1,297.00, £5.00
             return written

@@ -136,7 +136,7 @@ def test_one_locale_format_serves_a_locale_and_time_zone() -> None:
 def test_a_result_is_remembered_until_too_many_are(monkeypatch: pytest.MonkeyPatch) -> None:
     written: list[Decimal] = []
 
-    def format_currency(amount: Decimal, currency: str, locale: object) -> str:
+    def format_currency(amount: Decimal, currency: str, **options: object) -> str:
         written.append(amount)
         return f"{amount} {currency}"
 
@@ -248,3 +248,20 @@ def test_a_range_of_days_in_an_sms_names_no_weekday() -> None:
     days = DateWindow(earliest=date(2026, 11, 24), latest=date(2026, 11, 26))
     fmt = LocaleFormat("sk", PRAGUE)
     assert fmt.sms_window(days) == fmt.short_window(days) == "24.\u2009–\u200926. 11."
+
+
+@pytest.mark.parametrize(
+    ("locale", "whole", "with_cents"),
+    [
+        ("cs", "1 297 Kč", "1 297,50 Kč"),
+        ("pl", "1 297 CZK", "1 297,50 CZK"),
+        ("en", "CZK 1,297", "CZK 1,297.50"),
+    ],
+)
+def test_an_sms_says_a_whole_amount_without_decimals(
+    locale: str, whole: str, with_cents: str
+) -> None:
+    fmt = LocaleFormat(locale, PRAGUE)
+    amounts = (Decimal("1297.00"), Decimal("1297.50"))
+    written = [fmt.sms_money(Money(amount=amount, currency="CZK")) for amount in amounts]
+    assert [" ".join(text.split()) for text in written] == [whole, with_cents]

@@ -370,7 +370,7 @@ def test_czech_return_subjects_and_texts(shops: dict[str, Shop]) -> None:
         ),
         "return_refunded": (
             "Vracíme vám peníze za vrácené zboží z objednávky č. 10045",
-            "Květináč.cz: Za vrácené zboží z objednávky č. 10045 vám vracíme 549,00\xa0Kč stejným"
+            "Květináč.cz: Za vrácené zboží z objednávky č. 10045 vám vracíme 549\xa0Kč stejným"
             " způsobem, jakým jste platili.",
         ),
         "return_rejected": (

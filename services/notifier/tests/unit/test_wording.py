@@ -234,13 +234,18 @@ def test_a_carrier_s_words_are_quoted_as_the_carrier_s(locale: str) -> None:
 def test_a_pickup_sms_stays_one_segment_on_every_weekday(
     locale: str, kind: str, shops: dict[str, Shop]
 ) -> None:
-    """The longest weekday names ("niedz., 31.05") included, at a point and at a locker."""
+    """The longest weekday names ("niedz., 31.05") and two-digit days and months included, at a
+    point and at a locker, with a four-digit amount to pay."""
     shop = shops["kvetinac-cz"]
     staffed = examples.load("notifications.v1", f"notification.requested.{kind}")["data"]["notice"]
     locker = staffed["point"] | {"opening_hours": []}
-    for day in range(25, 32):  # 25–31 May 2026, Monday to Sunday
+    cod = {"amount": "1297.00", "currency": "CZK"}
+    days = [f"2026-05-{day}" for day in range(25, 32)] + [f"2026-11-{day}" for day in range(23, 30)]
+    for day in days:  # Monday to Sunday, twice
         for point in (staffed["point"], locker):
-            notification = request(kind, locale, stored_until=f"2026-05-{day}T21:59Z", point=point)
+            notification = request(
+                kind, locale, stored_until=f"{day}T21:59Z", point=point, cash_on_delivery=cod
+            )
             sms = render_sms(Renderer(), notification, shop)
             assert (sms.encoding, sms.segments) == ("GSM-7", 1), sms.body
 
