@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 import yaml
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from faststream import TestApp
 
+from orderpulse_devkit.groups import caught_up
 from orderpulse_devkit.journeys import event
 from orderpulse_devkit.kafka import create_topics
 from orderpulse_devkit.services import announce_everything
@@ -104,7 +104,8 @@ class Returns:
 
     async def caught_up(self, *topics: str) -> None:
         """Wait until the service has committed everything produced to `topics` so far."""
-        await caught_up(self.bootstrap, self.settings.group_id, list(topics))
+        async with asyncio.timeout(WAIT):
+            await caught_up(self.bootstrap, self.settings.group_id, list(topics))
 
 
 @pytest.fixture
@@ -248,36 +249,6 @@ async def settled(bootstrap: str, topic: str, expected: int) -> list[ConsumerRec
     return sorted(records, key=lambda r: (r.partition, r.offset))
 
 
-async def caught_up(bootstrap: str, group: str, topics: list[str]) -> None:
-    """Wait until `group` has committed every record produced to `topics` so far."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await consumer.start()
-    await admin.start()
-    try:
-        await consumer.topics()  # fetches the metadata, so the partitions are known
-        partitions = [
-            TopicPartition(topic, partition)
-            for topic in topics
-            for partition in consumer.partitions_for_topic(topic) or ()
-        ]
-        ends = await consumer.end_offsets(partitions)
-        async with asyncio.timeout(WAIT):
-            while True:
-                committed = await admin.list_consumer_group_offsets(group)
-                behind = [
-                    tp
-                    for tp, end in ends.items()
-                    if end > 0 and (tp not in committed or committed[tp].offset < end)
-                ]
-                if not behind:
-                    return
-                await asyncio.sleep(0.05)
-    finally:
-        await admin.close()
-        await consumer.stop()
-
-
 def plain_text(email: EmailMessage) -> str:
     body = email.get_body(("plain",))
     assert isinstance(body, EmailMessage)
@@ -331,12 +302,9 @@ async def test_a_whole_return_is_one_message_per_step_despite_duplicates_and_red
 
     # Kafka hands everything to the service once more (a reset offset, a lost commit):
     again = returns.settings.model_copy(update={"group_id": f"{returns.settings.group_id}-2"})
-    async with TestApp(build_app(again)):
-        await caught_up(
-            returns.bootstrap,
-            again.group_id,
-            [again.order_status_topic, again.returns_topic],
-        )
+    async with TestApp(build_app(again)), asyncio.timeout(WAIT):
+        topics = [again.order_status_topic, again.returns_topic]
+        await caught_up(returns.bootstrap, again.group_id, topics)
         assert kinds(await returns.requests(5)) == kinds(requests)
 
     await outbox.settled(emails=5)

@@ -1,9 +1,9 @@
 """What a consumer group has committed, read as an outside observer does (Kafka's admin API)."""
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
-from aiokafka import TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 
@@ -20,3 +20,21 @@ async def committed_past(bootstrap: str, group: str, wanted: Mapping[TopicPartit
             await asyncio.sleep(0.05)
     finally:
         await admin.close()
+
+
+async def caught_up(bootstrap: str, group: str, topics: Sequence[str]) -> None:
+    """Return once `group` has committed every record produced to `topics` so far; bound it
+    with `asyncio.timeout`."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        await consumer.topics()  # fetches the metadata, so the partitions are known
+        partitions = [
+            TopicPartition(topic, partition)
+            for topic in topics
+            for partition in consumer.partitions_for_topic(topic) or ()
+        ]
+        ends = await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
+    await committed_past(bootstrap, group, {tp: end for tp, end in ends.items() if end > 0})

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from faststream import TestApp
 from faststream.asgi import AsgiFastStream
 from pydantic import SecretStr
 
 from orderpulse_devkit.asgi import get
+from orderpulse_devkit.groups import caught_up
 from orderpulse_devkit.kafka import create_topics
 from orderpulse_devkit.records import read_records
 from orderpulse_devkit.services import announce_everything
@@ -65,31 +65,8 @@ class Tracker:
 
     async def handled(self, topic: str) -> None:
         """Wait until the tracker's group has committed everything on `topic`."""
-        bootstrap = self.settings.kafka_bootstrap_servers
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-        await admin.start()
-        await consumer.start()
-        try:
-            await consumer.topics()
-            partitions = [
-                TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()
-            ]
-            ends = await consumer.end_offsets(partitions)
-            async with asyncio.timeout(60):
-                while True:
-                    done = await admin.list_consumer_group_offsets(self.settings.group_id)
-                    behind = [
-                        tp
-                        for tp, end in ends.items()
-                        if end > 0 and (tp not in done or done[tp].offset < end)
-                    ]
-                    if not behind:
-                        return
-                    await asyncio.sleep(0.05)
-        finally:
-            await consumer.stop()
-            await admin.close()
+        async with asyncio.timeout(60):
+            await caught_up(self.settings.kafka_bootstrap_servers, self.settings.group_id, [topic])
 
     async def requests(self, expected: int) -> list[dict[str, Any]]:
         """Every notification request published so far: waits for `expected`, then 1 s more."""
