@@ -269,9 +269,7 @@ RETURNS_CASES = [
             ("returns", return_requested, {"time": "time"}, "return_requested"),
         ]
     ),
-    # A delivery of a shop without a returns policy passes: there is nothing to say. (The
-    # tracker dead-letters the facts of a shop not in the shops file before it says any.)
-    of_unknown_shop("order_status", delivered, Fate()),
+    of_unknown_shop("order_status", delivered, Fate(dead=UNKNOWN_SHOP)),
     of_unknown_shop("returns", return_requested, Fate(dead=UNKNOWN_SHOP)),
 ]
 

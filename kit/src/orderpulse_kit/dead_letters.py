@@ -33,6 +33,12 @@ SIZE = "dlq-size"
 REFERENCE = "reference"
 
 
+def unknown_shop(shop_id: str) -> str:
+    """Why a record of a shop that is not in the shops file is dead-lettered: a replay works once
+    the shop is there."""
+    return f"shop {shop_id} is not in the shops file: add it there, then replay this record"
+
+
 async def dead_letter(broker: Any, record: Any, reason: str, *, group: str) -> None:
     """Copy a consumed record (aiokafka `ConsumerRecord`) unchanged to `<topic>.dlq`, with why;
     a reference to it if it is too large to copy."""

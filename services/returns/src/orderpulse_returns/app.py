@@ -13,6 +13,7 @@ from orderpulse_kit import chores
 from orderpulse_kit.app import Runtime
 from orderpulse_kit.message import Message
 from orderpulse_kit.producer import ProducerFor
+from orderpulse_kit.shops import load_shops
 from orderpulse_returns.migrate import MIGRATIONS
 from orderpulse_returns.service import Returns, ReturnsInput
 from orderpulse_returns.settings import Settings
@@ -49,6 +50,7 @@ def build_app(
 
     service = Returns(
         SqlReturnsStore(runtime.engine),
+        shops=frozenset(load_shops(settings.shops_file)),
         policies=load_policies(settings.shops_file),
         publish=publish,
         dead_letter=runtime.dead_letter,

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import datetime
 
 from orderpulse_kit.batch import Received, Record
+from orderpulse_kit.dead_letters import unknown_shop
 from orderpulse_kit.erasure import Arriving
 from orderpulse_returns.poll import (
     Decided,
@@ -66,12 +67,14 @@ class Returns:
         self,
         store: SqlReturnsStore,
         *,
+        shops: Collection[str],
         policies: Mapping[str, ReturnsPolicy],
         publish: Publish,
         dead_letter: DeadLetter,
         now: Callable[[], datetime],
     ) -> None:
-        self._store, self._policies, self._now = store, policies, now
+        """`shops` are every shop of the shops file, `policies` those that take returns."""
+        self._store, self._shops, self._policies, self._now = store, shops, policies, now
         self._publish, self._dead_letter = publish, dead_letter
         # The consumer and the reminder loop take turns; Kafka keeps other processes off the
         # same order, and the primary keys catch what gets through (another replica's reminders).
@@ -80,7 +83,8 @@ class Returns:
     async def handle(self, received: Sequence[Received[ReturnsInput]]) -> None:
         """Hear a poll's arrivals and return steps once; an erasure request applies in its place.
 
-        A return of a shop without a returns policy is dead-lettered, to replay once it has one.
+        A return of a shop without a returns policy is dead-lettered, to replay once it has one;
+        so is an arrival or a return step of a shop not in the shops file.
         """
         steps: list[Received[Step]] = []
         for item in received:
@@ -122,7 +126,9 @@ class Returns:
         dead: list[tuple[Record, str]] = []
         for item in items:
             event = item.event
-            if isinstance(event, OrderStatusChanged) or event.shopid in self._policies:
+            if event.shopid not in self._shops:
+                dead.append((item.record, unknown_shop(event.shopid)))
+            elif isinstance(event, OrderStatusChanged) or event.shopid in self._policies:
                 events.append(event)
             else:
                 dead.append((item.record, str(_no_policy(event.shopid))))

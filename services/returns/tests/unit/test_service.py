@@ -49,6 +49,7 @@ class Service:
         self.dead: list[tuple[Any, str]] = []
         self.returns = Returns(
             store,
+            shops={"kvetinac-cz", "no-returns"},
             policies={"kvetinac-cz": policy()},
             publish=self.publish,
             dead_letter=self.dead_letter,
@@ -157,6 +158,16 @@ async def test_a_return_without_a_policy_is_dead_lettered_and_the_rest_goes_on(
     assert record.offset == 1
     assert reason.startswith("shop no-returns has no returns policy")
     assert service.kinds() == ["return_instructions", "return_requested"]
+
+
+async def test_anything_of_a_shop_not_in_the_shops_file_is_dead_lettered_naming_it(
+    service: Service,
+) -> None:
+    await service.poll(delivered(shopid="nowhere"), delivered())
+    [(record, reason)] = service.dead
+    assert record.offset == 0
+    assert reason.startswith("shop nowhere is not in the shops file")
+    assert service.kinds() == ["return_instructions"]
 
 
 async def test_a_poll_another_worker_got_into_is_decided_again(service: Service) -> None:

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from orderpulse_kit.batch import Received, Record
+from orderpulse_kit.dead_letters import unknown_shop
 from orderpulse_schemas.orders import OrderAccepted
 from orderpulse_schemas.privacy import ErasureRequested
 from orderpulse_status_tracker.clock import Clock
@@ -155,8 +156,3 @@ class Tracker:
         await self._publish(messages)
         await self._store.published(rows)
         self._outbox_left = False
-
-
-def unknown_shop(shop_id: str) -> str:
-    """Why a fact of a shop not in the shops file is dead-lettered."""
-    return f"shop {shop_id} is not in the shops file: add it there, then replay this record"
