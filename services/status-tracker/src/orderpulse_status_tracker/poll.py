@@ -42,13 +42,13 @@ def decide_poll(
     heard: Iterable[Outcome],
     policies: Mapping[str, ShopPolicy],
     topics: Topics,
-    set_aside: list[EventFacts] | None = None,
+    set_aside: list[tuple[EventFacts, Exception]] | None = None,
 ) -> Effects:
     """The effects of `facts`, in order, on the orders in `loaded` (left as they were).
 
-    A fact that came before its order and cannot be applied to it (a date of the contract's range
-    that the calendar cannot count from, such as a delivery expected on 31 December 9999) is
-    left out, and added to `set_aside` to be dead-lettered: the order must not fail with it.
+    A fact that came before its order and cannot be applied to it (say, a delivery expected on
+    31 December 9999: the day after, when it is overdue, is beyond the calendar) is left out, and
+    added to `set_aside` with the error, to be dead-lettered: the order must not fail with it.
     """
     effects = Effects(outcomes=list(heard))
     seen = set(loaded.processed)
@@ -108,16 +108,16 @@ def _then_early(
     early: EventFacts,
     policy: ShopPolicy,
     topics: Topics,
-    set_aside: list[EventFacts],
+    set_aside: list[tuple[EventFacts, Exception]],
 ) -> Decision:
-    """`first`, then a fact that came before its order, unless it overflows the calendar
-    (applied, or in the timers it sets): then it is set aside and `first` stands."""
+    """`first`, then a fact that came before its order, unless applying it (or setting the
+    timers it asks for) fails: then it is set aside with the error, and `first` stands."""
     try:
         then = decide(first.order, early, policy, topics)
         if then.order is not None:
             timers_for(then.order, policy)
-    except OverflowError:
-        set_aside.append(early)
+    except Exception as error:  # deciding is pure: whatever fails is this fact's
+        set_aside.append((early, error))
         return first
     return _then(first, then)
 

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from orderpulse_kit.batch import Received, Record
 from orderpulse_kit.dead_letters import unknown_shop
+from orderpulse_kit.isolation import unhandled
 from orderpulse_schemas.orders import OrderAccepted
 from orderpulse_schemas.privacy import ErasureRequested
 from orderpulse_status_tracker.clock import Clock
@@ -30,10 +31,6 @@ DeadLetter = Callable[[Record, str], Awaitable[None]]
 """Copies a record to its topic's dead-letter topic, with the reason."""
 SetAside = Callable[[EventFacts, str], Awaitable[None]]
 """Dead-letters a fact kept after its record was committed, with the reason."""
-_OUT_OF_CALENDAR = (
-    "could not be handled: OverflowError: applied to its order, which came after it, a date in "
-    "it is beyond the calendar"
-)
 TrackerEvent = EventFacts | ErasureRequested | Outcome
 _ATTEMPTS = 5
 
@@ -134,10 +131,10 @@ class Tracker:
                 await self._flush()
             for _ in range(_ATTEMPTS):
                 loaded = await self._store.load(keys, events, arriving)
-                aside: list[EventFacts] = []
+                aside: list[tuple[EventFacts, Exception]] = []
                 effects = decide_poll(loaded, facts, heard, self._policies, self._topics, aside)
                 # Before the write that forgets them: a crash in between sets them aside again.
-                await asyncio.gather(*(self._set_aside(f, _OUT_OF_CALENDAR) for f in aside))
+                await asyncio.gather(*(self._set_aside(f, unhandled(e)) for f, e in aside))
                 try:
                     rows = await self._store.apply(effects)
                     break
