@@ -36,7 +36,10 @@ class OrderStatusChangedData(Payload):
     """The order moved to a new status because of the event `cause_id`."""
 
     order_number: str = Field(description="The shop's order number, as shown to the customer.")
-    status: OrderStatus = Field(description="The status the order is in now.")
+    status: OrderStatus = Field(
+        description="The status the order is in now. A delay is none: it moves the expected "
+        "date, and the customer hears of it in an `order_delayed` notice."
+    )
     previous_status: OrderStatus | None = Field(
         default=None, description="The status before; null for the first one."
     )
