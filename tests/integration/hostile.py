@@ -170,9 +170,10 @@ def far_ranges(fields: Sequence[FarField]) -> list[Case]:
             before, message = valid(order)
             hostile = placed(message, {path: far[what] for path, what in changes.items()})
             field = next(iter(changes)).rsplit(".", 1)[-1]
+            about = message["data"].get("notice", {}).get("kind") or message["type"]
             cases.append(
                 Case(
-                    f"{topic}-{message['type']}-{field}-{day[:4]}",
+                    f"{topic}-{about}-{field}-{day[:4]}",
                     topic,
                     dumped(hostile),
                     Fate(dead="", effect=kind),
