@@ -1,17 +1,23 @@
 """`python -m orderpulse_<service>`: one service's app, served until SIGTERM or SIGINT."""
 
+import asyncio
 import signal
 import sys
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import uvicorn
 from faststream.asgi import AsgiFastStream
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from orderpulse_kit import logs
 from orderpulse_kit.settings import ServiceSettings
 
 S = TypeVar("S", bound=ServiceSettings)
+
+REQUEST_SECONDS = 30.0
+"""How long a client has to send a request and get its answer (from connecting, or from its
+previous answer). Probes, metrics, webhooks and the timeline answer in well under a second."""
 
 
 def serve(build_app: Callable[[S], AsgiFastStream], settings: S) -> None:
@@ -20,8 +26,48 @@ def serve(build_app: Callable[[S], AsgiFastStream], settings: S) -> None:
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it; exit 0 so that a stop that
     # went as planned does not read as a crash to the orchestrator.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    # uvicorn has no timeout for reading a request's headers or body (timeout_keep_alive only
-    # ends idle connections between requests): cutting off slow clients is for a proxy in front.
     uvicorn.run(
-        build_app(settings), host=settings.http_host, port=settings.http_port, log_config=None
+        build_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        http=with_deadline(REQUEST_SECONDS),
     )
+
+
+def with_deadline(seconds: float) -> type[H11Protocol]:
+    """uvicorn's HTTP/1.1 protocol, closing a connection whose request is not read and answered
+    within `seconds`.
+
+    uvicorn's only timeout ends idle connections between requests: a client that sends its
+    headers or body a byte a minute (or never finishes them) held a connection, its buffers and
+    the handler awaiting the body for as long as it liked, and a few hundred such clients were
+    a cheap way to starve a pod.
+    """
+
+    class DeadlineH11Protocol(H11Protocol):
+        _deadline: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._arm()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._arm()  # the next request on this connection, if it comes, has its own time
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+            super().connection_lost(exc)
+
+        def _arm(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+            self._deadline = self.loop.call_later(seconds, self._too_slow)
+
+        def _too_slow(self) -> None:
+            if not self.transport.is_closing():
+                self.transport.close()
+
+    return DeadlineH11Protocol
