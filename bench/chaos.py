@@ -151,6 +151,7 @@ async def publish(
     )
     await producer.start()
     sent: list[float] = []
+    acks: list[asyncio.Future[Any]] = []
     try:
         start, gap = time.monotonic(), seconds / len(items)
         for index, item in enumerate(items):
@@ -165,9 +166,9 @@ async def publish(
             else:
                 assert item.hostile is not None
                 topic, key, value = topics[item.hostile.topic], item.hostile.key, item.hostile.value
-            await producer.send(topic, value, key=key, headers=list(item.headers))
+            acks.append(await producer.send(topic, value, key=key, headers=list(item.headers)))
             sent.append(now)
-        await producer.flush()
+        await asyncio.gather(*acks)  # a record the broker never took would raise here
     finally:
         await producer.stop()
     return sent

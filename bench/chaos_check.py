@@ -30,6 +30,8 @@ SETTLE_SECONDS = 10.0
 """Nothing new at the providers or in the dead-letter topics for this long, and no lag: quiet."""
 OWNER_TIMEOUT = 30.0
 """The notifier's `owner_timeout_seconds`: a killed notifier's claims wait this long."""
+MAX_IN_FLIGHT = 200
+"""The notifier's `max_in_flight`: sends under way at once, so the most a kill can repeat."""
 ODD = {0: "content-type: text/plain", 5: "non-UTF-8 traceparent"}
 """Journey number mod 10 → the odd header its events carried (see chaos.ODD_HEADERS)."""
 _local = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -159,7 +161,8 @@ def messages_check(
     first: int,
 ) -> dict[str, Any]:
     """Lost, unexpected and duplicated messages per provider; which copies a notifier kill
-    explains (the first copy accepted before the kill, the second after)."""
+    explains (the first copy accepted before the kill, the second after), and how many at most
+    one kill explains (no more than the sends it can have under way)."""
     seen = by_order(delivered)
     marks = {
         peer: [k.peers_counts[peer] for k in kills if k.service == "notifier" and k.peers_counts]
@@ -167,6 +170,8 @@ def messages_check(
     }
     figures: dict[str, Any] = {"lost": 0, "unexpected": 0}
     figures |= {"duplicated": 0, "explained": 0}
+    per_kill: Counter[int] = Counter()
+    """Copies by the notifier kill (its index) that came between them, both providers."""
     lost_orders: dict[str, int] = {}
     odd_lost: Counter[str] = Counter()
     for n, journey in enumerate(journeys):
@@ -186,8 +191,13 @@ def messages_check(
             for where in copies.values():
                 for earlier, later in itertools.pairwise(where):
                     figures["duplicated"] += 1
-                    figures["explained"] += any(earlier < m <= later for m in marks[peer])
+                    kill = [n for n, m in enumerate(marks[peer]) if earlier < m <= later]
+                    figures["explained"] += bool(kill)
+                    per_kill[kill[-1] if kill else -1] += 1
     figures["unexplained_duplicates"] = figures["duplicated"] - figures["explained"]
+    figures["most_duplicates_at_one_kill"] = max(
+        (count for kill, count in per_kill.items() if kill >= 0), default=0
+    )
     figures["naming_no_order"] = sum(len(orders.get("", [])) for orders in seen.values())
     figures["expected_per_provider"] = sum(sum(j.requests.values()) for j in journeys)
     figures["received"] = {peer: len(delivered[peer]) for peer in seen}
@@ -277,6 +287,7 @@ def passed(found: dict[str, Any]) -> bool:
         found["quiet"]
         and not any(found["lag"].values())
         and messages["lost"] == messages["unexpected"] == messages["unexplained_duplicates"] == 0
+        and messages["most_duplicates_at_one_kill"] <= MAX_IN_FLIGHT
         and messages["naming_no_order"] == 0
         and dead["hostile_missing"] == dead["hostile_misplaced"] == dead["valid_dead_lettered"] == 0
         and not found["crashes"]
@@ -296,7 +307,8 @@ def report(found: dict[str, Any]) -> str:
         f"records published: {found['records']}",
         f"messages: {messages['expected_per_provider']} expected per provider, received "
         f"{messages['received']}; lost {messages['lost']}, duplicated {messages['duplicated']} "
-        f"({messages['explained']} in flight at a notifier kill), unexpected "
+        f"({messages['explained']} in flight at a notifier kill, at most "
+        f"{messages['most_duplicates_at_one_kill']} at one), unexpected "
         f"{messages['unexpected']}",
         f"dead-lettered: {dead['dead_letters']} records; hostile missing "
         f"{dead['hostile_missing']}, misplaced {dead['hostile_misplaced']}; valid events "

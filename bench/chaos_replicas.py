@@ -1,13 +1,16 @@
 """The chaos run's replicas scenario: two replicas of each service on PostgreSQL over six
 partitions; mid-stream one replica of each is killed (SIGKILL) and not restarted, and the
 survivors must take over its partitions with nothing lost and nothing sent twice but the sends
-in flight at the notifier's kill. Takeover time: the kill → the group committing again."""
+in flight at the notifier's kill. Takeover time: the kill → the survivor assigned the group's
+partitions anew (its log says so)."""
 
 import asyncio
 import contextlib
+import json
 import time
 import uuid
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +18,8 @@ import asyncpg  # type: ignore[import-untyped]
 import chaos_check
 import measure
 import workload
-from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from chaos_fleet import RECOVERY_TIMEOUT, SAMPLE_SECONDS, TOPICS, Fleet, Kill, recovery_figures
+from chaos_fleet import TOPICS, Fleet, Kill, recovery_figures
 from sqlalchemy.engine import make_url
 
 from orderpulse_devkit.kafka import create_topics
@@ -50,30 +52,19 @@ async def databases(url: str, suffix: str) -> dict[str, str]:
     return found
 
 
-async def offsets(admin: AIOKafkaAdminClient, group: str) -> dict[TopicPartition, int]:
-    """The group's committed offsets by partition."""
-    found = await admin.list_consumer_group_offsets(group)
-    return {partition: meta.offset for partition, meta in found.items()}
-
-
-async def takeover(
-    bootstrap: str,
-    admin: AIOKafkaAdminClient,
-    group: str,
-    partitions: list[TopicPartition],
-    kill: Kill,
-    before: dict[TopicPartition, int],
-) -> None:
-    """Set `kill.recovered_seconds` once every partition of the group (the dead replica's too)
-    has committed past where it stood at the kill, or up to its end."""
-    while time.time() - kill.at < RECOVERY_TIMEOUT:
-        now = await offsets(admin, group)
-        topics = sorted({p.topic for p in partitions})
-        ends = await measure.end_offsets(bootstrap, topics, PARTITIONS)
-        if all(now.get(p, 0) >= min(ends[p], before.get(p, 0) + 1) for p in partitions):
-            kill.recovered_seconds = round(time.time() - kill.at, 2)
+def takeover(log: Path, group: str, kill: Kill) -> None:
+    """Set `kill.recovered_seconds` to when the survivor's `log` says it was assigned the
+    group's partitions anew after the kill (the dead replica's with its own)."""
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        message, at = record.get("message", ""), datetime.fromisoformat(record["time"])
+        assigned = message.startswith("Setting newly assigned partitions")
+        if assigned and message.endswith(f"for group {group}") and at.timestamp() > kill.at:
+            kill.recovered_seconds = round(at.timestamp() - kill.at, 2)
             return
-        await asyncio.sleep(SAMPLE_SECONDS)
 
 
 async def run_replicas(
@@ -126,26 +117,25 @@ async def run_replicas(
                     topics,
                 )
             )
+            await asyncio.sleep(KILL_AT * seconds)
+            for process in doomed.processes.values():
+                counts = peers.command("counts") if process.name == "notifier" else {}
+                kill = Kill(process.name, "SIGKILL", time.time(), 0, peers_counts=counts)
+                kill.exit_code = process.kill()
+                kills.append(kill)
+            await publishing
             admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
             await admin.start()
             try:
-                await asyncio.sleep(KILL_AT * seconds)
-                watchers = []
-                for name, process in doomed.processes.items():
-                    group, partitions = doomed.groups[name], doomed.partitions(name)
-                    before = await offsets(admin, group)
-                    counts = peers.command("counts") if name == "notifier" else {}
-                    kill = Kill(name, "SIGKILL", time.time(), 0, peers_counts=counts)
-                    kill.exit_code = process.kill()
-                    kills.append(kill)
-                    watchers.append(takeover(bootstrap, admin, group, partitions, kill, before))
-                await asyncio.gather(publishing, *watchers)
                 ends = await chaos_check.quiet(
                     survivor, peers, admin, bootstrap, topics, patience, kills[-1].at
                 )
             finally:
                 await admin.close()
             codes = survivor.stop()
+            for kill in kills:
+                process = survivor.processes[kill.service]
+                takeover(process.log_path, survivor.groups[kill.service], kill)
             delivered = peers.received()
     checks = await chaos_check.verify(
         bootstrap, topics, planned, [], delivered, kills, first_order, PARTITIONS
