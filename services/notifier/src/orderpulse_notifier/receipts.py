@@ -101,7 +101,9 @@ class SubscriptionConfirmation:
     subscribe_url: str
 
 
-_SNS_HOST = re.compile(r"sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?")
+_SNS_HOST = re.compile(r"sns\.[a-z]{2}(-[a-z]+)+-[0-9]+\.amazonaws\.com(\.cn)?")
+"""SNS in a region (eu-central-1, us-gov-west-1, cn-north-1): not any `sns.<x>.amazonaws.com`,
+which an S3 bucket named `sns` is too (`sns.s3.amazonaws.com`, `sns.s3-website-…`)."""
 _CONFIRMATION_FIELDS = (
     "Message",
     "MessageId",

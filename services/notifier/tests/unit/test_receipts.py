@@ -437,6 +437,9 @@ async def test_a_message_signed_by_another_key_is_forged(sns: SnsReceipts) -> No
         "https://sns.eu-central-1.amazonaws.com:8443/SimpleNotificationService-abc.pem",
         "https://evil.example/sns.eu-central-1.amazonaws.com/SimpleNotificationService-abc.pem",
         "https://s3.eu-central-1.amazonaws.com/SimpleNotificationService-abc.pem",
+        "https://sns.s3.amazonaws.com/SimpleNotificationService-abc.pem",  # a bucket named sns
+        "https://sns.s3-website-us-east-1.amazonaws.com/SimpleNotificationService-abc.pem",
+        "https://sns.s3.eu-central-1.amazonaws.com/SimpleNotificationService-abc.pem",
         "https://sns.eu-central-1.amazonaws.com/SimpleNotificationService-abc.txt",
         "https://sns.eu-central-1.amazonaws.com/?cert=SimpleNotificationService-abc.pem",
     ],
@@ -451,14 +454,17 @@ async def test_an_untrusted_certificate_url_is_forged_and_never_fetched(
     assert certificates.fetched == []
 
 
-async def test_a_china_region_certificate_url_is_trusted(
-    sns: SnsReceipts, sns_key: rsa.RSAPrivateKey, certificates: CertificateServer
+@pytest.mark.parametrize(
+    "region", ["sns.cn-north-1.amazonaws.com.cn", "sns.us-gov-west-1.amazonaws.com"]
+)
+async def test_a_china_or_govcloud_region_certificate_url_is_trusted(
+    sns: SnsReceipts, sns_key: rsa.RSAPrivateKey, certificates: CertificateServer, region: str
 ) -> None:
-    china = "https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-abc.pem"
+    url = f"https://{region}/SimpleNotificationService-abc.pem"
     envelope = json.loads(signed(sns_key, notification(delivery_event())))
-    envelope["SigningCertURL"] = china
+    envelope["SigningCertURL"] = url
     assert await sns.read(json.dumps(envelope).encode()) is not None
-    assert certificates.fetched == [china]
+    assert certificates.fetched == [url]
 
 
 async def test_a_message_from_another_topic_is_forged_even_when_signed(
