@@ -5,9 +5,10 @@
 For each database: new topics (3 partitions) and a new consumer group, and BEFORE the service
 starts, keyed by order id, the returns service's inputs for N orders: an `order.status_changed`
 to `delivered` for every order (on the order-status topic) and, for every other order, a
-`return.requested` after it (on the returns topic); the examples' dates are moved so that the
-arrival was yesterday and the return is asked for today, inside the return period, and no
-reminder comes due. The shops file announces everything and keeps the shop's returns policy.
+`return.requested` after it (on the returns topic); the examples' dates are moved by whole days
+so that the return was asked for within the last day (never ahead of the clock: that is
+dead-lettered) and the arrival a day before it, inside the return period, and no reminder comes
+due. The shops file announces everything and keeps the shop's returns policy.
 Then one returns process (`python -m orderpulse_returns`) and a stopwatch until the group's
 offsets are committed to the end of the input topics; the notification requests it produced are
 counted. Then bench/passthrough.py (a bare aiokafka consume → produce → commit loop) goes
@@ -32,7 +33,7 @@ import math
 import time
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -96,11 +97,12 @@ class Result:
 def backlog(count: int) -> tuple[list[list[dict[str, Any]]], int]:
     """For each order its delivery and, for every other order, a return request after it.
 
-    Dated so the arrival was yesterday and the request is today: inside the return period.
+    Dated so the request was made within the last day, its arrival the day before: inside the
+    return period, and no event dated ahead of the consumer's clock.
     """
     delivered = examples.load("order-status.v1", "order.status_changed")
     requested = examples.load("returns.v1", "return.requested")
-    days = (date.today() - date.fromisoformat(requested["time"][:10])).days
+    days = (datetime.now(UTC) - datetime.fromisoformat(requested["time"])).days
     by_order, returns = [], 0
     for n in range(count):
         number = f"{700000 + n}"
@@ -249,6 +251,8 @@ async def run(
         f"{got['seen']} notification requests",
         flush=True,
     )
+    if got["seen"] != len(stream):  # each event asks for one: the rest were dead-lettered
+        raise RuntimeError(f"{got['seen']} notification requests for {len(stream)} events")
     baseline, baseline_cpu = await passthrough_through(
         bootstrap, inputs, topics["passed"], workdir, len(stream), database
     )
