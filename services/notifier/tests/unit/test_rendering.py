@@ -632,10 +632,12 @@ def test_the_label_the_rejection_and_the_arrival_carry_their_facts(
     assert "Z3045718855" not in Renderer().email(no_tracking, shop).text
 
     rejected = Renderer().email(notification("return_rejected", locale=locale), shop)
-    for part in (rejected.html, rejected.text):
+    # The body, without the footer that gives the shop's phone in every message.
+    bodies = (rejected.html.split('class="footer"')[0], rejected.text.split("\n--\n")[0])
+    for part in bodies:
         assert "Lhůta 14 dnů pro odstoupení od smlouvy uplynula 11. 12. 2026." in part
         assert "reklamace@example.cz" in part, "the shop's next step, as written"
-        assert "+420 222 333 444" in part.split("--")[0], "a human to reach, in the body"
+        assert "+420 222 333 444" in part, "a human to reach, in the body"
     no_step = returns_request("return_rejected", locale, next_step=None)
     assert "reklamace@example.cz" not in Renderer().email(no_step, shop).text
 
