@@ -199,6 +199,14 @@ TRACKER_CASES = [
     ),
     of_unknown_shop("orders", accepted, Fate(dead=UNKNOWN_SHOP)),
     of_unknown_shop("shipments", home(1), Fate(dead=UNKNOWN_SHOP)),
+    *(  # as shops store numbers: the order counts (its texts are the notifier's to judge)
+        Case(f"orders-phone-{name}", "orders",
+             dumped(placed(order, {"data.customer.phone": phone})),
+             Fate(effect=ACCEPTED), key=order["subject"].encode(), subject=order["subject"])
+        for name, phone in [("with-spaces", "+420 601 123 456"), ("national", "601 123 456"),
+                            ("not-a-number", "n/a")]
+        for order in [home_journey_for(fresh())[0]]
+    ),
 ]
 # fmt: on
 

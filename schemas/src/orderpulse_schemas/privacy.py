@@ -5,6 +5,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import EmailStr, Field, model_validator
 
 from orderpulse_schemas.envelope import CloudEvent, Payload
+from orderpulse_schemas.values import Phone
 
 
 class ErasureRequestedData(Payload):
@@ -13,10 +14,10 @@ class ErasureRequestedData(Payload):
     email: EmailStr | None = Field(
         default=None, description="Erase everything held for this email address. Personal data."
     )
-    phone: str | None = Field(
+    phone: Phone | None = Field(
         default=None,
-        pattern=r"^\+[1-9][0-9]{6,14}$",
-        description="Erase everything held for this phone number, in E.164. Personal data.",
+        description="Erase everything held for this phone number, written as in the orders "
+        "(formatting is removed the same way). Personal data.",
     )
     order_ids: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
         default_factory=list, description="Orders to erase in any case."

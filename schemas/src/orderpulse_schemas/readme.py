@@ -80,11 +80,14 @@ and carries on, so a mistake costs the customer their message, not the system it
   future`): a delivery dated next week must not tell the customer it arrived. So is one before
   {earliest} (`dated too long ago`: an epoch default, a swapped field). Keep producers' clocks
   synchronised (NTP); a fact that really is late is sent late, with its real time.
-- **Phones** are E.164, without spaces: `+420601123456`. `customer.phone` is validated with the
-  rest of `order.accepted`, so a phone written `+420 601 123 456` or `601123456` makes the whole
-  event invalid: it is dead-lettered, the order is unknown to orderpulse, and the customer gets
-  no confirmation, not even by email. Normalise numbers before publishing (libphonenumber's
-  E.164 format), and leave `phone` out rather than send one you cannot normalise.
+- **Phones** are best in E.164 (`+420601123456`), but a number as shops store it is accepted:
+  spaces, dashes, dots, brackets and a `00` prefix are removed (`+420 601 123 456` and
+  `00420 601-123-456` are `+420601123456`), and a number without its country code
+  (`601 123 456`, `0901 123 456`) is texted as one of the country of the customer's `locale`
+  (cs: CZ, sk: SK, pl: PL; none for en). A phone no text can go to (`n/a`, too short, not a
+  number of that country) never rejects the order: the order and its emails count, and each
+  text fails with a `notification.failed` whose `reason` says why. An erasure by phone matches
+  the number written the same way after formatting is removed, so send E.164 when you can.
 - **Several parcels**: send one `shipment.dispatched` per parcel, each with its own
   `tracking_number` and the same `parcel_count` (the parcels of the order in total), then each
   parcel's facts under its tracking number. The order follows its furthest parcel; it is
@@ -122,7 +125,7 @@ payload in `data`.
   fields they do not know. An unknown `type` is not ignored: it is dead-lettered.
 - **Money** is `{{"amount": "1297.00", "currency": "CZK"}}`: the amount is a decimal string with at
   most two decimals, never a float. **Dates** are `YYYY-MM-DD` in the shop's calendar; a date
-  window `{{"earliest", "latest"}}` includes both days. **Phones** are E.164 (`+420601123456`).
+  window `{{"earliest", "latest"}}` includes both days. **Phones**: E.164 (`+420601123456`) is best.
 - **Personal data** (the customer's name and contacts) travels only in `order.accepted` and in
   `notification.requested`; `customer.erasure_requested` asks every service to erase it.
 

@@ -1,11 +1,13 @@
 """Value types that several events share: money, addresses, people, dates and places."""
 
+import re
 from datetime import date, time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    BeforeValidator,
     EmailStr,
     Field,
     ValidationInfo,
@@ -17,10 +19,30 @@ from pydantic import (
 
 from orderpulse_schemas.envelope import Payload
 
-E164 = Field(
-    default=None,
-    pattern=r"^\+[1-9][0-9]{6,14}$",
-    description="Phone number in E.164, e.g. +420601234567.",
+_SEPARATORS = re.compile(r"[\s().\-/]")
+
+
+def _compact(value: object) -> object:
+    """A number as shops store it, without what only formats it: `+420 601 123 456` and
+    `00420 601-123-456` are `+420601123456`; `601 123 456` is `601123456`. Anything that is
+    then not digits (after an optional `+`) is kept as written: no text can go to it, which the
+    notifier says, but the rest of the event still counts."""
+    if not isinstance(value, str):
+        return value
+    compact = _SEPARATORS.sub("", value)
+    if compact.startswith("00"):
+        compact = "+" + compact[2:]
+    return compact if re.fullmatch(r"\+?[0-9]+", compact) else value.strip()
+
+
+Phone = Annotated[str, Field(min_length=1, max_length=32), BeforeValidator(_compact)]
+"""A phone number as written: E.164 (`+420601123456`) is best; formatting is removed, and a
+national number is read by the notifier as one of the country of the customer's language."""
+PHONE_DESCRIPTION = (
+    "Phone number, best in E.164 (`+420601123456`); spaces, dashes, dots, brackets and a `00` "
+    "prefix are removed; a number without its country code is read as one of the country of "
+    "the customer's language (cs: CZ, sk: SK, pl: PL). One that cannot be read gets no texts "
+    "(the outcome says why); the event and its emails still count."
 )
 
 
@@ -143,7 +165,7 @@ class Customer(Payload):
     email: Annotated[EmailStr | None, WrapValidator(_checked_once)] = Field(
         default=None, description="Where emails go; without it no email is sent. Personal data."
     )
-    phone: str | None = E164
+    phone: Phone | None = Field(default=None, description=f"{PHONE_DESCRIPTION} Personal data.")
     locale: Locale = Field(description="Language the customer is written to in.")
     consent: Consent = Field(
         default_factory=Consent,

@@ -9,7 +9,7 @@ from phonenumbers import timezone as phone_zones
 
 from orderpulse_notifier.shops import Messaging, QuietHours
 from orderpulse_schemas.outcomes import Channel
-from orderpulse_schemas.values import Customer
+from orderpulse_schemas.values import Customer, Locale
 
 ARRIVAL_KINDS = frozenset({"delivered", "picked_up"})
 # Once the order has arrived, a deferred SMS about it being on its way only confuses.
@@ -37,19 +37,30 @@ def channels_for(customer: Customer, kind: str, messaging: Messaging) -> list[Ch
     return [channel for channel in messaging.channels_for(kind) if reachable(customer, channel)]
 
 
-def sms_number_problem(phone: str) -> str | None:
-    """Why a number cannot take an SMS (no personal data in the reason), or None."""
-    number = _parsed(phone)
+class UnusableNumber(ValueError):
+    """No text can go to this phone number; the message says why, without the number."""
+
+
+_COUNTRY_OF_LOCALE = {Locale.CS: "CZ", Locale.SK: "SK", Locale.PL: "PL"}
+"""Whose national numbers a customer writing in this language is taken to have."""
+
+
+def sms_number(phone: str, locale: Locale) -> str:
+    """The number in E.164, as providers take it, from the number as the shop stored it: with
+    spaces or dashes, `00` for `+`, or national (`601 123 456`, `0901 123 456`), read as a
+    number of the country of the customer's language (none for English)."""
+    number = _parsed(phone, _COUNTRY_OF_LOCALE.get(locale))
     if number is None:
-        return "the phone number is not in E.164 form"
+        raise UnusableNumber("the phone number cannot be read (not a number, or no country code)")
     if not phonenumbers.is_valid_number(number):
-        return "the phone number is not a valid number (E.164 check)"
-    return None
+        raise UnusableNumber("the phone number is not a valid number (E.164 check)")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def customer_zone(phone: str | None, shop_zone: str) -> ZoneInfo:
+def customer_zone(customer: Customer, shop_zone: str) -> ZoneInfo:
     """The customer's time zone: from their number when it has exactly one, else the shop's."""
-    number = _parsed(phone) if phone else None
+    phone = customer.phone
+    number = _parsed(phone, _COUNTRY_OF_LOCALE.get(customer.locale)) if phone else None
     if number is not None:
         zones = phone_zones.time_zones_for_number(number)
         if len(zones) == 1 and zones[0] != phone_zones.UNKNOWN_TIMEZONE:
@@ -58,11 +69,11 @@ def customer_zone(phone: str | None, shop_zone: str) -> ZoneInfo:
 
 
 @lru_cache(maxsize=256)
-def _parsed(phone: str) -> phonenumbers.PhoneNumber | None:
+def _parsed(phone: str, country: str | None) -> phonenumbers.PhoneNumber | None:
     """The number (None: it is not one); read twice for each text, a moment apart, so only the
     last few are kept. Not to be changed: callers share it."""
     try:
-        return phonenumbers.parse(phone)
+        return phonenumbers.parse(phone, country)
     except phonenumbers.NumberParseException:
         return None
 

@@ -40,11 +40,12 @@ from orderpulse_notifier.metrics import RETRIES
 from orderpulse_notifier.policy import (
     ARRIVAL_KINDS,
     MOOT_ON_ARRIVAL,
+    UnusableNumber,
     channels_for,
     customer_zone,
     quiet_until,
     reachable,
-    sms_number_problem,
+    sms_number,
 )
 from orderpulse_notifier.ports import (
     ERASED_REASON,
@@ -361,7 +362,7 @@ class Notifier:
             return
         round.claimed.append(target)
         if deferrable and target.channel is Channel.SMS and shop is not None:
-            zone = customer_zone(request.data.customer.phone, shop.time_zone)
+            zone = customer_zone(request.data.customer, shop.time_zone)
             due = quiet_until(self._now(), shop.messaging.quiet_hours, zone)
             if due is not None and request.id in round.moot:
                 moot = Delivery(DeliveryStatus.FAILED, reason=MOOT_REASON)
@@ -590,10 +591,12 @@ class Notifier:
         )
 
     def _sms_of(self, request: NotificationRequested, shop: Shop, delivery_id: str) -> SmsMessage:
-        phone = request.data.customer.phone
-        assert phone is not None  # channels_for chose SMS only with a number
-        if problem := sms_number_problem(phone):
-            raise PermanentDeliveryError(problem)
+        customer = request.data.customer
+        assert customer.phone is not None  # channels_for chose SMS only with a number
+        try:
+            phone = sms_number(customer.phone, customer.locale)
+        except UnusableNumber as problem:
+            raise PermanentDeliveryError(str(problem)) from None
         text = render_sms(self._renderer, request, shop)
         if text.segments > shop.messaging.sms_max_segments:
             raise PermanentDeliveryError(

@@ -169,6 +169,27 @@ async def test_an_invalid_number_fails_the_text_with_its_reason_while_the_email_
     ]
 
 
+async def test_a_number_as_the_shop_stored_it_is_texted_and_one_without_a_country_is_not(
+    engine: Any, shop: Shop
+) -> None:
+    w = await world(engine, shop)
+    czech = notification("order_dispatched", phone="601 123 456")
+    english = about(notification("order_dispatched", phone="601 123 456", locale="en"), "20001")
+
+    texted, untexted = await w.notifier.handle(czech), await w.notifier.handle(english)
+
+    assert [m.to for m in w.provider.sent if isinstance(m, SmsMessage)] == ["+420601123456"]
+    assert told(texted)[1] == ("notification.sent", "sms", None)
+    assert told(untexted) == [
+        ("notification.sent", "email", None),
+        (
+            "notification.failed",
+            "sms",
+            "the phone number cannot be read (not a number, or no country code)",
+        ),
+    ]
+
+
 async def test_a_failed_text_falls_back_to_email_when_the_kind_is_text_only(
     engine: Any, shop: Shop
 ) -> None:
