@@ -62,6 +62,36 @@ INVALID = {
         "order.accepted.data.customer.phone",
         "String should have at most 32 characters",
     ),
+    "a placeholder date": (
+        ORDERS,
+        edited(
+            "orders.v1",
+            "order.accepted",
+            lambda m: m["data"].update(promised_dispatch="0001-01-01"),
+        ),
+        "order.accepted.data.promised_dispatch",
+        "Input should be greater than or equal to 2000-01-01",
+    ),
+    "a moment beyond the century": (
+        SHIPMENTS,
+        edited(
+            "shipments.v1",
+            "shipment.at_pickup_point",
+            lambda m: m["data"].update(stored_until="9999-12-31T23:59:59+01:00"),
+        ),
+        "shipment.at_pickup_point.data.stored_until",
+        "Input should be less than or equal to 2099-12-31T23:59:59Z",
+    ),
+    "an amount beyond any order": (
+        ORDERS,
+        edited(
+            "orders.v1",
+            "order.accepted",
+            lambda m: m["data"]["total"].update(amount="1E+999999999"),
+        ),
+        "order.accepted.data.total.amount",
+        "Input should be less than or equal to 999999999999.99",
+    ),
     "negative money": (
         ORDERS,
         edited("orders.v1", "order.accepted", lambda m: m["data"]["total"].update(amount="-1.00")),

@@ -137,7 +137,9 @@ def _constraints(metadata: list[Any]) -> str:
     elif least:
         parts.append("not empty" if least == 1 else f"at least {least} characters")
     if (ge := _constraint(metadata, "ge")) is not None:
-        parts.append(f"≥ {ge}")
+        parts.append(f"≥ {_shown(ge)}")
+    if (le := _constraint(metadata, "le")) is not None:
+        parts.append(f"≤ {_shown(le)}")
     if (places := _constraint(metadata, "decimal_places")) is not None:
         parts.append(f"at most {places} decimals")
     if (pattern := _constraint(metadata, "pattern")) == E164_PATTERN:
@@ -145,6 +147,11 @@ def _constraints(metadata: list[Any]) -> str:
     elif pattern is not None:
         parts.append(f"pattern `{pattern}`")
     return f" ({', '.join(parts)})" if parts else ""
+
+
+def _shown(bound: Any) -> str:
+    """A bound as the JSON carries it: a date or moment in ISO 8601."""
+    return bound.isoformat() if isinstance(bound, date | datetime) else str(bound)
 
 
 def _required(info: FieldInfo) -> str:

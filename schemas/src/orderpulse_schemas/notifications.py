@@ -5,11 +5,10 @@ The requester (status-tracker, returns) decides *what* and *when*; the notifier 
 typed per kind, so the notifier never looks anything up but the shop's own configuration.
 """
 
-from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, AwareDatetime, Field, model_validator
+from pydantic import AnyHttpUrl, Field, model_validator
 
 from orderpulse_schemas.envelope import CloudEvent, Payload
 from orderpulse_schemas.orders import CancelReason, OrderItem
@@ -29,8 +28,10 @@ from orderpulse_schemas.shipments import (
 from orderpulse_schemas.values import (
     Customer,
     DateWindow,
+    Day,
     DelayReason,
     Delivery,
+    Moment,
     Money,
     PickupPoint,
 )
@@ -83,7 +84,7 @@ class OrderDelayedNotice(Payload):
     new_expected_delivery: DateWindow | None = Field(
         default=None, description="The new expected delivery, when known."
     )
-    last_progress_on: date | None = Field(default=None, description="Last carrier scan, if any.")
+    last_progress_on: Day | None = Field(default=None, description="Last carrier scan, if any.")
 
     @model_validator(mode="after")
     def _explained(self) -> "OrderDelayedNotice":
@@ -115,7 +116,7 @@ class ReceivedNotice(Payload):
     kind: Literal["delivered", "picked_up"] = Field(
         description="`delivered` at the door or `picked_up` at the pickup point."
     )
-    received_at: AwareDatetime = Field(
+    received_at: Moment = Field(
         description="When the parcel was delivered or picked up, with a UTC offset."
     )
 
@@ -161,7 +162,7 @@ class ReturnInstructionsNotice(Payload):
         default="return_instructions",
         description="`return_instructions` after delivery, `return_window_closing` as a reminder.",
     )
-    withdrawal_deadline: date = Field(
+    withdrawal_deadline: Day = Field(
         description="Last day the customer may withdraw from the purchase."
     )
     received: Literal["delivered", "picked_up"] | None = Field(
@@ -189,10 +190,8 @@ class ReturnRequestedNotice(ReturnRequestedData):
     kind: Literal["return_requested"] = Field(
         default="return_requested", description="Always `return_requested`."
     )
-    requested_at: AwareDatetime = Field(
-        description="When the customer withdrew, with a UTC offset."
-    )
-    refund_by: date | None = Field(
+    requested_at: Moment = Field(description="When the customer withdrew, with a UTC offset.")
+    refund_by: Day | None = Field(
         default=None,
         description="Last day of the 14 days the shop has to refund, counted from `requested_at`.",
     )

@@ -1,13 +1,12 @@
 """`orders.v1`: facts the e-shop backend publishes about an order."""
 
-from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
 from orderpulse_schemas.envelope import CloudEvent, Payload
-from orderpulse_schemas.values import Customer, DateWindow, DelayReason, Delivery, Money
+from orderpulse_schemas.values import Customer, DateWindow, Day, DelayReason, Delivery, Money
 
 
 class OrderItem(Payload):
@@ -36,7 +35,7 @@ class OrderAcceptedData(Payload):
     carrier: str = Field(
         min_length=1, description="Carrier code, e.g. `zasilkovna`, `ppl`, `inpost`."
     )
-    promised_dispatch: date | None = Field(
+    promised_dispatch: Day | None = Field(
         default=None, description="Day the shop promised to ship."
     )
     promised_delivery: DateWindow = Field(

@@ -63,8 +63,9 @@ and carries on, so a mistake costs the customer their message, not the system it
 
 {partitioners}
   `murmur2_random` hashes every keyed record like Java; only a record without a key goes to a
-  random partition. A test (`tests/integration/test_partitioning.py`) publishes with
-  confluent-kafka both ways and finds which keys librdkafka's default puts elsewhere.
+  random partition. To check a client: on a topic of 6 partitions, `ord-10045` must land on
+  partition 0 (librdkafka's default puts it on 1). A test (`tests/integration/test_partitioning.py`)
+  publishes 201 keys with confluent-kafka both ways on a real broker.
 - **Key = `subject`**: a record whose key is not its event's `subject` is dead-lettered
   (`keyed '…', not by its subject '…'`): it is on some other order's partition, so its order
   is already lost. A record without a key (or with an empty one) is read, as the event is
@@ -125,7 +126,9 @@ payload in `data`.
   fields they do not know. An unknown `type` is not ignored: it is dead-lettered.
 - **Money** is `{{"amount": "1297.00", "currency": "CZK"}}`: the amount is a decimal string with at
   most two decimals, never a float. **Dates** are `YYYY-MM-DD` in the shop's calendar; a date
-  window `{{"earliest", "latest"}}` includes both days. **Phones**: E.164 (`+420601123456`) is best.
+  window `{{"earliest", "latest"}}` includes both days. Dates and moments in `data` lie in
+  2000–2099: a placeholder like `0001-01-01` or `9999-12-31` is rejected with the field
+  named. **Phones**: E.164 (`+420601123456`) is best.
 - **Personal data** (the customer's name and contacts) travels only in `order.accepted` and in
   `notification.requested`; `customer.erasure_requested` asks every service to erase it.
 

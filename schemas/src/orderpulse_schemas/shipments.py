@@ -1,13 +1,12 @@
 """`shipments.v1`: facts courier integrations publish about the parcels of an order."""
 
-from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, AwareDatetime, Field, model_validator
+from pydantic import AnyHttpUrl, Field, model_validator
 
 from orderpulse_schemas.envelope import CloudEvent, Payload
-from orderpulse_schemas.values import DateWindow, DelayReason, Money, PickupPoint
+from orderpulse_schemas.values import DateWindow, Day, DelayReason, Moment, Money, PickupPoint
 
 
 class Parcel(Payload):
@@ -94,12 +93,10 @@ class ShipmentDelayed(CloudEvent):
 class ShipmentOutForDeliveryData(Parcel):
     """The courier is on the way today."""
 
-    window_start: AwareDatetime = Field(
+    window_start: Moment = Field(
         description="Start of the time slot the courier is expected in; shown to the customer."
     )
-    window_end: AwareDatetime = Field(
-        description="End of the time slot; not before `window_start`."
-    )
+    window_end: Moment = Field(description="End of the time slot; not before `window_start`.")
     courier_phone: str | None = Field(
         default=None,
         pattern=r"^\+[1-9][0-9]{6,14}$",
@@ -132,7 +129,7 @@ class ShipmentAtPickupPointData(Parcel):
         max_length=40,
         description="Code the customer gives or types in to collect the parcel.",
     )
-    stored_until: AwareDatetime = Field(description="After this the parcel goes back to the shop.")
+    stored_until: Moment = Field(description="After this the parcel goes back to the shop.")
     cash_on_delivery: Money | None = Field(default=None, description="To pay at pickup, if any.")
 
 
@@ -195,7 +192,7 @@ class ShipmentDeliveryFailedData(Parcel):
         max_length=300,
         description="Free text shown to the customer as written, e.g. to explain `other`.",
     )
-    next_attempt: date | None = Field(default=None, description="When the carrier tries again.")
+    next_attempt: Day | None = Field(default=None, description="When the carrier tries again.")
     customer_action: CustomerAction = Field(
         default=CustomerAction.NONE,
         description="What the customer must do next, if anything; shown to the customer.",

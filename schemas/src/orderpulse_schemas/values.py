@@ -1,12 +1,13 @@
 """Value types that several events share: money, addresses, people, dates and places."""
 
 import re
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AwareDatetime,
     BeforeValidator,
     EmailStr,
     Field,
@@ -18,6 +19,20 @@ from pydantic import (
 )
 
 from orderpulse_schemas.envelope import Payload
+
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+Day = Annotated[date, Field(ge=EARLIEST_DAY, le=LATEST_DAY)]
+"""A day of an order's life: this century. A default like 0001-01-01 or 9999-12-31 is a bug in
+the producer, and would make the services' timers and messages compute with dates no calendar
+can show; it is rejected where it comes in, with the field named."""
+Moment = Annotated[
+    AwareDatetime,
+    Field(
+        ge=datetime.combine(EARLIEST_DAY, time(), UTC),
+        le=datetime.combine(LATEST_DAY, time(23, 59, 59), UTC),
+    ),
+]
+"""A moment of an order's life, with its UTC offset: this century, as `Day`."""
 
 _SEPARATORS = re.compile(r"[\s().\-/]")
 
@@ -81,7 +96,12 @@ class Locale(StrEnum):
 class Money(Payload):
     """An amount in a currency; the amount is a JSON string so no float rounding ever happens."""
 
-    amount: Decimal = Field(ge=0, decimal_places=2, description='Decimal string, e.g. "1299.00".')
+    amount: Decimal = Field(
+        ge=0,
+        le=Decimal("999999999999.99"),
+        decimal_places=2,
+        description='Decimal string, e.g. "1299.00".',
+    )
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code: CZK, EUR, PLN, ...")
 
 
@@ -132,8 +152,8 @@ class PickupPoint(Payload):
 class DateWindow(Payload):
     """A day, or a range of days, when something is expected (`latest` = `earliest`: one day)."""
 
-    earliest: date = Field(description="First day of the window, inclusive.")
-    latest: date = Field(description="Last day of the window, inclusive; not before `earliest`.")
+    earliest: Day = Field(description="First day of the window, inclusive.")
+    latest: Day = Field(description="Last day of the window, inclusive; not before `earliest`.")
 
     @model_validator(mode="after")
     def _ordered(self) -> "DateWindow":
