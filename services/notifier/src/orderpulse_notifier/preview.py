@@ -1,7 +1,8 @@
 """`python -m orderpulse_notifier.preview`: a shop's messages, rendered into an HTML gallery.
 
 Each kind's example request, in each locale, goes through the notifier's own rendering and SMS
-pipeline. Writes `<out>/<locale>/<kind>.html` (the email's HTML as sent, its inline images such as
+pipeline, and so does its worst case (the example with long names, point names, codes and URLs).
+Writes `<out>/<case>/<locale>/<kind>.html` (the email's HTML as sent, its inline images such as
 QR codes embedded as data: URIs so a browser shows them) and `<out>/index.html`.
 """
 
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from babel import Locale as BabelLocale
 from jinja2 import Environment, StrictUndefined
@@ -26,7 +28,28 @@ from orderpulse_schemas.notifications import NotificationRequested
 from orderpulse_schemas.values import Locale
 
 LOCALES = tuple(locale.value for locale in Locale)
+CASES = ("example", "worst")
 _PACKAGE = files("orderpulse_notifier")
+# The worst case's values, by field name wherever the request has it: long, but what a customer,
+# a carrier or a shop could send (the codes at the contract's 40 characters).
+_LONG_TEXT = {
+    "first_name": "Marie-Antoinette Alžběta Maximiliána",
+    "last_name": "Nováková-Dvořáková-Wiśniewska",
+    "name": "Z-BOX Praha 10 – Strašnice, Obchodní centrum Europark, parkoviště P2 u vchodu z"
+    " ulice Přetlucká (vedle bankomatu),"
+    " Samozavlažovací-květináč-s-ukazatelem-hladiny-antracit-XXL",
+    "street": "Nábřeží Kapitána Jaroše 1000/7a, vchod z ulice Jana Zajíce",
+    "city": "Frenštát pod Radhoštěm-Trojanovice",
+    "pickup_code": "ZB-7KQ4-22X9-PL3M-8HQ2-77AA-DF41-C0DE-99",
+    "return_code": "RT-7KQ4-22X9-PL3M-8HQ2-77AA-DF41-C0DE-99",
+    "tracking_number": "Z30457188554Z30457188554Z30457188554Z30457188554Z3045718855",
+    "reason_text": "Zásilka byla uložena na depu Praha-Zličín, protože adresát nebyl zastižen a na"
+    " uvedeném telefonním čísle +420601123456 se nepodařilo nikoho zastihnout.",
+}
+_LONG_QUERY = (
+    "?utm_source=orderpulse-notifications&utm_medium=email&utm_campaign=zasilka-na-ceste-2026-11"
+    "&session=7f3c9a1e5b2d4c6a8e0f1a3b5c7d9e2f4a6b8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f"
+)
 
 
 @dataclass(frozen=True)
@@ -40,11 +63,12 @@ class Preview:
     text: str
     sms: SmsText
     images: tuple[InlineImage, ...] = ()
+    case: str = "example"
 
     @property
     def path(self) -> str:
         """The email's file, relative to the gallery."""
-        return f"{self.locale}/{self.kind}.html"
+        return f"{self.case}/{self.locale}/{self.kind}.html"
 
     @property
     def language(self) -> str:
@@ -66,30 +90,47 @@ def notice_kinds(shop: Shop) -> list[str]:
     return sorted(k for k in notice_models() if shop.returns or k not in RETURN_POLICY_KINDS)
 
 
-def example_request(kind: str, locale: str, shop_id: str) -> NotificationRequested:
-    """The example request of `kind`, for `shop_id`, to a customer who reads `locale`."""
+def example_request(
+    kind: str, locale: str, shop_id: str, case: str = "example"
+) -> NotificationRequested:
+    """The example request of `kind`, for `shop_id`, to a customer who reads `locale`; in the
+    worst case, with the long values of `_LONG_TEXT` and every URL long."""
     message = examples.load("notifications.v1", f"notification.requested.{kind}")
     message["shopid"] = shop_id
     message["data"]["customer"]["locale"] = locale
+    if case == "worst":
+        message["data"] = _lengthened(message["data"])
     return NotificationRequested.model_validate(message)
 
 
-def render(renderer: Renderer, shop_id: str, shop: Shop, kind: str, locale: str) -> Preview:
+def _lengthened(value: Any, field: str = "") -> Any:
+    if isinstance(value, dict):
+        return {key: _lengthened(item, key) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_lengthened(item, field) for item in value]
+    if isinstance(value, str) and field.endswith("url"):
+        return value + _LONG_QUERY
+    return _LONG_TEXT.get(field, value) if isinstance(value, str) else value
+
+
+def render(
+    renderer: Renderer, shop_id: str, shop: Shop, kind: str, locale: str, case: str = "example"
+) -> Preview:
     """Render one kind in one locale exactly as the notifier would send it."""
-    request = example_request(kind, locale, shop_id)
+    request = example_request(kind, locale, shop_id, case)
     email = renderer.email(request, shop)
     sms = render_sms(renderer, request, shop)
-    return Preview(kind, locale, email.subject, email.html, email.text, sms, email.images)
+    return Preview(kind, locale, email.subject, email.html, email.text, sms, email.images, case)
 
 
 def write_gallery(out: Path, shop_id: str, shop: Shop, previews: Sequence[Preview]) -> Path:
     """Write each email's HTML and the gallery page; return the page's path."""
-    sections: dict[str, list[Preview]] = {}
+    sections: dict[str, dict[str, list[Preview]]] = {}  # kind → case → a card per locale
     for preview in previews:
         file = out / preview.path
         file.parent.mkdir(parents=True, exist_ok=True)
         file.write_bytes(embed_images(preview.html, preview.images).encode())
-        sections.setdefault(preview.kind, []).append(preview)
+        sections.setdefault(preview.kind, {}).setdefault(preview.case, []).append(preview)
     page = Environment(autoescape=True, undefined=StrictUndefined).from_string(
         (_PACKAGE / "preview.html").read_text(encoding="utf-8")
     )
@@ -117,8 +158,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise ValueError(f"no shop {shop_id!r} in {args.shops} (there are: {', '.join(shops)})")
         renderer = Renderer(args.overrides)
         previews = [
-            render(renderer, shop_id, shops[shop_id], kind, locale)
+            render(renderer, shop_id, shops[shop_id], kind, locale, case)
             for kind in args.kind or notice_kinds(shops[shop_id])
+            for case in CASES
             for locale in args.locale or LOCALES
         ]
         index = write_gallery(args.out, shop_id, shops[shop_id], previews)

@@ -1,4 +1,5 @@
-"""The preview gallery, opened in headless Chromium: every kind × locale card shows its messages.
+"""The preview gallery, opened in headless Chromium: every kind × locale card shows its messages,
+for the example and the worst case, and no email nor the page scrolls sideways on a phone.
 
 Chromium is Debian's `chromium` (installed by `scripts/setup.sh --with-postgres`); without it
 these tests fail rather than skip.
@@ -7,19 +8,24 @@ these tests fail rather than skip.
 import json
 import shutil
 import subprocess
+from html import unescape
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from orderpulse_notifier.messages import embed_images
-from orderpulse_notifier.preview import LOCALES, main, notice_kinds
+from orderpulse_notifier.messages import InlineImage, embed_images
+from orderpulse_notifier.preview import CASES, LOCALES, example_request, main, notice_kinds
 from orderpulse_notifier.rendering import QR_BORDER, QR_SCALE, Renderer
 from orderpulse_notifier.service import render_sms
 from orderpulse_notifier.shops import Shop
 from orderpulse_schemas import notice_models
+from orderpulse_schemas.notifications import NotificationRequested
 
 from ..conftest import SHOPS_FILE, notification
 from ..png import decode
+
+SHOP = "kvetinac-cz"
 
 FLAGS = [
     "--headless",
@@ -43,7 +49,7 @@ window.addEventListener("load", () => {
     const box = card.getBoundingClientRect(), style = getComputedStyle(card);
     const frame = card.querySelector("iframe"), frameBox = frame.getBoundingClientRect();
     return {
-      kind: card.dataset.kind, locale: card.dataset.locale,
+      case: card.dataset.case, kind: card.dataset.kind, locale: card.dataset.locale,
       box: [box.left, box.top, box.width, box.height],
       shown: style.display !== "none" && style.visibility === "visible" && style.opacity === "1",
       subject: card.querySelector(".subject").innerText,
@@ -78,6 +84,23 @@ def gallery(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out / "index.html"
 
 
+WIDTHS = (375, 800)  # a phone, a desktop mail client's reading pane
+FRAME_HEIGHT = 3000
+# Each frame's viewport width and its document's width, once every frame has loaded.
+SCROLL_PROBE = """<!DOCTYPE html>
+<html><body>%s<pre id="report"></pre>
+<script>
+window.addEventListener("load", () => {
+  const frames = [...document.querySelectorAll("iframe")].map((frame) => ({
+    page: frame.dataset.page, viewport: frame.contentWindow.innerWidth,
+    scroll: frame.contentDocument.documentElement.scrollWidth,
+  }));
+  document.getElementById("report").textContent = JSON.stringify(frames);
+});
+</script></body></html>
+"""
+
+
 def browse(chromium: str, profile: Path, *args: str) -> str:
     """Run headless Chromium once with a fresh profile; its standard output."""
     done = subprocess.run(
@@ -91,6 +114,11 @@ def browse(chromium: str, profile: Path, *args: str) -> str:
     return done.stdout
 
 
+def reported(dom: str) -> list[dict[str, Any]]:
+    """The probe's report, from the page as Chromium dumps it (text escaped as HTML)."""
+    return list(json.loads(unescape(dom.split('<pre id="report">', 1)[1].split("</pre>", 1)[0])))
+
+
 def words(text: str) -> str:
     return " ".join(text.split())
 
@@ -102,7 +130,8 @@ def test_the_command_prints_the_gallery_and_writes_each_email_as_sent(
     assert capsys.readouterr().out == f"{tmp_path / 'index.html'}\n"
     for locale in LOCALES:
         html = Renderer().email(notification("order_accepted", locale=locale), shops["kvetinac-cz"])
-        assert (tmp_path / locale / "order_accepted.html").read_bytes() == html.html.encode()
+        written = tmp_path / "example" / locale / "order_accepted.html"
+        assert written.read_bytes() == html.html.encode()
 
 
 def test_the_gallery_embeds_the_qr_codes_the_email_attaches(
@@ -110,7 +139,8 @@ def test_the_gallery_embeds_the_qr_codes_the_email_attaches(
 ) -> None:
     email = Renderer().email(notification("return_instructions"), shops["kvetinac-cz"])
     [image] = email.images
-    written = (gallery.parent / "cs" / "return_instructions.html").read_text(encoding="utf-8")
+    written = gallery.parent / "example" / "cs" / "return_instructions.html"
+    written = written.read_text(encoding="utf-8")
     assert written == embed_images(email.html, email.images)
     assert "cid:" not in written and 'src="data:image/png;base64,' in written
     assert f"cid:{image.cid}" in email.html, "the email itself keeps the cid: link"
@@ -128,16 +158,15 @@ def test_every_card_is_visible_with_its_subject_sms_and_loaded_email(
         "--dump-dom",
         probe.as_uri(),
     )
-    report = dom.split('<pre id="report">', 1)[1].split("</pre>", 1)[0]
-    cards = {(card["kind"], card["locale"]): card for card in json.loads(report)}
+    cards = {(card["case"], card["kind"], card["locale"]): card for card in reported(dom)}
 
     shop = shops["kvetinac-cz"]
-    expected = [(kind, locale) for kind in notice_kinds(shop) for locale in LOCALES]
-    assert len(cards) == len(notice_models()) * len(LOCALES), "every kind of the contract"
+    expected = [(c, k, locale) for k in notice_kinds(shop) for c in CASES for locale in LOCALES]
+    assert len(cards) == len(notice_models()) * len(LOCALES) * 2, "every kind of the contract"
     assert sorted(cards) == sorted(expected)
     qr_codes = 0
-    for kind, locale in expected:
-        card, request = cards[kind, locale], notification(kind, locale=locale)
+    for case, kind, locale in expected:
+        card, request = cards[case, kind, locale], example_request(kind, locale, SHOP, case)
         subject, _, _, images = Renderer().email(request, shop)
         sms = render_sms(Renderer(), request, shop)
         left, top, width, height = card["box"]
@@ -145,17 +174,87 @@ def test_every_card_is_visible_with_its_subject_sms_and_loaded_email(
         assert words(card["subject"]) == words(subject)
         assert words(card["sms"]) == words(sms.body)
         segments = f"{sms.segments} segment{'' if sms.segments == 1 else 's'}"
-        assert card["cost"] == f"SMS: {sms.encoding} · {segments}"
+        assert card["cost"] == f"SMS: {sms.encoding} · {segments}", "within the shop's cap"
         assert (gallery.parent / card["src"]).is_file()
         assert card["frame"][0] >= 380 and card["frame"][1] >= 640
         assert card["email"] is not None, f"{kind}/{locale}: the email's frame did not load"
         assert shop.brand in card["email"] and request.data.order_number in card["email"]
         assert len(card["images"]) == len(images), f"{kind}/{locale}: {card['images']}"
-        for shown in card["images"]:
-            side = (21 + 2 * QR_BORDER) * QR_SCALE  # the example code fits a version 1 symbol
-            assert shown == {"src": "data:image/png;base64,", "loaded": True, "size": [side, side]}
+        for shown, image in zip(card["images"], images, strict=True):
+            png = decode(image.content, 0)
+            assert shown == {
+                "src": "data:image/png;base64,",
+                "loaded": True,
+                "size": [png.width, png.height],
+            }
+            if case == "example":  # the example code fits a version 1 symbol
+                assert png.width == (21 + 2 * QR_BORDER) * QR_SCALE
             qr_codes += 1
-    assert qr_codes == 3 * len(LOCALES), "instructions, reminder and acknowledgement show one"
+    assert qr_codes == 3 * len(LOCALES) * 2, "instructions, reminder and acknowledgement show one"
+
+
+@pytest.mark.parametrize("kind", ["at_pickup_point", "order_accepted", "order_dispatched"])
+def test_the_worst_case_row_has_long_names_points_codes_and_urls(
+    kind: str, gallery: Path, shops: dict[str, Shop]
+) -> None:
+    """The worst case differs from the example where a layout gives way: long unbroken text."""
+    request = example_request(kind, "cs", SHOP, "worst")
+    notice, customer = request.data.notice.model_dump(mode="json"), request.data.customer
+    assert len(customer.first_name) > 30 and len(customer.last_name or "") > 25
+    longest = max(len(word) for word in json.dumps(notice, ensure_ascii=False).split())
+    assert longest > 40, "a word no narrow screen fits unbroken"
+    written = (gallery.parent / "worst" / "cs" / f"{kind}.html").read_text(encoding="utf-8")
+    assert written == embed_images(*_email(request, shops[SHOP]))
+    if kind == "at_pickup_point":
+        assert len(notice["pickup_code"]) == 40 and len(notice["point"]["name"]) > 100
+    elif kind == "order_dispatched":
+        assert len(notice["tracking_url"]) > 200
+
+
+def _email(request: NotificationRequested, shop: Shop) -> tuple[str, tuple[InlineImage, ...]]:
+    email = Renderer().email(request, shop)
+    return email.html, email.images
+
+
+def test_no_email_and_not_the_gallery_scrolls_sideways_at_375_or_800_px(
+    chromium: str, gallery: Path, tmp_path: Path
+) -> None:
+    """Each page in a frame of the width (its viewport): its document no wider than that.
+
+    A page 500 px wide is measured too, so a probe that measured nothing would fail.
+    """
+    wide = tmp_path / "wide.html"
+    wide.write_text('<table width="500"><tr><td>x</td></tr></table>', encoding="utf-8")
+    emails = sorted(gallery.parent.glob("*/*/*.html"))
+    assert len(emails) == len(notice_models()) * len(LOCALES) * 2
+    pages = [gallery, wide, *emails]
+    labels = ["index.html", "wide.html", *(str(e.relative_to(gallery.parent)) for e in emails)]
+    frames = "".join(
+        f'<iframe data-page="{n}" src="{page.as_uri()}" style="display:block;border:0;'
+        f'width:{width}px;height:{FRAME_HEIGHT}px"></iframe>'
+        for width in WIDTHS
+        for n, page in enumerate(pages)
+    )
+    probe = tmp_path / "probe.html"
+    probe.write_text(SCROLL_PROBE % frames, encoding="utf-8")
+    dom = browse(
+        chromium,
+        tmp_path / "profile",
+        "--allow-file-access-from-files",
+        "--hide-scrollbars",
+        "--dump-dom",
+        probe.as_uri(),
+    )
+    report = reported(dom)
+    assert len(report) == len(pages) * len(WIDTHS)
+    too_wide = {
+        (labels[int(frame["page"])], frame["viewport"])
+        for frame in report
+        if frame["scroll"] > frame["viewport"]
+    }
+    for frame in report:
+        assert frame["viewport"] in WIDTHS and frame["scroll"] > 0, frame
+    assert too_wide == {("wide.html", 375)}, "only the control page overflows"
 
 
 def test_a_screenshot_of_the_gallery_shows_rendered_messages(
