@@ -6,7 +6,8 @@
 #   Debian's PostgreSQL server, installed with apt-get when running as root.
 #   With --with-postgres (the tests), also Debian's Chromium, Docker or not, and for the
 #   deployment tests kubectl (kubernetes-client) and Docker Compose (docker-compose) when missing,
-#   and the AsyncAPI parser the tests validate the documents with (npm ci in tools/asyncapi).
+#   the AsyncAPI parser the tests validate the documents with (npm ci in tools/asyncapi) and the
+#   email-client check of the notifier's emails (npm ci in tools/email-check).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$HOME/.local/bin:$PATH" UV_PYTHON_DOWNLOADS=never
@@ -51,15 +52,18 @@ if $with_postgres; then
   fi
 fi
 
-# The tests validate the AsyncAPI documents with the official parser (tools/asyncapi, node 20),
-# installed from the committed lock file without running packages' install scripts.
+# The tests validate the AsyncAPI documents with the official parser (tools/asyncapi) and check
+# the notifier's emails against caniemail's data (tools/email-check), on node 20, each installed
+# from its committed lock file without running packages' install scripts.
 if $with_postgres; then
   command -v npm >/dev/null || install_debian_packages nodejs npm
-  lock=tools/asyncapi/package-lock.json installed=tools/asyncapi/node_modules/.package-lock.json
-  if [ ! -f "$installed" ] || [ "$lock" -nt "$installed" ]; then
-    say "installing the AsyncAPI parser (npm ci in tools/asyncapi)"
-    (cd tools/asyncapi && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
-  fi
+  for tool in tools/asyncapi tools/email-check; do
+    lock=$tool/package-lock.json installed=$tool/node_modules/.package-lock.json
+    if [ ! -f "$installed" ] || [ "$lock" -nt "$installed" ]; then
+      say "installing $tool (npm ci)"
+      (cd "$tool" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+    fi
+  done
 fi
 
 if docker info >/dev/null 2>&1; then
