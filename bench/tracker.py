@@ -23,7 +23,6 @@ import json
 import time
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -86,19 +85,16 @@ class Result:
 def journeys(count: int) -> tuple[list[list[dict[str, Any]]], int]:
     """`count` journeys (three home deliveries to two pickups) and the requests they cause.
 
-    The journeys are moved a year ahead so that no timer comes due; the shop announces every kind.
+    The journeys ended yesterday, their promised dates a year ahead so that no timer
+    comes due; the shop announces every kind.
     """
     result, requests = [], 0
-    days: int | None = None
     for n in range(count):
         order = f"ord-bench-{n:06d}"
         home = n % 5 < 3
-        journey = stories.home_journey_for(order) if home else stories.pickup_journey(order)
-        if days is None:
-            days = (date.today() - date.fromisoformat(journey[0]["time"][:10])).days + 365
-        result.append([stories.later(message, days) for message in journey])
+        result.append(stories.home_journey_for(order) if home else stories.pickup_journey(order))
         requests += len(HOME if home else PICKUP)
-    return result, requests
+    return stories.ended_yesterday(result), requests
 
 
 async def produce(bootstrap: str, stream: list[dict[str, Any]], topics: dict[str, str]) -> float:

@@ -20,7 +20,6 @@ import uuid
 from collections import Counter, defaultdict, deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -54,14 +53,10 @@ NOTICE_OF = {
 
 
 def journeys(count: int) -> dict[str, list[dict[str, Any]]]:
-    """`count` home journeys, a year in the future so that no timer of the tracker comes due."""
+    """`count` home journeys that ended yesterday, with no timer of the tracker due."""
     orders = [f"ord-crash-{n:04d}" for n in range(count)]
-    first = stories.home_journey_for(orders[0])[0]
-    days = (date.today() - date.fromisoformat(first["time"][:10])).days + 365
-    return {
-        order: [stories.later(message, days) for message in stories.home_journey_for(order)]
-        for order in orders
-    }
+    moved = stories.ended_yesterday([stories.home_journey_for(order) for order in orders])
+    return dict(zip(orders, moved, strict=True))
 
 
 def interleaved(by_order: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:

@@ -99,6 +99,25 @@ def later(message: dict[str, Any], days: int) -> dict[str, Any]:
     return shifted
 
 
+def ended_yesterday(journeys: list[list[dict[str, Any]]]) -> list[list[dict[str, Any]]]:
+    """The journeys as if they ended yesterday, their promised dates a year ahead.
+
+    Every fact keeps its place in its journey, all moved by whole days so the last fact of all
+    was yesterday: consumers refuse a fact dated in the future. The dates the facts carry
+    (promised and expected days, deadlines) move a year further, so that no timer of the
+    tracker comes due.
+    """
+    last = max(date.fromisoformat(message["time"][:10]) for j in journeys for message in j)
+    days = (date.today() - last).days - 1
+    moved = []
+    for journey in journeys:
+        ahead = [later(message, days + 365) for message in journey]
+        for message, original in zip(ahead, journey, strict=True):
+            message["time"] = later(original, days)["time"]
+        moved.append(ahead)
+    return moved
+
+
 def _shift(value: Any, delta: timedelta) -> Any:
     if isinstance(value, dict):
         return {key: _shift(item, delta) for key, item in value.items()}
