@@ -25,8 +25,9 @@ Then the replicas scenario (bench/chaos_replicas.py): two replicas of each servi
 over six partitions, one of each killed mid-stream; the survivors must take over, with the same
 checks.
 
-`--short` is the test command's version (tests/e2e/test_chaos.py): a few kills and a few
-hundred hostile records in about a minute. With KAFKA_BOOTSTRAP_SERVERS set, that broker is used
+`--short` is the test command's version (tests/e2e/test_chaos.py): a kill and a SIGTERM of
+each service and a few hundred hostile records over 45 s, then a small replicas scenario: two to
+four minutes on a busy two-core machine. With KAFKA_BOOTSTRAP_SERVERS set, that broker is used
 and not restarted.
 """
 
@@ -108,6 +109,8 @@ SHORT = Plan(
 STORMS = ((0.25, "twilio", 429), (0.30, "smtp", 421), (0.60, "twilio", 503), (0.65, "smtp", 451))
 """When (share of the publishing time), whom, and with what status the providers storm."""
 BROKER_RESTART_AT = 0.45
+MONKEY_OVERTIME = 60.0
+"""Seconds the monkey may go on after publishing (while the services drain) to send its share."""
 
 
 @dataclass(frozen=True)
@@ -308,16 +311,15 @@ async def chaos(
     """Publish while the monkey, the broker restart and the storms do their work."""
     await chaos_check.ready(fleet)
     monkey = Monkey(fleet, plan.kills, rng, lambda: peers.command("counts"))
-    published = asyncio.Event()
     started = time.time()
     print(f"[chaos] services up; publishing over {plan.seconds:.0f} s …", flush=True)
+    deadline = time.monotonic() + plan.seconds + MONKEY_OVERTIME
     tasks = (
-        asyncio.create_task(monkey.run(admin, published)),
+        asyncio.create_task(monkey.run(admin, deadline)),
         asyncio.create_task(restart_broker(broker, monkey, plan.seconds)),
         asyncio.create_task(storms(peers, plan.storm, plan.seconds)),
     )
     sent = await publish(fleet.bootstrap, items, plan.seconds, topics)
-    published.set()
     _, restarted, stormed = await asyncio.gather(*tasks)
     notifier_kills = [k.at for k in monkey.done if k.service == "notifier"]
     return {

@@ -171,6 +171,8 @@ def messages_check(
     figures: dict[str, Any] = {"lost": 0, "unexpected": 0}
     figures |= {"duplicated": 0, "explained": 0}
     per_kill: Counter[int] = Counter()
+    strays: list[dict[str, Any]] = []
+    """Copies no notifier kill explains: where in the provider's list, and the nearest mark."""
     """Copies by the notifier kill (its index) that came between them, both providers."""
     lost_orders: dict[str, int] = {}
     odd_lost: Counter[str] = Counter()
@@ -194,7 +196,12 @@ def messages_check(
                     kill = [n for n, m in enumerate(marks[peer]) if earlier < m <= later]
                     figures["explained"] += bool(kill)
                     per_kill[kill[-1] if kill else -1] += 1
+                    if not kill:
+                        nearest = min(marks[peer], key=lambda m: abs(m - earlier), default=None)
+                        strays.append({"provider": peer, "order": order, "at": [earlier, later]})
+                        strays[-1]["nearest_kill_mark"] = nearest
     figures["unexplained_duplicates"] = figures["duplicated"] - figures["explained"]
+    figures["unexplained_duplicate_copies"] = strays[:20]
     figures["most_duplicates_at_one_kill"] = max(
         (count for kill, count in per_kill.items() if kill >= 0), default=0
     )
@@ -323,6 +330,9 @@ def report(found: dict[str, Any]) -> str:
         f"storms: {[(s.get('failing'), s.get('status'), s.get('count')) for s in found['storms']]}",
         f"quiet: {found['quiet']} after {found['drain_seconds']} s; lag {found['lag']}",
         f"lost by order: {messages['lost_orders']}" if messages["lost"] else "",
+        f"copies no notifier kill explains: {messages['unexplained_duplicate_copies']}"
+        if messages["unexplained_duplicates"]
+        else "",
         f"valid dead-lettered: {dead['valid_dead_lettered_reasons']}"
         if dead["valid_dead_lettered"]
         else "",

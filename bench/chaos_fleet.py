@@ -2,7 +2,6 @@
 how long each took to recover (its consumer group committing again)."""
 
 import asyncio
-import contextlib
 import random
 import statistics
 import time
@@ -28,7 +27,9 @@ RECOVERY_TIMEOUT = 120.0
 """Seconds a killed service may take to commit again before it counts as not recovered."""
 SAMPLE_SECONDS = 0.25
 PATIENT_EVERY = 7
-IMPATIENT_SECONDS = 10.0
+LANDING_SECONDS = 0.5
+"""After a notifier dies, how long its requests already on the wire may take to land."""
+IMPATIENT_SECONDS = 8.0
 
 
 @dataclass
@@ -44,7 +45,9 @@ class Kill:
     """Signal → the restarted process's group committed past where it stood; None: signalled
     again before that, or not within RECOVERY_TIMEOUT."""
     peers_counts: dict[str, int] = field(default_factory=dict)
-    """How many messages the providers had accepted just before the signal (notifier only)."""
+    """How many messages the providers had accepted once the notifier was gone, before it was
+    started again (notifier only): a copy of a message from before this mark, sent after it, is
+    one the dead process had under way."""
 
 
 class Fleet:
@@ -139,18 +142,16 @@ class Monkey:
         waited = time.monotonic() >= self._next.get(name, 0.0)
         return bool(self.left(name)) and (watcher is None or watcher.done() or waited)
 
-    async def run(self, admin: AIOKafkaAdminClient, until: asyncio.Event) -> None:
-        """Signal services until each had its share or `until` is set; then wait for the last
-        restarted ones to recover."""
-        while not until.is_set() and any(self.left(n) for n in self.fleet.processes):
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(until.wait(), self.rng.uniform(0.3, 2.0))
+    async def run(self, admin: AIOKafkaAdminClient, deadline: float) -> None:
+        """Signal services until each had its share (or time.monotonic() passed `deadline`);
+        then wait for the last restarted ones to recover."""
+        while time.monotonic() < deadline and any(self.left(n) for n in self.fleet.processes):
+            await asyncio.sleep(self.rng.uniform(0.3, 2.0))
             ready = [n for n in self.fleet.processes if self.eligible(n)]
-            if until.is_set() or not ready:
-                continue
-            async with self.pause:
-                self.fleet.revive()
-                await self._signal(admin, self.rng.choice(sorted(ready)))
+            if ready:
+                async with self.pause:
+                    self.fleet.revive()
+                    await self._signal(admin, self.rng.choice(sorted(ready)))
         await asyncio.gather(*self._watchers.values(), return_exceptions=True)
 
     async def settled(self) -> None:
@@ -169,9 +170,12 @@ class Monkey:
             watcher.cancel()  # signalled again before it recovered: that one stays None
         group, partitions = self.fleet.groups[name], self.fleet.partitions(name)
         before = await committed(admin, group, partitions)
-        counts = self.peers_counts() if name == "notifier" else {}
         at = time.time()
         code = await asyncio.to_thread(process.stop if term else process.kill)
+        counts = {}
+        if name == "notifier":  # what the dead one sent, its last requests landed; not a new one's
+            await asyncio.sleep(LANDING_SECONDS)
+            counts = self.peers_counts()
         process.start()
         kill = Kill(name, "SIGTERM" if term else "SIGKILL", at, code, peers_counts=counts)
         self.done.append(kill)
