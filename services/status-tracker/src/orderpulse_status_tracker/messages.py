@@ -91,6 +91,7 @@ def notification(
         shopid=order.shop_id,
         data=NotificationRequestedData(
             notification_id=derived_id(order.shop_id, cause_id, notice.kind),
+            cause_id=cause_id,
             order_number=order.order_number,
             customer=order.customer,
             notice=notice,

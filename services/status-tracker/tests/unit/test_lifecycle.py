@@ -47,6 +47,8 @@ def test_a_home_delivery_tells_the_customer_each_real_step() -> None:
     run = Run().apply(*home_journey())
     assert run.notices == ["order_accepted", "order_dispatched", "out_for_delivery", "delivered"]
     assert run.statuses == ["accepted", "dispatched", "in_transit", "out_for_delivery", "delivered"]
+    causes = [m["id"] for m in home_journey() if m["type"] != "shipment.in_transit"]
+    assert [r["data"]["cause_id"] for r in run.requests] == causes  # outcomes name it too
 
 
 def test_a_pickup_point_delivery_gives_the_point_the_code_and_the_deadline() -> None:
