@@ -1,12 +1,7 @@
 """Each outcome names its request's event id and the request's cause, so an integrator joins an
 outcome to what the customer was told about without knowing how our ids are derived."""
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
-
-import pytest
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from orderpulse_notifier.receipts import Receipt, ReceiptStatus
 from orderpulse_notifier.shops import Shop
@@ -14,18 +9,6 @@ from orderpulse_schemas.outcomes import Channel
 
 from ..conftest import PETR, erasure, notification
 from .test_service import world
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[Any]:
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'notifier.db'}")
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-def shop(shops: dict[str, Shop]) -> Shop:
-    return shops["kvetinac-cz"]
 
 
 async def test_sent_and_repeated_outcomes_name_the_request_and_its_cause(

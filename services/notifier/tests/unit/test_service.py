@@ -2,17 +2,14 @@
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from aiolimiter import AsyncLimiter
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from orderpulse_notifier.errors import PermanentDeliveryError, RetryableDeliveryError
 from orderpulse_notifier.messages import EmailMessage, SmsMessage
@@ -79,19 +76,6 @@ class World:
     provider: ScriptedProvider
     clock: Clock
     store: SqlDeliveryStore
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[Any]:
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'notifier.db'}")
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-def shop(shops: dict[str, Shop]) -> Shop:
-    """The example shop, with quiet hours 21:00-08:00 and channels as configured."""
-    return shops["kvetinac-cz"]
 
 
 async def world(
