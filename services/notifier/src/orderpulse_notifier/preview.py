@@ -30,14 +30,15 @@ from orderpulse_schemas.values import Locale
 LOCALES = tuple(locale.value for locale in Locale)
 CASES = ("example", "worst")
 _PACKAGE = files("orderpulse_notifier")
-# The worst case's values, by field name wherever the request has it: long, but what a customer,
-# a carrier or a shop could send (the codes at the contract's 40 characters).
+# The worst case's values, by field name (or parent and name) wherever the request has it: long,
+# but what a customer, a carrier or a shop could send (the codes at the contract's 40 characters).
 _LONG_TEXT = {
     "first_name": "Marie-Antoinette Alžběta Maximiliána",
     "last_name": "Nováková-Dvořáková-Wiśniewska",
     "name": "Z-BOX Praha 10 – Strašnice, Obchodní centrum Europark, parkoviště P2 u vchodu z"
-    " ulice Přetlucká (vedle bankomatu),"
-    " Samozavlažovací-květináč-s-ukazatelem-hladiny-antracit-XXL",
+    " ulice Přetlucká (vedle bankomatu), Nákupní-a-zábavní-centrum-Europark-Štěrboholy",
+    "items.name": "Samozavlažovací květináč s ukazatelem hladiny vody, antracitový matný, Ø 40 cm"
+    " (sada 2 ks s podmiskami), EAN 8595123456789-SADA-XXL-ANTRACIT-MATNY-2KS-PODMISKY",
     "street": "Nábřeží Kapitána Jaroše 1000/7a, vchod z ulice Jana Zajíce",
     "city": "Frenštát pod Radhoštěm-Trojanovice",
     "pickup_code": "ZB-7KQ4-22X9-PL3M-8HQ2-77AA-DF41-C0DE-99",
@@ -103,14 +104,18 @@ def example_request(
     return NotificationRequested.model_validate(message)
 
 
-def _lengthened(value: Any, field: str = "") -> Any:
+def _lengthened(value: Any, path: str = "") -> Any:
+    """`value` with the worst case's texts; `path` is its parent's field and its own."""
+    field = path.rpartition(".")[2]
     if isinstance(value, dict):
-        return {key: _lengthened(item, key) for key, item in value.items()}
+        return {key: _lengthened(item, f"{field}.{key}") for key, item in value.items()}
     if isinstance(value, list):
-        return [_lengthened(item, field) for item in value]
-    if isinstance(value, str) and field.endswith("url"):
+        return [_lengthened(item, path) for item in value]
+    if not isinstance(value, str):
+        return value
+    if field.endswith("url"):
         return value + _LONG_QUERY
-    return _LONG_TEXT.get(field, value) if isinstance(value, str) else value
+    return _LONG_TEXT.get(path, _LONG_TEXT.get(field, value))
 
 
 def render(

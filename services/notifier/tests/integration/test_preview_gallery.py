@@ -209,6 +209,8 @@ def test_the_worst_case_row_has_long_names_points_codes_and_urls(
         assert len(notice["pickup_code"]) == 40 and len(notice["point"]["name"]) > 100
     elif kind == "order_dispatched":
         assert len(notice["tracking_url"]) > 200
+    else:
+        assert all(len(item["name"]) > 100 for item in notice["items"])
 
 
 def _email(request: NotificationRequested, shop: Shop) -> tuple[str, tuple[InlineImage, ...]]:
