@@ -6,8 +6,10 @@ these tests fail rather than skip.
 """
 
 import json
+import re
 import shutil
 import subprocess
+from dataclasses import replace
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -15,10 +17,19 @@ from typing import Any
 import pytest
 
 from orderpulse_notifier.messages import InlineImage, embed_images
-from orderpulse_notifier.preview import CASES, LOCALES, example_request, main, notice_kinds
+from orderpulse_notifier.preview import (
+    CASES,
+    LOCALES,
+    example_request,
+    main,
+    notice_kinds,
+    render,
+    write_gallery,
+)
 from orderpulse_notifier.rendering import QR_BORDER, QR_SCALE, Renderer
 from orderpulse_notifier.service import render_sms
 from orderpulse_notifier.shops import Shop
+from orderpulse_notifier.sms import measure
 from orderpulse_schemas import notice_models
 from orderpulse_schemas.notifications import NotificationRequested
 
@@ -216,6 +227,23 @@ def test_the_worst_case_row_has_long_names_points_codes_and_urls(
 def _email(request: NotificationRequested, shop: Shop) -> tuple[str, tuple[InlineImage, ...]]:
     email = Renderer().email(request, shop)
     return email.html, email.images
+
+
+def test_an_sms_over_the_shop_s_cap_is_flagged_as_not_sent(
+    shops: dict[str, Shop], tmp_path: Path
+) -> None:
+    shop = shops[SHOP]
+    one = render(Renderer(), SHOP, shop, "delivered", "cs")
+    capped = shop.model_copy(
+        update={"messaging": shop.messaging.model_copy(update={"sms_max_segments": 1})}
+    )
+    over = replace(one, locale="en", sms=measure("x" * 161))
+    page = write_gallery(tmp_path, SHOP, capped, [one, over]).read_text(encoding="utf-8")
+    costs = re.findall(r'<p class="cost">(.*?)</p>', page)
+    assert costs == [
+        "SMS: GSM-7 · 1 segment",
+        'SMS: GSM-7 · 2 segments <span class="over">over the shop\'s 1: not sent</span>',
+    ]
 
 
 def test_no_email_and_not_the_gallery_scrolls_sideways_at_375_or_800_px(
