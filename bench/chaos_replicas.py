@@ -19,7 +19,7 @@ import chaos_check
 import measure
 import workload
 from aiokafka.admin import AIOKafkaAdminClient
-from chaos_fleet import TOPICS, Fleet, Kill, recovery_figures
+from chaos_fleet import LANDING_SECONDS, TOPICS, Fleet, Kill, recovery_figures
 from sqlalchemy.engine import make_url
 
 from orderpulse_devkit.kafka import create_topics
@@ -119,9 +119,10 @@ async def run_replicas(
             )
             await asyncio.sleep(KILL_AT * seconds)
             for process in doomed.processes.values():
-                counts = peers.command("counts") if process.name == "notifier" else {}
-                kill = Kill(process.name, "SIGKILL", time.time(), 0, peers_counts=counts)
-                kill.exit_code = process.kill()
+                kill = Kill(process.name, "SIGKILL", time.time(), process.kill())
+                if process.name == "notifier":  # marked once what it had under way landed
+                    await asyncio.sleep(LANDING_SECONDS)
+                    kill.peers_counts = peers.command("counts")
                 kills.append(kill)
             await publishing
             admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
