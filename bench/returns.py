@@ -1,6 +1,7 @@
 """How fast one returns-service process works through a backlog, against a bare pass-through.
 
     uv run python bench/returns.py [--orders N] [--databases sqlite,postgresql] [--keep DIR]
+        [--profile DIR]
 
 For each database: new topics (3 partitions) and a new consumer group, and BEFORE the service
 starts, keyed by order id, the returns service's inputs for N orders: an `order.status_changed`
@@ -16,13 +17,16 @@ through the same backlog with a group of its own.
 
 Reported: events/s in (total, from the service's start; steady, the events committed after its
 first commit over the time from that commit to the end),
-notification requests out, the service's CPU seconds, CPU ms/event and peak RSS, the
+notification requests out, the service's CPU seconds, CPU ms/event (all of it, and steady: from
+its first commit on) and peak RSS, the
 pass-through's events/s (from its first record forwarded to its last) and the ratio of the
 service's steady rate to it. Everything it starts (broker, PostgreSQL, processes) it stops.
 
 The broker is `KAFKA_BOOTSTRAP_SERVERS` when set, else a local one in a temporary directory; the
 same goes for PostgreSQL and `ORDERPULSE_TEST_POSTGRES_URL`. Results are printed and appended to
-bench/results/returns-<date>.json.
+bench/results/returns-<date>.json. `--profile DIR` runs each returns process under cProfile
+(statistics in DIR/<database>.prof) and prints where its time went; results are then not saved
+(the profiler slows the service down).
 """
 
 import argparse
@@ -38,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import measure
+import pipeline_report
 import yaml
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -86,6 +91,9 @@ class Result:
     first batch left out)."""
     cpu_seconds: float
     cpu_ms_per_event: float
+    steady_cpu_ms_per_event: float
+    """The service's CPU from its first commit to the end over the events committed meanwhile
+    (start-up left out: imports, compiling, migrations)."""
     peak_rss_mib: float
     passthrough_events_per_second: float
     """The pass-through through the same backlog, from its first record forwarded to its last."""
@@ -166,9 +174,12 @@ async def service_through(
     events: int,
     notifications: str,
     label: str,
+    profile: Path | None,
 ) -> dict[str, Any]:
-    """One returns process through the backlog: its timings, CPU, RSS and requests."""
-    service = ServiceProcess("returns", env, workdir)
+    """One returns process through the backlog: its timings, CPU, RSS and requests; under
+    cProfile, its statistics written to `profile`."""
+    profiled = ("-m", "cProfile", "-o", str(profile)) if profile else ()
+    service = ServiceProcess("returns", env, workdir, python_options=profiled)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -178,7 +189,7 @@ async def service_through(
             pid = child_pid("orderpulse_returns")
             print(f"[{label}] returns pid {pid} started; waiting …", flush=True)
             first_commit = done = None
-            first_count = 0
+            first_count, first_cpu = 0, 0.0
             last_report = started
             while done is None:
                 if not service.running:
@@ -188,7 +199,7 @@ async def service_through(
                     raise TimeoutError(f"not through after {TIMEOUT} s:\n{service.log(20)}")
                 count = await committed(admin, group, ends)
                 if first_commit is None and count:
-                    first_commit, first_count = now, count
+                    first_commit, first_count, first_cpu = now, count, cpu_seconds(pid)
                 done = now if count >= events else None
                 if now - last_report >= 10:
                     print(f"  {now - started:5.0f} s: {count}/{events} committed", flush=True)
@@ -211,13 +222,19 @@ async def service_through(
             (events - first_count) / (done - first_commit) if done > first_commit else math.nan
         ),
         "cpu": cpu,
+        "steady_cpu": (cpu - first_cpu) / (events - first_count) if events > first_count else 0,
         "rss": rss,
         "seen": seen,
     }
 
 
 async def run(
-    bootstrap: str, database: str, database_url: str | None, orders: int, workdir: Path
+    bootstrap: str,
+    database: str,
+    database_url: str | None,
+    orders: int,
+    workdir: Path,
+    profile: Path | None,
 ) -> Result:
     """One returns process, then the pass-through, through a pre-loaded backlog."""
     suffix = uuid.uuid4().hex[:8]
@@ -244,7 +261,15 @@ async def run(
     assert sum(ends.values()) == len(stream), f"{sum(ends.values())} on the topics"
 
     got = await service_through(
-        bootstrap, env, workdir, group, ends, len(stream), topics["notifications"], database
+        bootstrap,
+        env,
+        workdir,
+        group,
+        ends,
+        len(stream),
+        topics["notifications"],
+        database,
+        profile,
     )
     print(
         f"[{database}] returns: {got['steady_rate']:.0f} events/s steady, "
@@ -270,6 +295,7 @@ async def run(
         steady_events_per_second=round(got["steady_rate"], 1),
         cpu_seconds=round(got["cpu"], 2),
         cpu_ms_per_event=round(1000 * got["cpu"] / len(stream), 3),
+        steady_cpu_ms_per_event=round(1000 * got["steady_cpu"], 3),
         peak_rss_mib=round(got["rss"], 1),
         passthrough_events_per_second=round(baseline, 1),
         passthrough_cpu_ms_per_event=round(baseline_cpu, 3),
@@ -289,7 +315,8 @@ def table(results: list[Result]) -> str:
         ("events/s in", "events_per_second", "{:.0f}"),
         ("steady ev/s", "steady_events_per_second", "{:.0f}"),
         ("CPU s", "cpu_seconds", "{:.1f}"),
-        ("CPU ms/event", "cpu_ms_per_event", "{:.2f}"),
+        ("CPU ms/event", "cpu_ms_per_event", "{:.3f}"),
+        ("steady CPU ms/event", "steady_cpu_ms_per_event", "{:.3f}"),
         ("peak RSS MiB", "peak_rss_mib", "{:.0f}"),
         ("pass-through ev/s", "passthrough_events_per_second", "{:.0f}"),
         ("steady/pass-through", "ratio", "{:.2f}"),
@@ -316,7 +343,15 @@ async def main() -> None:
         metavar="DIR",
         help="work in DIR and keep it (logs, databases); default: a temporary directory",
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="run each returns process under cProfile, its statistics in DIR/<database>.prof",
+    )
     args = parser.parse_args()
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
     kinds = [kind.strip() for kind in args.databases.split(",") if kind.strip()]
     results = []
     with contextlib.ExitStack() as stack:
@@ -324,9 +359,17 @@ async def main() -> None:
         async with kafka_bootstrap(workdir / "kafka") as bootstrap:
             for kind in kinds:
                 async with database(kind, workdir) as url:
-                    results.append(await run(bootstrap, kind, url, args.orders, workdir / kind))
+                    profile = args.profile and args.profile.absolute() / f"{kind}.prof"
+                    results.append(
+                        await run(bootstrap, kind, url, args.orders, workdir / kind, profile)
+                    )
     print()
     print(table(results))
+    if args.profile:
+        for kind in kinds:
+            pipeline_report.print_profile(args.profile / f"{kind}.prof")
+        print("profiled: results not saved (the profiler slows the service down)")
+        return
     path = save(results, {"orders": args.orders, "databases": kinds}, kafka_source())
     print(f"\nwritten to {path.relative_to(REPO)}")
 

@@ -7,7 +7,7 @@ follows).
 """
 
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 import holidays
 
@@ -28,8 +28,12 @@ def refund_by(requested_at: datetime, policy: ReturnsPolicy) -> date:
     return requested_at.astimezone(policy.time_zone).date() + timedelta(days=REFUND_DAYS)
 
 
+@lru_cache(maxsize=4096)
 def working_day_from(day: date, country: str) -> date:
-    """`day`, or the first day after it that is neither a weekend nor a public holiday."""
+    """`day`, or the first day after it that is neither a weekend nor a public holiday.
+
+    Remembered: a poll's arrivals share a handful of days, and asking the calendar about one
+    cost more than the rest of the deadline."""
     while day.weekday() >= 5 or day in _public_holidays(country):
         day += timedelta(days=1)
     return day
