@@ -108,10 +108,12 @@ def collect_for_polls(app: AsgiFastStream) -> AsgiFastStream:
     A poll's records, events, states and requests are hundreds of thousands of objects that live
     until it ends: collected every 700 allocations they survived into the oldest generation, and
     every few polls a full collection walked them with every object of the imports, the app and
-    its libraries. In bench/returns.py that was 40 % of the CPU per event. What exists once the
-    app has started lives as long as the process: frozen, no collection walks it again; and young
-    objects are collected every `YOUNG_OBJECTS` allocations. For a service's process (`__main__`)
-    only: frozen objects are never freed, which a test process that builds many apps would feel.
+    its libraries: 40 % of the returns service's CPU per event on bench/returns.py's backlog
+    (replayed in one process). What exists once the app has started lives as long as the
+    process: frozen, no collection walks it again; and young objects are collected every
+    `YOUNG_OBJECTS` allocations (the bench's steady CPU per event: a quarter less). For a
+    service's process (`__main__`) only: frozen objects are never freed, which a test process
+    that builds many apps would feel.
     """
 
     def tune() -> None:
