@@ -112,7 +112,7 @@ def collect_for_polls(app: AsgiFastStream) -> AsgiFastStream:
     (replayed in one process). What exists once the app has started lives as long as the
     process: frozen, no collection walks it again; and young objects are collected every
     `YOUNG_OBJECTS` allocations (the bench's steady CPU per event: a quarter less). For a
-    service's process (`__main__`) only: frozen objects are never freed, which a test process
+    service's process (`main.serve`) only: frozen objects are never freed, which a test process
     that builds many apps would feel.
     """
 

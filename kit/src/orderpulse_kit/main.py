@@ -11,6 +11,7 @@ from faststream.asgi import AsgiFastStream
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from orderpulse_kit import logs
+from orderpulse_kit.batch import collect_for_polls
 from orderpulse_kit.settings import ServiceSettings
 
 S = TypeVar("S", bound=ServiceSettings)
@@ -21,13 +22,14 @@ previous answer). Probes, metrics, webhooks and the timeline answer in well unde
 
 
 def serve(build_app: Callable[[S], AsgiFastStream], settings: S) -> None:
-    """Log as JSON at the configured level and serve `build_app(settings)` over HTTP."""
+    """Log as JSON at the configured level and serve `build_app(settings)` over HTTP, the
+    process's garbage collector set for polls once it has started."""
     logs.configure(settings.log_level)
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it; exit 0 so that a stop that
     # went as planned does not read as a crash to the orchestrator.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(
-        build_app(settings),
+        collect_for_polls(build_app(settings)),
         host=settings.http_host,
         port=settings.http_port,
         log_config=None,
