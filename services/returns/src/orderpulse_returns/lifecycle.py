@@ -97,7 +97,7 @@ def received(event: OrderStatusChanged, policy: ReturnsPolicy) -> Decision:
         received=data.status.value if policy.merge_with_delivered else None,
         dropoff_point=order.dropoff_point,
     )
-    return _announce(order, notice, "return_instructions", event.time)
+    return _announce(order, notice, "return_instructions", event.time, event.id)
 
 
 def returned(order: ReturnsOrder, event: ReturnEvent, policy: ReturnsPolicy) -> Decision:
@@ -115,7 +115,7 @@ def returned(order: ReturnsOrder, event: ReturnEvent, policy: ReturnsPolicy) -> 
     if event.type in heard or (late and not isinstance(event, ReturnRequested)):
         return Decision(order)
     notice = _step_notice(event, policy)
-    return _announce(order, notice, f"{return_id}/{notice.kind}", event.time)
+    return _announce(order, notice, f"{return_id}/{notice.kind}", event.time, event.id)
 
 
 def remind(order: ReturnsOrder, now: datetime, policy: ReturnsPolicy) -> Decision:
@@ -130,7 +130,8 @@ def remind(order: ReturnsOrder, now: datetime, policy: ReturnsPolicy) -> Decisio
         withdrawal_deadline=order.withdrawal_deadline,
         dropoff_point=order.dropoff_point,
     )
-    return _announce(done, notice, f"return_window_closing/{order.withdrawal_deadline}", now)
+    about = f"return_window_closing/{order.withdrawal_deadline}"
+    return _announce(done, notice, about, now, cause_id=None)  # no event: the reminder's time
 
 
 def _step_notice(event: ReturnEvent, policy: ReturnsPolicy) -> Notice:
@@ -157,8 +158,11 @@ def _reminder_time(deadline: date, policy: ReturnsPolicy) -> datetime | None:
     return datetime.combine(day, REMINDER_TIME, tzinfo=policy.time_zone)
 
 
-def _announce(order: ReturnsOrder, notice: Notice, about: str, at: datetime) -> Decision:
-    """The notification for `notice`, unless the customer was erased."""
+def _announce(
+    order: ReturnsOrder, notice: Notice, about: str, at: datetime, cause_id: str | None
+) -> Decision:
+    """The notification for `notice` (caused by the event `cause_id`), unless the customer was
+    erased."""
     if order.customer is None:
         return Decision(order)
     notification = request(
@@ -169,5 +173,6 @@ def _announce(order: ReturnsOrder, notice: Notice, about: str, at: datetime) -> 
         notice=notice,
         about=about,
         time=at,
+        cause_id=cause_id,
     )
     return Decision(order, [notification])

@@ -37,6 +37,7 @@ def request(
     notice: Notice,
     about: str,
     time: datetime,
+    cause_id: str | None,
 ) -> NotificationRequested:
     """`notification.requested` for `notice`; `about` names what it announces, once per order."""
     notification_id = derived_id(shop_id, order_id, about)
@@ -48,6 +49,7 @@ def request(
         shopid=shop_id,
         data=NotificationRequestedData(
             notification_id=notification_id,
+            cause_id=cause_id,
             order_number=order_number,
             customer=customer,
             notice=notice,

@@ -95,6 +95,17 @@ def test_the_point_the_order_was_collected_from_is_offered_for_the_drop_off() ->
     assert no_dropoff.requests[0].data.notice.dropoff_point is None
 
 
+def test_each_request_names_the_event_that_caused_it() -> None:
+    """The notifier copies it into the outcomes: an integrator joins them to the shop's event."""
+    delivered, requested = arrival(), step("requested")
+    first = received(delivered, policy())
+    [acknowledgement] = returned(first.order, requested, policy()).requests
+    assert (first.requests[0].data.cause_id, acknowledgement.data.cause_id) == (
+        delivered.id,
+        requested.id,
+    )
+
+
 def test_a_whole_return_is_one_message_per_step() -> None:
     order = received(arrival(), policy()).order
     order, said = run_through(order, *STEPS)
