@@ -8,8 +8,8 @@ their own): the addresses are printed as one JSON line, then each line read from
 command answered with one JSON line, and the end of stdin stops the peers:
 - `messages`: what the Twilio fake and the SMTP server have accepted so far;
 - `counts`: only how many each has accepted (cheap, to mark a moment in their lists);
-- `fail twilio|smtp STATUS COUNT`: a storm, the next COUNT requests (Twilio) or DATA commands
-  (SMTP) answered STATUS (e.g. 429 or 503; 421 or 451), as `fail_next` scripts them.
+- `fail twilio|smtp|ses STATUS COUNT`: a storm, the next COUNT requests (Twilio, SES) or DATA
+  commands (SMTP) answered STATUS (e.g. 429 or 503; 421 or 451), as `fail_next` scripts them.
 """
 
 import argparse
@@ -92,7 +92,7 @@ def serve_commands(
             elif command == "counts":
                 _answer(answers, counts(twilio, smtp))
             elif command.startswith("fail "):
-                _answer(answers, storm(command.split()[1:], twilio, smtp))
+                _answer(answers, storm(command.split()[1:], twilio, smtp, ses))
             elif command:
                 _answer(answers, {"error": f"unknown command {command!r}"})
 
@@ -122,16 +122,23 @@ def counts(twilio: TwilioFake | None, smtp: SmtpCatcher | None) -> dict[str, int
     return found | ({"smtp": len(smtp.raw_messages)} if smtp else {})
 
 
-def storm(words: list[str], twilio: TwilioFake | None, smtp: SmtpCatcher | None) -> dict[str, Any]:
+def storm(
+    words: list[str], twilio: TwilioFake | None, smtp: SmtpCatcher | None, ses: MotoSes | None
+) -> dict[str, Any]:
     """Script failures from `fail PEER STATUS COUNT`'s words; what was scripted, or why not."""
     try:
         peer, status, count = words[0], int(words[1]), int(words[2])
     except (IndexError, ValueError):
-        return {"error": "usage: fail twilio|smtp STATUS COUNT"}
+        return {"error": "usage: fail twilio|smtp|ses STATUS COUNT"}
     if peer == "twilio" and twilio:
         twilio.fail_next(status, count)
     elif peer == "smtp" and smtp:
         smtp.fail_next(status, count)
+    elif peer == "ses" and ses:
+        try:
+            ses.fail_next(status, count)
+        except ValueError as error:
+            return {"error": str(error)}
     else:
         return {"error": f"no peer {peer!r} running"}
     return {"failing": peer, "status": status, "count": count}

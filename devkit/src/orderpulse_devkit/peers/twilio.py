@@ -4,7 +4,6 @@ import asyncio
 import base64
 import re
 import secrets
-import socket
 import threading
 from collections import deque
 from datetime import UTC, datetime
@@ -14,7 +13,7 @@ from typing import Any, Self
 
 from aiohttp import web
 
-from orderpulse_devkit.peers._base import HOST, Peer
+from orderpulse_devkit.peers._base import AiohttpThread, Peer
 
 TEST_ACCOUNT_SID = "AC" + "0" * 32
 TEST_AUTH_TOKEN = "test-token"
@@ -45,9 +44,7 @@ class TwilioFake(Peer):
         self._lock = threading.Lock()
         self._messages: list[dict[str, str]] = []
         self._failures: deque[tuple[int, int | None]] = deque()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
+        self._server = AiohttpThread("twilio-fake")
 
     @property
     def messages(self) -> list[dict[str, str]]:
@@ -67,36 +64,14 @@ class TwilioFake(Peer):
             self._failures.clear()
 
     def start(self) -> Self:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind((HOST, 0))  # bound before serving: no window for another process to take it
-        self.port = int(sock.getsockname()[1])
-        loop = self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run, name="twilio-fake", daemon=True)
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._serve(sock), loop).result(timeout=10)
-        return self
-
-    def stop(self) -> None:
-        if self._loop is None or self._thread is None or self._runner is None:
-            return
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join()
-        self._loop = self._thread = self._runner = None
-
-    def _run(self) -> None:
-        assert self._loop is not None
-        self._loop.run_forever()
-        self._loop.run_until_complete(self._loop.shutdown_asyncgens())
-        self._loop.close()
-
-    async def _serve(self, sock: socket.socket) -> None:
         app = web.Application()
         app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self._create)
         app.router.add_get("/_fake/messages", self._list)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-        await self._runner.setup()
-        await web.SockSite(self._runner, sock).start()
+        self.port = self._server.start(app)
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
 
     async def _list(self, request: web.Request) -> web.Response:
         return web.json_response(self.messages)
