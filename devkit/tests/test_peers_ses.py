@@ -5,6 +5,7 @@ peers' `--control` too, as the chaos run storms it."""
 import io
 import json
 from collections.abc import AsyncIterator, Iterator
+from email import message_from_string, policy
 from typing import TYPE_CHECKING
 
 import boto3
@@ -131,17 +132,22 @@ def test_reset_forgets_a_scripted_storm(ses: MotoSes) -> None:
         client.close()
 
 
-def test_control_storms_ses(ses: MotoSes) -> None:
-    ses.reset()
-    commands = io.StringIO("fail ses 429 1\nfail ses 400 1\n")
+async def test_control_storms_ses_and_counts_its_mail(ses: MotoSes, sender: SesSender) -> None:
+    message_id = await sender.send_email(email(0))
+    commands = io.StringIO("fail ses 429 1\nfail ses 400 1\ncounts\nmessages\n")
     answers = io.StringIO()
 
     serve_commands(commands, answers, None, None, ses)
 
-    [addresses, storm, refused] = [json.loads(line) for line in answers.getvalue().splitlines()]
+    lines = answers.getvalue().splitlines()
+    [addresses, storm, refused, counted, messages] = [json.loads(line) for line in lines]
     assert addresses == {"ses": {"endpoint_url": ses.endpoint_url, "region": ses.region}}
     assert storm == {"failing": "ses", "status": 429, "count": 1}
     assert refused == {"error": "no SES error scripted for 400; one of [429, 500, 503]"}
+    assert counted == {"ses": 1}
+    [sent] = messages["ses"]
+    assert sent["message_id"] == message_id
+    assert message_from_string(sent["raw"], policy=policy.default)["Subject"] == email(0).subject
     client = no_retries(ses)
     try:
         with pytest.raises(ClientError, match="TooManyRequestsException"):

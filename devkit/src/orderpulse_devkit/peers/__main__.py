@@ -6,7 +6,7 @@
 is for a parent process that runs the peers in a process of their own (so they have a GIL of
 their own): the addresses are printed as one JSON line, then each line read from stdin is a
 command answered with one JSON line, and the end of stdin stops the peers:
-- `messages`: what the Twilio fake and the SMTP server have accepted so far;
+- `messages`: what the Twilio fake, the SMTP server and SES have accepted so far;
 - `counts`: only how many each has accepted (cheap, to mark a moment in their lists);
 - `fail twilio|smtp|ses STATUS COUNT`: a storm, the next COUNT requests (Twilio, SES) or DATA
   commands (SMTP) answered STATUS (e.g. 429 or 503; 421 or 451), as `fail_next` scripts them.
@@ -88,19 +88,21 @@ def serve_commands(
         for line in commands:
             command = line.strip()
             if command == "messages":
-                _answer(answers, received(twilio, smtp))
+                _answer(answers, received(twilio, smtp, ses))
             elif command == "counts":
-                _answer(answers, counts(twilio, smtp))
+                _answer(answers, counts(twilio, smtp, ses))
             elif command.startswith("fail "):
                 _answer(answers, storm(command.split()[1:], twilio, smtp, ses))
             elif command:
                 _answer(answers, {"error": f"unknown command {command!r}"})
 
 
-def received(twilio: TwilioFake | None, smtp: SmtpCatcher | None) -> dict[str, Any]:
-    """What the Twilio fake (its messages' form fields and "Sid") and the SMTP server (envelope
-    and the message's bytes as UTF-8, any other byte escaped as a lone surrogate) have accepted so
-    far, oldest first."""
+def received(
+    twilio: TwilioFake | None, smtp: SmtpCatcher | None, ses: MotoSes | None = None
+) -> dict[str, Any]:
+    """What the Twilio fake (its messages' form fields and "Sid"), the SMTP server (envelope and
+    the message's bytes as UTF-8, any other byte escaped as a lone surrogate) and SES (its
+    MessageId and the message as text) have accepted so far, oldest first."""
     found: dict[str, Any] = {}
     if twilio:
         found["twilio"] = twilio.messages
@@ -113,13 +115,21 @@ def received(twilio: TwilioFake | None, smtp: SmtpCatcher | None) -> dict[str, A
             }
             for mail_from, rcpt_tos, raw in smtp.raw_messages
         ]
+    if ses:
+        found["ses"] = [
+            {"message_id": sent.message_id, "raw": sent.message.as_string()} for sent in ses.sent()
+        ]
     return found
 
 
-def counts(twilio: TwilioFake | None, smtp: SmtpCatcher | None) -> dict[str, int]:
-    """How many messages each peer has accepted so far, without copying them out."""
+def counts(
+    twilio: TwilioFake | None, smtp: SmtpCatcher | None, ses: MotoSes | None = None
+) -> dict[str, int]:
+    """How many messages each peer has accepted so far, without copying them out (SES's: moto
+    copies them)."""
     found = {"twilio": len(twilio.messages)} if twilio else {}
-    return found | ({"smtp": len(smtp.raw_messages)} if smtp else {})
+    found |= {"smtp": len(smtp.raw_messages)} if smtp else {}
+    return found | ({"ses": len(ses.sent())} if ses else {})
 
 
 def storm(
