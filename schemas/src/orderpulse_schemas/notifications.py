@@ -211,6 +211,11 @@ class ReturnReceivedNotice(ReturnData):
     kind: Literal["return_received"] = Field(
         default="return_received", description="Always `return_received`."
     )
+    refund_by: Day | None = Field(
+        default=None,
+        description="Last day the shop may refund: 14 days from the withdrawal, or the day the "
+        "goods came back if later. None when the requester did not hear of the withdrawal.",
+    )
 
 
 class ReturnRefundedNotice(ReturnRefundedData):

@@ -310,3 +310,79 @@ def test_english_reads_as_english_in_european_formats(kind: str, shops: dict[str
     for part, text in texts(request(kind, "en"), shops["kvetinac-cz"]).items():
         assert not [words for words in NOT_ENGLISH if words in text], (part, text)
         assert not AMERICAN.search(text.replace("\u00a0", " ")), (part, AMERICAN.search(text))
+
+
+# The received-return message names the refund date the returns service computed, when it has one.
+REFUND_DAY = date(2026, 11, 26)
+REFUND_BY = {
+    "cs": "Peníze vrátíme nejpozději: ",
+    "sk": "Peniaze vrátime najneskôr: ",
+    "pl": "Zwrot pieniędzy najpóźniej: ",
+    "en": "Refund by: ",
+}
+SMS_REFUND_BY = {
+    "cs": "Peníze vám vrátíme do ",
+    "sk": "Peniaze vám vrátime do ",
+    "pl": "Pieniądze zwrócimy do ",
+    "en": "We will refund you by ",
+}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_received_return_names_the_refund_date_when_it_is_known(
+    locale: str, shops: dict[str, Shop]
+) -> None:
+    shop = shops["kvetinac-cz"]
+    keep = shop.model_copy(update={"sms_diacritics": SmsDiacritics.KEEP})
+    notification = request("return_received", locale, refund_by=REFUND_DAY.isoformat())
+    dates = LocaleFormat(locale, shop.time_zone)
+    parts = texts(notification, keep)
+    for part in ("text", "html"):
+        body = read(parts[part])
+        assert REFUND_BY[locale] + dates.date(REFUND_DAY) in body, body
+        assert phrase(locale, "refund_within") not in body
+        assert phrase(locale, "refund_delivery") in body
+    assert dates.date(REFUND_DAY) in preview(parts["html"])
+    sms = parts["sms"]
+    assert SMS_REFUND_BY[locale] + dates.sms_date(REFUND_DAY) in sms, sms
+    assert "14" not in sms and sms.endswith(".") and ".." not in sms, sms
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_received_return_keeps_the_14_days_without_a_date(
+    locale: str, shops: dict[str, Shop]
+) -> None:
+    parts = texts(request("return_received", locale, refund_by=None), shops["kvetinac-cz"])
+    for part in ("text", "html"):
+        body = read(parts[part])
+        assert phrase(locale, "refund_within") in body, body
+        assert REFUND_BY[locale].strip() not in body
+    assert "14" in preview(parts["html"]) and "14" in parts["sms"]
+
+
+@pytest.mark.parametrize("diacritics", list(SmsDiacritics))
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_received_return_sms_is_no_longer_with_the_date(
+    locale: str, diacritics: SmsDiacritics, shops: dict[str, Shop]
+) -> None:
+    """The date in its longest form (a Wednesday, two-digit day and month) takes no more
+    segments than the 14 days did."""
+    shop = shops["kvetinac-cz"].model_copy(update={"sms_diacritics": diacritics})
+    dated = request("return_received", locale, refund_by="2026-12-30")
+    undated = request("return_received", locale, refund_by=None)
+    with_date = render_sms(Renderer(), dated, shop).segments
+    assert with_date <= render_sms(Renderer(), undated, shop).segments
+
+
+def read(text: str) -> str:
+    """The words of a message part as shown, without its tags or line breaks; the preview
+    taken out, so a sentence is found in the body."""
+    body = re.sub(r'<div class="preheader".*?</div>', "", text, flags=re.S)
+    return " ".join(re.sub(r"<[^>]+>", "", body).split())
+
+
+def preview(html: str) -> str:
+    """The inbox preview: the hidden text the email's body opens with."""
+    found = re.search(r'<div class="preheader"[^>]*>(.*?)</div>', html, re.S)
+    assert found, "every email has a preheader"
+    return found.group(1)

@@ -28,6 +28,14 @@ def refund_by(requested_at: datetime, policy: ReturnsPolicy) -> date:
     return requested_at.astimezone(policy.time_zone).date() + timedelta(days=REFUND_DAYS)
 
 
+def refund_on_receipt(requested_at: datetime, received_at: datetime, policy: ReturnsPolicy) -> date:
+    """The refund date once the goods are back at `received_at`: the 14 days' last day, or the
+    day of receipt if that is later, since the shop may hold the refund only until it has the
+    goods (or proof they were sent)."""
+    received_on = received_at.astimezone(policy.time_zone).date()
+    return max(refund_by(requested_at, policy), received_on)
+
+
 @lru_cache(maxsize=4096)
 def working_day_from(day: date, country: str) -> date:
     """`day`, or the first day after it that is neither a weekend nor a public holiday.

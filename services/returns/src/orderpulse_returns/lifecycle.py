@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from orderpulse_returns.deadlines import refund_by, withdrawal_deadline
+from orderpulse_returns.deadlines import refund_by, refund_on_receipt, withdrawal_deadline
 from orderpulse_returns.messages import request
 from orderpulse_returns.shops import ReturnsPolicy
 from orderpulse_schemas.notifications import (
@@ -61,6 +61,10 @@ class ReturnsOrder(BaseModel):
     steps: dict[str, list[str]] = Field(
         default_factory=dict, description="Return id → the step types heard, in order."
     )
+    requested_at: dict[str, datetime] = Field(
+        default_factory=dict,
+        description="Return id → when the customer withdrew: the refund date counts from it.",
+    )
     remind_at: datetime | None = None
 
 
@@ -106,15 +110,19 @@ def returned(order: ReturnsOrder, event: ReturnEvent, policy: ReturnsPolicy) -> 
     heard = order.steps.get(return_id, [])
     rank = STEP_RANK[event.type]
     late = bool(heard) and rank <= max(STEP_RANK[step] for step in heard)
+    requested_at = order.requested_at
+    if isinstance(event, ReturnRequested) and return_id not in requested_at:
+        requested_at = {**requested_at, return_id: event.time}
     order = order.model_copy(
         update={
             "steps": {**order.steps, return_id: [*heard, event.type]},
+            "requested_at": requested_at,
             "remind_at": None,  # the customer has acted: no reminder to withdraw
         }
     )
     if event.type in heard or (late and not isinstance(event, ReturnRequested)):
         return Decision(order)
-    notice = _step_notice(event, policy)
+    notice = _step_notice(event, requested_at.get(return_id), policy)
     return _announce(order, notice, f"{return_id}/{notice.kind}", event.time, event.id)
 
 
@@ -134,7 +142,10 @@ def remind(order: ReturnsOrder, now: datetime, policy: ReturnsPolicy) -> Decisio
     return _announce(done, notice, about, now, cause_id=None)  # no event: the reminder's time
 
 
-def _step_notice(event: ReturnEvent, policy: ReturnsPolicy) -> Notice:
+def _step_notice(
+    event: ReturnEvent, requested_at: datetime | None, policy: ReturnsPolicy
+) -> Notice:
+    """The notice of a step; `requested_at` is when the return was requested, if heard."""
     data = event.data.model_dump()
     match event:
         case ReturnRequested():
@@ -144,7 +155,10 @@ def _step_notice(event: ReturnEvent, policy: ReturnsPolicy) -> Notice:
         case ReturnLabelIssued():
             return ReturnLabelIssuedNotice(**data)
         case ReturnReceived():
-            return ReturnReceivedNotice(**data)
+            if requested_at is None:  # the request was never heard: no date to count from
+                return ReturnReceivedNotice(**data)
+            due = refund_on_receipt(requested_at, event.time, policy)
+            return ReturnReceivedNotice(**data, refund_by=due)
         case ReturnRefunded():
             return ReturnRefundedNotice(**data)
         case ReturnRejected():

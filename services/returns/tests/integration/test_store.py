@@ -53,7 +53,10 @@ async def waiting_events(store: SqlReturnsStore, order_id: str) -> list[object]:
 
 
 async def test_an_order_comes_back_as_it_was_saved(store: SqlReturnsStore) -> None:
-    saved = order(steps={"r-1": ["return.requested"]})
+    saved = order(
+        steps={"r-1": ["return.requested"]},
+        requested_at={"r-1": datetime(2026, 11, 28, 19, 5, 33, tzinfo=PRAGUE)},
+    )
     await store.apply(Effects(seen=[("s", "e-1")], received=[saved]))
     loaded = await store.load([("s", "o-1"), ("s", "o-2")], [("s", "e-1"), ("s", "e-2")])
     assert loaded.orders == {("s", "o-1"): saved}

@@ -191,3 +191,47 @@ def test_a_reminder_woken_after_the_deadline_stays_silent() -> None:
     assert decision.requests == [] and decision.order.remind_at is None
     on_the_last_day = remind(order, datetime(2026, 11, 20, 23, 0, tzinfo=PRAGUE), shop)
     assert kinds(on_the_last_day) == ["return_window_closing"]
+
+
+def received_notice(order: ReturnsOrder, **changes: Any) -> Any:
+    """The notice that the goods of ret-10045-1 came back, the event's envelope changed as given."""
+    [request] = returned(order, step("received", **changes), policy()).requests
+    assert request.data.notice.kind == "return_received"
+    return request.data.notice
+
+
+def test_the_receipt_names_the_refund_date_counted_from_the_withdrawal() -> None:
+    """Withdrawn on 7 November, the goods back on the 10th: the 14 days end on the 21st."""
+    order, _ = run_through(received(arrival(), policy()).order, "requested")
+    assert order.requested_at == {"ret-10045-1": datetime(2026, 11, 7, 19, 5, 33, tzinfo=PRAGUE)}
+    assert received_notice(order).refund_by == date(2026, 11, 21)
+
+
+def test_goods_back_after_the_14_days_are_refunded_on_the_day_they_arrive() -> None:
+    """Received at 00:30 on the 25th in Prague (the 24th in UTC): due that day, the shop's."""
+    order, _ = run_through(received(arrival(), policy()).order, "requested")
+    late = received_notice(order, time="2026-11-24T23:30:00Z")
+    assert late.refund_by == date(2026, 11, 25)
+    on_the_last_day = received_notice(order, time="2026-11-21T10:00:00Z")
+    assert on_the_last_day.refund_by == date(2026, 11, 21)
+
+
+def test_a_receipt_of_a_return_never_requested_names_no_date() -> None:
+    order = received(arrival(), policy()).order
+    assert received_notice(order).refund_by is None
+    assert returned(order, step("received"), policy()).order.requested_at == {}
+
+
+def test_a_request_heard_again_keeps_the_first_withdrawal_time() -> None:
+    order, _ = run_through(received(arrival(), policy()).order, "requested")
+    resent = step("requested", id="evt-resent", time="2026-11-20T09:00:00Z")
+    order = returned(order, resent, policy()).order
+    assert received_notice(order).refund_by == date(2026, 11, 21)
+
+
+def test_a_state_saved_before_withdrawal_times_were_kept_still_loads() -> None:
+    order, _ = run_through(received(arrival(), policy()).order, "requested")
+    saved = order.model_dump(mode="json", exclude={"requested_at"})
+    old = ReturnsOrder.model_validate(saved)
+    assert old.steps == order.steps and old.requested_at == {}
+    assert received_notice(old).refund_by is None
