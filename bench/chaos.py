@@ -51,7 +51,7 @@ import measure
 import workload
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
-from chaos_fleet import PARTITIONS, TOPICS, Fleet, Monkey, recovery_figures
+from chaos_fleet import PARTITIONS, TOPICS, Fleet, Monkey, recovery_figures, storms
 from chaos_replicas import run_replicas
 from hostile import Hostile
 from workload import Journey
@@ -177,16 +177,6 @@ async def publish(
     return sent
 
 
-async def storms(peers: measure.Peers, size: int, seconds: float) -> list[dict[str, Any]]:
-    """Script the providers' storms at their moments of the publishing time."""
-    started, done = time.monotonic(), []
-    for share, peer, status in STORMS:
-        await asyncio.sleep(max(0.0, started + share * seconds - time.monotonic()))
-        answer = await asyncio.to_thread(peers.command, f"fail {peer} {status} {size}")
-        done.append({**answer, "at": time.time()})
-    return done
-
-
 async def restart_broker(
     broker: LocalKafkaBroker | None, monkey: Monkey, seconds: float
 ) -> dict[str, float]:
@@ -274,6 +264,7 @@ async def run(plan: Plan, seed: int, workdir: Path) -> dict[str, Any]:
             FIRST_ORDER + plan.journeys,
             plan.timeout,
             PROVIDER_LATENCY,
+            plan.storm,
         )
     kills = found.pop("kills")
     result = {
@@ -317,7 +308,7 @@ async def chaos(
     tasks = (
         asyncio.create_task(monkey.run(admin, deadline)),
         asyncio.create_task(restart_broker(broker, monkey, plan.seconds)),
-        asyncio.create_task(storms(peers, plan.storm, plan.seconds)),
+        asyncio.create_task(storms(peers, STORMS, plan.storm, plan.seconds)),
     )
     sent = await publish(fleet.bootstrap, items, plan.seconds, topics)
     _, restarted, stormed = await asyncio.gather(*tasks)

@@ -132,21 +132,25 @@ async def read_all(
     return records
 
 
+EMAIL_PEERS = {"smtp", "ses"}
 ORDER_NUMBER = re.compile(r"(?<!\d)(7\d{6})(?!\d)")
-GAVE_UP = re.compile(r"retries exhausted: (twilio|smtp) ")
+GAVE_UP = re.compile(r"retries exhausted: (twilio|smtp|ses) ")
 """A notification request the notifier dead-lettered after a provider failed it every time."""
 
 
 def by_order(delivered: dict[str, Any]) -> dict[str, dict[str, list[tuple[int, str]]]]:
     """Each provider's messages by the order number they mention: (position, identity), the
-    identity an email's Message-ID or a text's body. Messages naming no order go under ""."""
+    identity an email's Message-ID or a text's body. Messages naming no order go under "".
+    Email is SMTP's or SES's, whichever peer ran."""
     parser = BytesHeaderParser(policy=default_policy)
-    found: dict[str, dict[str, list[tuple[int, str]]]] = {"smtp": {}, "twilio": {}}
-    for index, email in enumerate(delivered["smtp"]):
-        headers = parser.parsebytes(email["raw"].encode("utf-8", "surrogateescape"))
-        match = ORDER_NUMBER.search(str(headers["Subject"]))
-        order = match.group(1) if match else ""
-        found["smtp"].setdefault(order, []).append((index, str(headers["Message-ID"])))
+    found: dict[str, dict[str, list[tuple[int, str]]]] = {"twilio": {}}
+    for peer in EMAIL_PEERS & delivered.keys():
+        found[peer] = {}
+        for index, email in enumerate(delivered[peer]):
+            headers = parser.parsebytes(email["raw"].encode("utf-8", "surrogateescape"))
+            match = ORDER_NUMBER.search(str(headers["Subject"]))
+            order = match.group(1) if match else ""
+            found[peer].setdefault(order, []).append((index, str(headers["Message-ID"])))
     for index, text in enumerate(delivered["twilio"]):
         match = ORDER_NUMBER.search(text["Body"])
         order = match.group(1) if match else ""
@@ -354,6 +358,9 @@ def replicas_line(found: dict[str, Any]) -> str:
         f"replicas: {found['replicas']} × 3 services over {found['partitions']} partitions, "
         f"{found['events']} events; killed one of each; takeover (s): {takeover}; lost "
         f"{messages['lost']}, duplicated {messages['duplicated']} ({messages['explained']} in "
-        f"flight at the kill); dead-lettered {found['dead_lettering']['dead_letters']}; "
+        f"flight at the kill); dead-lettered {found['dead_lettering']['dead_letters']}; storms "
+        f"{[(s.get('failing'), s.get('status'), s.get('count')) for s in found['storms']]}, "
+        f"gave up on {found['dead_lettering']['given_up_after_retries']} (replayed: "
+        f"{found['replay']}); "
         f"{'ok' if found['ok'] else 'FAILED'}"
     )

@@ -8,10 +8,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from measure import committed
+from measure import Peers, committed
 
 from orderpulse_devkit.services import MODULES, ServiceProcess, service_settings
 
@@ -215,3 +216,16 @@ def recovery_figures(kills: list[Kill]) -> dict[str, dict[str, float | int | Non
                 "not_recovered_before_next_signal_or_end": len(mine) - len(times),
             }
     return figures
+
+
+async def storms(
+    peers: Peers, schedule: tuple[tuple[float, str, int], ...], size: int, seconds: float
+) -> list[dict[str, Any]]:
+    """Script the providers' storms at their moments of the publishing time: `schedule` says
+    when (share of it), whom and with what status; each storm fails `size` requests."""
+    started, done = time.monotonic(), []
+    for share, peer, status in schedule:
+        await asyncio.sleep(max(0.0, started + share * seconds - time.monotonic()))
+        answer = await asyncio.to_thread(peers.command, f"fail {peer} {status} {size}")
+        done.append({**answer, "at": time.time()})
+    return done

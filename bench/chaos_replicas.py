@@ -2,11 +2,15 @@
 partitions; mid-stream one replica of each is killed (SIGKILL) and not restarted, and the
 survivors must take over its partitions with nothing lost and nothing sent twice but the sends
 in flight at the notifier's kill. Takeover time: the kill → the survivor assigned the group's
-partitions anew (its log says so)."""
+partitions anew (its log says so).
+
+Email goes through SES here (the main run's goes through SMTP), and SES storms: throttled (429),
+then unavailable (503). What the notifier gave up on is replayed once quiet, as in the main run."""
 
 import asyncio
 import contextlib
 import json
+import re
 import time
 import uuid
 from dataclasses import asdict
@@ -15,20 +19,49 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
+import boto3
 import chaos_check
 import measure
 import workload
 from aiokafka.admin import AIOKafkaAdminClient
-from chaos_fleet import LANDING_SECONDS, TOPICS, Fleet, Kill, recovery_figures
+from chaos_fleet import LANDING_SECONDS, TOPICS, Fleet, Kill, recovery_figures, storms
 from sqlalchemy.engine import make_url
 
 from orderpulse_devkit.kafka import create_topics
+from orderpulse_devkit.peers.ses import CREDENTIALS
 from orderpulse_devkit.postgres import postgres_url
 from orderpulse_devkit.services import MODULES, announce_everything
 
 PARTITIONS = 6
 KILL_AT = 1 / 3
 """Share of the publishing time after which one replica of each service is killed."""
+SES_STORMS = ((0.2, "ses", 429), (0.6, "ses", 503))
+"""When (share of the publishing time), whom, and with what status the providers storm."""
+
+
+def ses_settings(peers: measure.Peers, shops: Path) -> dict[str, str]:
+    """The notifier's settings to send email through the SES peer, every sender domain of
+    `shops` verified there first (moto refuses mail from an unverified one)."""
+    address = peers.addresses["ses"]
+    client = boto3.client(
+        "sesv2",
+        endpoint_url=address["endpoint_url"],
+        region_name=address["region"],
+        aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+    try:
+        for domain in set(re.findall(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)", shops.read_text())):
+            client.create_email_identity(EmailIdentity=domain)
+    finally:
+        client.close()
+    return {
+        **CREDENTIALS,
+        "NOTIFIER_EMAIL_BACKEND": "ses",
+        "NOTIFIER_SES_REGION": address["region"],
+        "NOTIFIER_SES_ENDPOINT_URL": address["endpoint_url"],
+        "NOTIFIER_SES_MAX_SEND_RATE": str(measure.TWILIO_MAX_SEND_RATE),
+    }
 
 
 async def databases(url: str, suffix: str) -> dict[str, str]:
@@ -75,6 +108,7 @@ async def run_replicas(
     first_order: int,
     patience: float,
     provider_latency: float,
+    storm: int,
 ) -> dict[str, Any]:
     """The scenario on the run's broker; its figures and checks (`ok`)."""
     suffix = uuid.uuid4().hex[:8]
@@ -87,9 +121,11 @@ async def run_replicas(
     async with postgres_url(workdir / "postgres") as url:
         urls = await databases(url, suffix)
         with contextlib.ExitStack() as stack:
-            peers = measure.Peers(provider_latency)
+            peers = measure.Peers(provider_latency, only="ses,twilio")
             stack.callback(peers.stop)
-            settings = measure.peer_settings(measure.PeerSmtp(peers), measure.PeerTwilio(peers))
+            settings = ses_settings(peers, shops) | measure.twilio_settings(
+                measure.PeerTwilio(peers)
+            )
             doomed, survivor = (
                 Fleet(
                     bootstrap,
@@ -109,6 +145,7 @@ async def run_replicas(
             await chaos_check.ready(survivor)
             print(f"[replicas] 2 × 3 services up; {len(events)} events over {seconds:.0f} s …")
             kills = []
+            stormed = asyncio.create_task(storms(peers, SES_STORMS, storm, seconds))
             publishing = asyncio.create_task(
                 workload.publish(
                     bootstrap,
@@ -128,9 +165,14 @@ async def run_replicas(
             admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
             await admin.start()
             try:
-                ends = await chaos_check.quiet(
-                    survivor, peers, admin, bootstrap, topics, patience, kills[-1].at
+                quiet = (survivor, peers, admin, bootstrap, topics, patience)
+                ends = await chaos_check.quiet(*quiet, kills[-1].at)
+                replayed = await chaos_check.replay(
+                    bootstrap, f"{topics['notifications']}.dlq", workdir / "replay.log"
                 )
+                ends_after_replay = await chaos_check.quiet(*quiet, 0.0)
+                ends["quiet"] = ends["quiet"] and ends_after_replay["quiet"]
+                ends["lag"] = ends_after_replay["lag"]
             finally:
                 await admin.close()
             codes = survivor.stop()
@@ -151,6 +193,8 @@ async def run_replicas(
         "exit_codes": codes,
         "kill_log": [asdict(k) for k in kills],
         "takeover": recovery_figures(kills),
+        "storms": await stormed,
+        "replay": replayed,
         **ends,
         **checks,
     }

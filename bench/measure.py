@@ -132,9 +132,10 @@ class Peers:
     process for both was measured as fast as one each.) What they accepted is asked for over the
     pipe; `stop()` keeps the last answer."""
 
-    def __init__(self, latency: float) -> None:
+    def __init__(self, latency: float, only: str = "smtp,twilio") -> None:
+        """`only`: which peers, as the peers' `--only` takes them."""
         command = [sys.executable, "-m", "orderpulse_devkit.peers", "--control"]
-        command += ["--latency", repr(latency), "--only", "smtp,twilio"]
+        command += ["--latency", repr(latency), "--only", only]
         self.process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8"
         )
@@ -266,6 +267,12 @@ def peer_settings(smtp: PeerSmtp, twilio: PeerTwilio) -> dict[str, str]:
         "NOTIFIER_SMTP_HOST": smtp.host,
         "NOTIFIER_SMTP_PORT": str(smtp.port),
         "NOTIFIER_SMTP_STARTTLS": "false",
+    } | twilio_settings(twilio)
+
+
+def twilio_settings(twilio: PeerTwilio) -> dict[str, str]:
+    """The notifier's settings to send texts through the Twilio peer."""
+    return {
         "NOTIFIER_SMS_BACKEND": "twilio",
         "NOTIFIER_TWILIO_ACCOUNT_SID": twilio.account_sid,
         "NOTIFIER_TWILIO_AUTH_TOKEN": twilio.auth_token,

@@ -2,7 +2,8 @@
 three services killed and stopped at random moments, provider storms and a few hundred hostile
 records mixed with valid journeys; nothing lost, every copy explained by a notifier kill, every
 hostile record in its dead-letter topic, every consumer at the end of its topics. Then two
-replicas of each service on the session's PostgreSQL, one of each killed: nothing lost.
+replicas of each service on the session's PostgreSQL, one of each killed, email through SES while
+SES storms: nothing lost.
 
 It runs as a process of its own, as the README's command does; its results go to a temporary
 directory, not bench/results. (The session broker is not restarted: other tests share it.)
@@ -60,4 +61,6 @@ def test_short_chaos_run_loses_nothing_and_dead_letters_every_hostile_record(
     assert replicas["ok"]
     assert sorted(replicas["killed"]) == ["notifier", "returns", "status-tracker"]
     assert replicas["messages"]["lost"] == 0
+    assert [(s["failing"], s["status"]) for s in replicas["storms"]] == [("ses", 429), ("ses", 503)]
+    assert replicas["messages"]["received"]["ses"] >= replicas["messages"]["expected_per_provider"]
     assert replicas["messages"]["duplicated"] == replicas["messages"]["explained"]
