@@ -23,7 +23,7 @@ bench/results/chaos-<date>.json; the exit code is 1 when a check failed.
 
 Then the replicas scenario (bench/chaos_replicas.py): two replicas of each service on PostgreSQL
 over six partitions, one of each killed mid-stream; the survivors must take over, with the same
-checks.
+checks. There email goes through the SES peer, which answers 429 then 503 to a run of requests.
 
 `--short` is the test command's version (tests/e2e/test_chaos.py): a kill and a SIGTERM of
 each service and a few hundred hostile records over 45 s, then a small replicas scenario: two to
