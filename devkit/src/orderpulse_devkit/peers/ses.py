@@ -32,8 +32,9 @@ ERRORS = {
     500: ("InternalFailure", "The request processing has failed because of an unknown error."),
     503: ("ServiceUnavailable", "Service is unavailable. Please try again later."),
 }
-# Per connection, not for the forwarder to pass on (aiohttp sets them for its own hop).
+# The forwarder's connections to moto, open while it serves.
 _MOTO = web.AppKey("moto", aiohttp.ClientSession)
+# Per connection, not for the forwarder to pass on (aiohttp sets them for its own hop).
 _HOP_BY_HOP = frozenset(
     {"host", "connection", "keep-alive", "content-length", "transfer-encoding", "upgrade"}
 )
