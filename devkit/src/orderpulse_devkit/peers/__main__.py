@@ -15,6 +15,7 @@ command answered with one JSON line, and the end of stdin stops the peers:
 import argparse
 import contextlib
 import json
+import logging
 import sys
 import threading
 from typing import Any, TextIO
@@ -48,6 +49,9 @@ def main(argv: list[str] | None = None) -> None:
         smtp = stack.enter_context(SmtpCatcher(latency=args.latency)) if "smtp" in wanted else None
         ses = stack.enter_context(MotoSes()) if "ses" in wanted else None
         if args.control:
+            # moto's server logs every request to stderr, the parent's: a chaos run polls SES's
+            # mail each second. What the parent needs it asks for over the pipe.
+            logging.getLogger("werkzeug").setLevel(logging.WARNING)
             serve_commands(sys.stdin, sys.stdout, twilio, smtp, ses)
             return
         if twilio:
