@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import AnyHttpUrl, Field, model_validator
 
 from orderpulse_schemas.envelope import CloudEvent, Payload
-from orderpulse_schemas.orders import CancelReason, OrderItem
+from orderpulse_schemas.orders import CancelReason, OrderItem, PaymentMethod
 from orderpulse_schemas.returns import (
     ReturnData,
     ReturnLabelIssuedData,
@@ -49,6 +49,18 @@ class OrderAcceptedNotice(Payload):
         description="Where the order goes, by `method`: `home` (to the door) or `pickup_point`."
     )
     promised_delivery: DateWindow = Field(description="Days the shop promised delivery.")
+    carrier: str | None = Field(
+        default=None, description="Carrier code, e.g. `zasilkovna`: who delivers, if known."
+    )
+    delivery_price: Money | None = Field(
+        default=None, description="What the customer pays for delivery (`0.00`: free)."
+    )
+    payment_method: PaymentMethod | None = Field(
+        default=None, description="How the customer pays, if the shop said."
+    )
+    payment_price: Money | None = Field(
+        default=None, description="The payment method's fee, e.g. for cash on delivery."
+    )
 
 
 class OrderDispatchedNotice(ShipmentDispatchedData):

@@ -18,6 +18,25 @@ class OrderItem(Payload):
         description="Product name as in the basket; shown to the customer.",
     )
     quantity: int = Field(ge=1, description="Number of pieces ordered.")
+    unit_price: Money | None = Field(
+        default=None,
+        description="Price of one piece as the customer pays it (VAT included), in the order's "
+        "currency; shown with the line's total in the order confirmation.",
+    )
+
+
+class PaymentMethod(StrEnum):
+    """How the customer pays for the order; the notifier words it for the customer."""
+
+    CARD = "card"
+    BANK_TRANSFER = "bank_transfer"
+    ONLINE_BANKING = "online_banking"
+    BLIK = "blik"
+    MOBILE_WALLET = "mobile_wallet"
+    PAYPAL = "paypal"
+    PAY_LATER = "pay_later"
+    CASH_ON_DELIVERY = "cash_on_delivery"
+    CASH = "cash"
 
 
 class OrderAcceptedData(Payload):
@@ -40,6 +59,23 @@ class OrderAcceptedData(Payload):
     )
     promised_delivery: DateWindow = Field(
         description="Days the shop promised delivery; shown to the customer."
+    )
+    delivery_price: Money | None = Field(
+        default=None,
+        description="What the customer pays for delivery (`0.00`: free), included in `total`; "
+        "shown to the customer.",
+    )
+    payment_method: PaymentMethod | None = Field(
+        default=None,
+        description="How the customer pays: `card` (online), `bank_transfer`, `online_banking` "
+        "(a pay-by-link bank button), `blik`, `mobile_wallet` (Apple Pay, Google Pay), `paypal`, "
+        "`pay_later` (deferred payment), `cash_on_delivery`, `cash` (in store); shown to the "
+        "customer.",
+    )
+    payment_price: Money | None = Field(
+        default=None,
+        description="A fee for the payment method, e.g. for cash on delivery, included in "
+        "`total`; shown to the customer.",
     )
 
 

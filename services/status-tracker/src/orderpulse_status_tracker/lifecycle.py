@@ -129,6 +129,10 @@ def _accepted(event: OrderAccepted, policy: ShopPolicy, topics: Topics) -> Decis
             total=event.data.total,
             delivery=event.data.delivery,
             promised_delivery=event.data.promised_delivery,
+            carrier=event.data.carrier,
+            delivery_price=event.data.delivery_price,
+            payment_method=event.data.payment_method,
+            payment_price=event.data.payment_price,
         ),
         "accepted",
     )
