@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from orderpulse_kit.shops_file import ShopsFileError, mistakes, read_yaml
+from orderpulse_kit.status_page import StatusPage, fill
 from orderpulse_schemas import notice_models
 from orderpulse_schemas.outcomes import Channel
 from orderpulse_schemas.returns import ReturnMethod
@@ -157,12 +158,36 @@ class ReturnPolicy(_Strict):
         default=False, description="One arrival message with the return steps, not two."
     )
     reminder_days_before: int | None = Field(default=None, ge=1)
+    withdrawal_form: AnyHttpUrl | None = Field(
+        default=None,
+        description="The model withdrawal form (a page or a PDF), linked from return messages.",
+    )
 
     @model_validator(mode="after")
     def _reminder_inside_period(self) -> "ReturnPolicy":
         if self.reminder_days_before is not None and self.reminder_days_before >= self.period_days:
             raise ValueError("reminder_days_before must be shorter than period_days")
         return self
+
+
+class LegalIdentity(_Strict):
+    """Who the shop is in law, shown in every email's footer; each id is labelled as the shop's
+    country calls it, in the customer's language."""
+
+    company: str = Field(min_length=1, description="Registered name with its legal form.")
+    address: ShopAddress = Field(description="The registered office.")
+    company_id: str = Field(
+        min_length=1, description="Registration number: IČO (CZ, SK), KRS (PL), company number."
+    )
+    tax_id: str | None = Field(
+        default=None, description="A tax number apart from the VAT one: DIČ (SK), NIP (PL)."
+    )
+    vat_id: str | None = Field(
+        default=None, description="EU VAT number, e.g. `CZ12345678` (in CZ this is the DIČ)."
+    )
+    registry_entry: str | None = Field(
+        default=None, description="The registry entry, shown as written (the shop's language)."
+    )
 
 
 class Shop(_Strict):
@@ -180,6 +205,14 @@ class Shop(_Strict):
     tracking: Tracking = Field(default_factory=Tracking)
     messaging: Messaging = Field(default_factory=Messaging)
     returns: ReturnPolicy | None = None
+    status_page: StatusPage | None = Field(
+        default=None,
+        description="URL template of an order's status page, with `{order_number}` or "
+        "`{order_id}`; every email links to it.",
+    )
+    legal: LegalIdentity | None = Field(
+        default=None, description="The company behind the shop, shown in every email's footer."
+    )
 
     @field_validator("time_zone")
     @classmethod
@@ -189,6 +222,12 @@ class Shop(_Strict):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r} (e.g. 'Europe/Prague')") from None
         return value
+
+    def status_page_of(self, order_number: str, order_id: str) -> str | None:
+        """The order's status page, if the shop has them."""
+        if self.status_page is None:
+            return None
+        return fill(self.status_page, order_number=order_number, order_id=order_id)
 
 
 class ShopsFile(_Strict):
