@@ -23,6 +23,7 @@ from orderpulse_schemas.values import DelayReason
 SCALARS: dict[Any, str] = {
     str: "string",
     int: "integer",
+    float: "number",
     bool: "boolean",
     Decimal: "decimal as a string",
     date: "date `YYYY-MM-DD`",

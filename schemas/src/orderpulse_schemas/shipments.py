@@ -131,6 +131,22 @@ class ShipmentAtPickupPointData(Parcel):
     )
     stored_until: Moment = Field(description="After this the parcel goes back to the shop.")
     cash_on_delivery: Money | None = Field(default=None, description="To pay at pickup, if any.")
+    card_accepted: bool | None = Field(
+        default=None,
+        description="Whether `cash_on_delivery` can be paid by card (at the counter, at the "
+        "locker or in the carrier's app); false: in cash only. Absent: not known, and the "
+        "customer is told neither.",
+    )
+    tracking_url: AnyHttpUrl | None = Field(
+        default=None,
+        description="The carrier's tracking page of the parcel, linked for the customer. Absent: "
+        "the status-tracker links the one `shipment.dispatched` gave for the parcel, if any.",
+    )
+    storage_extension_url: AnyHttpUrl | None = Field(
+        default=None,
+        description="Where the customer can ask for more days to collect the parcel, when the "
+        "carrier offers it (Packeta and InPost do); linked in the email.",
+    )
 
 
 class ShipmentAtPickupPoint(CloudEvent):

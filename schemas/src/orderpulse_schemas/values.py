@@ -138,6 +138,13 @@ class OpeningHours(Payload):
     closes: LocalTime = Field(description="Closing time, local time of the place.")
 
 
+class PointKind(StrEnum):
+    """What a pickup point is, which changes how a customer collects there."""
+
+    LOCKER = "locker"
+    COUNTER = "counter"
+
+
 class PickupPoint(Payload):
     """A parcel shop or locker where the customer collects or drops off parcels."""
 
@@ -147,6 +154,33 @@ class PickupPoint(Payload):
     opening_hours: list[OpeningHours] = Field(
         default_factory=list, description="Empty for a locker open non-stop."
     )
+    kind: PointKind | None = Field(
+        default=None,
+        description="`locker` (a parcel locker such as Packeta's Z-BOX or an InPost Paczkomat: "
+        "opened from the carrier's app or with the pickup code) or `counter` (a staffed parcel "
+        "shop or post office, where the customer says the code and may be asked for an ID). "
+        "Absent: not known, and the customer is told what holds for both.",
+    )
+    latitude: float | None = Field(
+        default=None,
+        ge=-90,
+        le=90,
+        description="Where the point is on a map, WGS 84 degrees north (as Packeta's and "
+        "InPost's point feeds give it); with `longitude` or neither. The messages link to a map "
+        "of the point, found by its address when these are absent.",
+    )
+    longitude: float | None = Field(
+        default=None,
+        ge=-180,
+        le=180,
+        description="WGS 84 degrees east; with `latitude` or neither.",
+    )
+
+    @model_validator(mode="after")
+    def _located(self) -> "PickupPoint":
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("latitude and longitude come together, or neither")
+        return self
 
 
 class DateWindow(Payload):
