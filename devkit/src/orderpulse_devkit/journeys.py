@@ -43,6 +43,7 @@ def pickup_journey(order: str = "ord-10046") -> list[dict[str, Any]]:
     """An order sent to a Zásilkovna point, waiting there, then picked up."""
     point = examples.load("shipments.v1", "shipment.at_pickup_point")["data"]["point"]
     parcel = {"carrier": "zasilkovna", "tracking_number": "Z2045718836"}
+    tracking = {"tracking_url": "https://sledovani.example.cz/zasilkovna/Z2045718836"}
     return [
         event(
             "order.accepted",
@@ -53,7 +54,12 @@ def pickup_journey(order: str = "ord-10046") -> list[dict[str, Any]]:
                 "delivery": {"method": "pickup_point", "point": point},
             },
         ),
-        event("shipment.dispatched", id=f"evt-{order}-dispatched", subject=order, data=parcel),
+        event(
+            "shipment.dispatched",
+            id=f"evt-{order}-dispatched",
+            subject=order,
+            data=parcel | tracking,
+        ),
         event("shipment.at_pickup_point", id=f"evt-{order}-at-point", subject=order),
         event("shipment.picked_up", id=f"evt-{order}-picked-up", subject=order),
     ]

@@ -26,6 +26,7 @@ from orderpulse_schemas.notifications import (
 from orderpulse_schemas.orders import OrderAccepted, OrderCancelled, OrderDelayed, OrderDelayedData
 from orderpulse_schemas.shipments import (
     ShipmentAtPickupPoint,
+    ShipmentAtPickupPointData,
     ShipmentDelayed,
     ShipmentDelayedData,
     ShipmentDelivered,
@@ -155,8 +156,11 @@ def _parcel_moved(effects: "_Effects", order: TrackedOrder, fact: ShipmentFact) 
             parcel_count=max(order.parcel_count, fact.data.parcel_count),
             expected_delivery=fact.data.expected_delivery,
         )
+        if fact.data.tracking_url is not None:
+            urls = {**order.tracking_urls, fact.data.tracking_number: str(fact.data.tracking_url)}
+            moved = replace(moved, tracking_urls=urls)
     if isinstance(fact, ShipmentAtPickupPoint):
-        moved = replace(moved, pickup=fact.data)
+        moved = replace(moved, pickup=_tracked(fact.data, order.tracking_urls))
     if RANK[status] == FINAL and not moved.closed:
         effects.move(moved)  # one parcel of several: the order waits for the others
         return
@@ -165,16 +169,29 @@ def _parcel_moved(effects: "_Effects", order: TrackedOrder, fact: ShipmentFact) 
     if RANK[status] >= RANK.get(order.status, 0):  # the order follows its furthest parcel
         moved = replace(moved, status=status)
     effects.move(moved)
-    notice = _notice_for(fact, received_at=seen)
+    notice = _notice_for(fact, received_at=seen, pickup=moved.pickup)
     if notice is not None:
         once = notice.kind in ("order_dispatched", "delivered", "picked_up", "returned_to_sender")
         effects.notify(notice, notice.kind if once else _fingerprint(notice))
 
 
-def _notice_for(fact: ShipmentFact, received_at: datetime) -> Notice | None:
+def _tracked(
+    pickup: ShipmentAtPickupPointData, tracking_urls: dict[str, str]
+) -> ShipmentAtPickupPointData:
+    """`pickup` with the tracking link of its dispatch when the carrier gave none at the point."""
+    url = tracking_urls.get(pickup.tracking_number)
+    if pickup.tracking_url is not None or url is None:
+        return pickup
+    return ShipmentAtPickupPointData.model_validate(pickup.model_dump() | {"tracking_url": url})
+
+
+def _notice_for(
+    fact: ShipmentFact, received_at: datetime, pickup: ShipmentAtPickupPointData | None = None
+) -> Notice | None:
     """What the customer hears about a parcel's step; transit scans are recorded, not announced.
 
-    `received_at` is when the order's last parcel arrived, for a fact that completes the order.
+    `received_at` is when the order's last parcel arrived, for a fact that completes the order;
+    `pickup` is the parcel at a pickup point as the order keeps it (with its tracking link).
     """
     data = fact.data.model_dump()
     match fact:
@@ -183,7 +200,7 @@ def _notice_for(fact: ShipmentFact, received_at: datetime) -> Notice | None:
         case ShipmentOutForDelivery():
             return OutForDeliveryNotice.model_validate(data)
         case ShipmentAtPickupPoint():
-            return AtPickupPointNotice.model_validate(data)
+            return AtPickupPointNotice.model_validate(pickup.model_dump() if pickup else data)
         case ShipmentDeliveryFailed():
             return DeliveryFailedNotice.model_validate(data)
         case ShipmentReturnedToSender():

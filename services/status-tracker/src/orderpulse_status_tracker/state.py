@@ -38,6 +38,9 @@ class TrackedOrder:
     parcels: dict[str, OrderStatus] = field(default_factory=dict)
     last_progress_at: datetime | None = None
     pickup: ShipmentAtPickupPointData | None = None
+    """The parcel waiting at a pickup point, its tracking link filled in from `tracking_urls`."""
+    tracking_urls: dict[str, str] = field(default_factory=dict)
+    """Tracking number → the tracking page `shipment.dispatched` gave, for the pickup notices."""
     announced: dict[str, str] = field(default_factory=dict)
     """Notice kind → fingerprint of what was last said, so a repeated fact is not said again."""
 
