@@ -26,23 +26,13 @@ from babel.dates import (
 )
 from babel.numbers import format_currency, get_currency_symbol
 
+from orderpulse_notifier.carriers import carrier_name, locker_name
+from orderpulse_notifier.maps import map_url
 from orderpulse_notifier.names import czech_vocative, polish_vocative
 from orderpulse_schemas.values import DateWindow, Money, OpeningHours, PickupPoint, Weekday
 
 _WEEK = list(Weekday)
 Day = date  # `date` is also a method name below
-_CARRIERS = {
-    "ppl": "PPL",
-    "dpd": "DPD",
-    "gls": "GLS",
-    "dhl": "DHL",
-    "zasilkovna": "Zásilkovna",
-    "ceska_posta": "Česká pošta",
-    "slovenska_posta": "Slovenská pošta",
-    "poczta_polska": "Poczta Polska",
-    "inpost": "InPost",
-    "sps": "SPS",
-}
 _REMEMBERED = 4096  # results a LocaleFormat keeps; it forgets them all when it has this many
 _Rule = tuple[tuple[Weekday, ...], time, time]
 # Weekdays in an SMS, Monday first, where the locale's own abbreviations stop being distinct once
@@ -194,9 +184,15 @@ class LocaleFormat:
 
     def carrier(self, code: str) -> str:
         """A carrier's name as customers know it: `zasilkovna` → `Zásilkovna` (Packeta in SK)."""
-        if code == "zasilkovna" and self.locale != "cs":
-            return "Packeta"
-        return _CARRIERS.get(code, code.upper())
+        return carrier_name(code, self.locale)
+
+    def locker(self, code: str) -> str:
+        """The brand of a carrier's parcel lockers: `Z-BOX`, `Paczkomat`; `` if none."""
+        return locker_name(code)
+
+    def map_url(self, point: PickupPoint) -> str:
+        """A link that shows `point` on a map (see `maps`)."""
+        return map_url(point)
 
     @_remembered
     def money(self, money: Money) -> str:

@@ -201,7 +201,8 @@ def test_every_card_is_visible_with_its_subject_sms_and_loaded_email(
             if case == "example":  # the example code fits a version 1 symbol
                 assert png.width == (21 + 2 * QR_BORDER) * QR_SCALE
             qr_codes += 1
-    assert qr_codes == 3 * len(LOCALES) * 2, "instructions, reminder and acknowledgement show one"
+    # The return's instructions, reminder and acknowledgement, the pickup notice and reminder.
+    assert qr_codes == 5 * len(LOCALES) * 2, "each shows its code as a QR code too"
 
 
 @pytest.mark.parametrize("kind", ["at_pickup_point", "order_accepted", "order_dispatched"])
