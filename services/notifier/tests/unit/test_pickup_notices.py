@@ -49,9 +49,9 @@ PACZKOMAT = {
     "storage_extension_url": "https://inpost.example.pl/przedluz?number=620500111222333444555666",
 }
 APP = {  # how a locker opens: in the carrier's app, or with the code
-    "cs": "Paczkomat otevřete v aplikaci InPost, nebo zadáním kódu pro vyzvednutí.",
+    "cs": "Paczkomat otevřete v aplikaci InPost nebo zadáním kódu pro vyzvednutí.",
     "sk": "Paczkomat otvoríte v aplikácii InPost alebo zadaním kódu na vyzdvihnutie.",
-    "pl": "Paczkomat otworzysz w aplikacji InPost albo kodem odbioru.",
+    "pl": "Paczkomat otworzysz w aplikacji InPost albo wpisując kod odbioru.",
     "en": "Open the Paczkomat in the InPost app or with your pickup code.",
 }
 IN_APP = {"cs": "v aplikaci", "sk": "v aplikácii", "pl": "w aplikacji", "en": " app "}
