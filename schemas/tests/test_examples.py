@@ -71,7 +71,7 @@ def test_examples_directory_holds_only_the_topics() -> None:
 def test_expected_names_come_from_the_unions() -> None:
     assert expected_names(ALL_TOPICS[0]) == {"order.accepted", "order.delayed", "order.cancelled"}
     assert "notification.requested.pickup_reminder" in expected_names(NOTIFICATIONS)
-    assert len(expected_names(NOTIFICATIONS)) == 18
+    assert len(expected_names(NOTIFICATIONS)) == 19
 
 
 # --- the stories -----------------------------------------------------------------------------

@@ -246,6 +246,28 @@ class ReturnRejectedNotice(ReturnRejectedData):
     )
 
 
+class ReviewRequestNotice(Payload):
+    """Some days after the order arrived: thanks, and a request to review the shop.
+
+    Sent only to customers who consented to it (`consent.reviews`), never after a return was
+    requested for the order; every email carries a one-click link to stop them.
+    """
+
+    kind: Literal["review_request"] = Field(
+        default="review_request", description="Always `review_request`."
+    )
+    received: Literal["delivered", "picked_up"] = Field(
+        description="How the order arrived: `delivered` to the door or `picked_up` at a point."
+    )
+    received_at: Moment = Field(
+        description="When the order was delivered or picked up, with a UTC offset."
+    )
+    review_url: AnyHttpUrl = Field(
+        description="Where the customer writes the review (e.g. Heureka, Ceneo, Google), from "
+        "the shop's `reviews.link` in the shops file."
+    )
+
+
 Notice = Annotated[
     OrderAcceptedNotice
     | OrderDispatchedNotice
@@ -261,7 +283,8 @@ Notice = Annotated[
     | ReturnLabelIssuedNotice
     | ReturnReceivedNotice
     | ReturnRefundedNotice
-    | ReturnRejectedNotice,
+    | ReturnRejectedNotice
+    | ReviewRequestNotice,
     Field(discriminator="kind"),
 ]
 

@@ -205,6 +205,12 @@ class Consent(Payload):
     sms: bool = Field(
         default=False, description="Whether the customer agreed to text messages about the order."
     )
+    reviews: bool = Field(
+        default=False,
+        description="Whether the customer agreed to be asked, once, some days after the order "
+        "arrived, to review the shop (a `review_request`). Optional: absent means no. Each "
+        "request carries a one-click link to stop them.",
+    )
 
 
 class Customer(Payload):

@@ -41,6 +41,7 @@ from orderpulse_notifier.formatting import locale_format
 from orderpulse_notifier.inlining import INLINER, InliningEnvironment
 from orderpulse_notifier.messages import InlineImage
 from orderpulse_notifier.shops import Shop
+from orderpulse_notifier.stop_links import StopLinks
 from orderpulse_schemas.notifications import NotificationRequested
 
 log = logging.getLogger(__name__)
@@ -104,7 +105,10 @@ def _qr_code(text: str) -> InlineImage:
 class Renderer:
     """Renders a notification request for a shop into subject, HTML, text and SMS."""
 
-    def __init__(self, overrides: Path | None = None) -> None:
+    def __init__(self, overrides: Path | None = None, stop_links: StopLinks | None = None) -> None:
+        """`stop_links` make the stop link of review requests (without, the email has none:
+        the app never sends one so, see `stop_list.withhold_stopped`)."""
+        self._stop_links = stop_links
         packaged = PackageLoader("orderpulse_notifier", "templates")
         # Every part a message may use: `<locale>/<kind>/<part>` (the rest are their layouts).
         self._parts = [name for name in packaged.list_templates() if name.count("/") == 2]
@@ -151,10 +155,19 @@ class Renderer:
         Only the HTML gets `qr()`: plain text and SMS cannot show a picture, so they say the code.
         """
         context, qr = _context(request, shop), QrCodes()
+        context["stop_url"] = self.stop_url(request)
         subject = " ".join(self._render(request, shop, context, "email_subject.txt").split())
         html = self._render(request, shop, context | {"qr": qr}, "email.html")
         text = self._render(request, shop, context, "email.txt").strip() + "\n"
         return RenderedEmail(subject, html, text, qr.shown_in(html))
+
+    def stop_url(self, request: NotificationRequested) -> str | None:
+        """The stop link of a review request (None for other kinds, or without stop links)."""
+        customer = request.data.customer
+        if request.data.notice.kind != "review_request" or self._stop_links is None:
+            return None
+        assert customer.email is not None  # an email is only rendered for an address
+        return self._stop_links.url(request.shopid, customer.email, customer.locale)
 
     def sms(self, request: NotificationRequested, shop: Shop) -> str:
         """The SMS body on one line per paragraph, trimmed."""
@@ -193,6 +206,8 @@ def _context(request: NotificationRequested, shop: Shop) -> dict[str, Any]:
         "customer": data.customer,
         "greeting_name": fmt.greeting_name(data.customer.first_name),
         "order_number": data.order_number,
+        "status_page": shop.status_page_of(data.order_number, request.subject),
         "notice": data.notice,
         "fmt": fmt,
+        "stop_url": None,  # a review request's email gets its stop link (`Renderer.email`)
     }

@@ -118,5 +118,5 @@ def test_a_button_is_a_coloured_cell_outlook_pads_with_the_whole_link_inside(
                 assert link.style["display"] == "inline-block" and link.attributes["href"]
                 buttons += 1
     # Tracking, the label, the portal in the instructions and the window closing, the delivery
-    # to arrange: in each locale.
-    assert buttons == 5 * len(LOCALES)
+    # to arrange, the review to write: in each locale.
+    assert buttons == 6 * len(LOCALES)

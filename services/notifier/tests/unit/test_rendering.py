@@ -152,8 +152,8 @@ def inlined_after_rendering(
     return html, qr.shown_in(html)
 
 
-def test_the_contract_has_the_eighteen_kinds_the_templates_cover() -> None:
-    assert len(KINDS) == 18 and len(RETURN_KINDS) == 7
+def test_the_contract_has_the_nineteen_kinds_the_templates_cover() -> None:
+    assert len(KINDS) == 19 and len(RETURN_KINDS) == 7
 
 
 def test_every_kind_has_every_part_in_every_locale() -> None:
@@ -452,8 +452,8 @@ def test_the_merged_czech_sms_says_it_arrived_and_until_when(shops: dict[str, Sh
         "return_instructions", received="picked_up", **RETURN_DAYS["return_instructions"]
     )
     assert Renderer().sms(request, shops["kvetinac-cz"]) == (
-        "Květináč.cz: Objednávka č. 10045 byla vyzvednuta. Vrátit zboží můžete do pá 11. 12.,"
-        " kód Z-7KQ4-22. Návod: https://kvetinac.example.cz/vraceni/10045"
+        "Květináč.cz: Objednávka č. 10045 byla vyzvednuta, děkujeme! Vrátit zboží můžete do "
+        "pá 11. 12., kód Z-7KQ4-22. Návod: https://kvetinac.example.cz/vraceni/10045"
     )
 
 
