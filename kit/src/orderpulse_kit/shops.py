@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from orderpulse_kit.review_requests import ReviewRequests
 from orderpulse_kit.shops_file import ShopsFileError, mistakes, read_yaml
 from orderpulse_kit.status_page import StatusPage, fill
 from orderpulse_schemas import notice_models
@@ -186,7 +187,9 @@ class LegalIdentity(_Strict):
         default=None, description="EU VAT number, e.g. `CZ12345678` (in CZ this is the DIČ)."
     )
     registry_entry: str | None = Field(
-        default=None, description="The registry entry, shown as written (the shop's language)."
+        default=None,
+        description="The registry entry as a reference, e.g. `C 267891, Městský soud v Praze`; "
+        "shown after a label in the customer's language.",
     )
 
 
@@ -205,6 +208,10 @@ class Shop(_Strict):
     tracking: Tracking = Field(default_factory=Tracking)
     messaging: Messaging = Field(default_factory=Messaging)
     returns: ReturnPolicy | None = None
+    reviews: ReviewRequests = Field(
+        default_factory=ReviewRequests,
+        description="Asking customers who consented for a review, N days after arrival.",
+    )
     status_page: StatusPage | None = Field(
         default=None,
         description="URL template of an order's status page, with `{order_number}` or "

@@ -7,11 +7,13 @@ recorded but not announced, except the acknowledgement of a withdrawal, which is
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from orderpulse_returns.deadlines import refund_by, refund_on_receipt, withdrawal_deadline
 from orderpulse_returns.messages import request
+from orderpulse_returns.reviews import ABOUT, review_notice, review_time, still_due
 from orderpulse_returns.shops import ReturnsPolicy
 from orderpulse_schemas.notifications import (
     Notice,
@@ -66,6 +68,12 @@ class ReturnsOrder(BaseModel):
         description="Return id → when the customer withdrew: the refund date counts from it.",
     )
     remind_at: datetime | None = None
+    review_at: datetime | None = Field(
+        default=None, description="When to ask for a review; None: not (any more)."
+    )
+    arrival: tuple[Literal["delivered", "picked_up"], str] | None = Field(
+        default=None, description="How the order arrived, and the id of the event that said so."
+    )
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,8 @@ def received(event: OrderStatusChanged, policy: ReturnsPolicy) -> Decision:
         withdrawal_deadline=deadline,
         dropoff_point=point.point if point and policy.takes_dropoff_at(point.carrier) else None,
         remind_at=_reminder_time(deadline, policy),
+        review_at=review_time(event, policy.reviews, policy.time_zone),
+        arrival=(data.status.value, event.id),
     )
     notice = ReturnInstructionsNotice(
         withdrawal_deadline=deadline,
@@ -118,6 +128,7 @@ def returned(order: ReturnsOrder, event: ReturnEvent, policy: ReturnsPolicy) -> 
             "steps": {**order.steps, return_id: [*heard, event.type]},
             "requested_at": requested_at,
             "remind_at": None,  # the customer has acted: no reminder to withdraw
+            "review_at": None,  # and no request for a review of goods going back
         }
     )
     if event.type in heard or (late and not isinstance(event, ReturnRequested)):
@@ -140,6 +151,21 @@ def remind(order: ReturnsOrder, now: datetime, policy: ReturnsPolicy) -> Decisio
     )
     about = f"return_window_closing/{order.withdrawal_deadline}"
     return _announce(done, notice, about, now, cause_id=None)  # no event: the reminder's time
+
+
+def ask_for_review(order: ReturnsOrder, now: datetime, policy: ReturnsPolicy) -> Decision:
+    """The review request is due: ask once, unless the shop stopped asking meanwhile or it is
+    too late (see `reviews.STALE_AFTER`). A return cleared the timer before this."""
+    if order.review_at is None or now < order.review_at:
+        return Decision(order)
+    done = order.model_copy(update={"review_at": None})
+    if not still_due(order.review_at, now) or order.arrival is None or order.steps:
+        return Decision(done)
+    received_as, cause_id = order.arrival
+    notice = review_notice(policy.reviews, received_as, order.received_at)
+    if notice is None:
+        return Decision(done)
+    return _announce(done, notice, ABOUT, now, cause_id)
 
 
 def _step_notice(

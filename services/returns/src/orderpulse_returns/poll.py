@@ -16,7 +16,14 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from orderpulse_kit.erasure import Arriving
-from orderpulse_returns.lifecycle import RECEIVED, ReturnsOrder, received, remind, returned
+from orderpulse_returns.lifecycle import (
+    RECEIVED,
+    ReturnsOrder,
+    ask_for_review,
+    received,
+    remind,
+    returned,
+)
 from orderpulse_returns.shops import ReturnsPolicy
 from orderpulse_returns.store import Effects, Loaded, OrderKey
 from orderpulse_schemas.notifications import NotificationRequested
@@ -96,13 +103,15 @@ def decide_poll(
 def decide_reminders(
     loaded: Loaded, now: datetime, policies: Mapping[str, ReturnsPolicy]
 ) -> Decided:
-    """The reminders due at `now` of the orders in `loaded` (those of shops with a policy)."""
+    """The reminders and review requests due at `now` of the orders in `loaded` (those of
+    shops with a policy)."""
     decided = Decided()
     working = dict(loaded.orders)
     for key, order in loaded.orders.items():
         policy = policies.get(key[0])
         if policy is not None:
             decision = remind(order, now, policy)
+            decision = decision.then(ask_for_review(decision.order, now, policy))
             working[key] = decision.order
             decided.requests += decision.requests
     _changes(decided.effects, loaded, working)

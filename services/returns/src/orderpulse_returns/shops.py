@@ -4,12 +4,13 @@ The whole file is validated by the kit's model, so a typo anywhere in it stops t
 whether a shop's country has known public holidays is checked here, where deadlines need them.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import holidays
 
+from orderpulse_kit.review_requests import ReviewRequests
 from orderpulse_kit.shops import WITHDRAWAL_DAYS, load_shops
 from orderpulse_kit.shops_file import ShopsFileError
 from orderpulse_schemas.returns import ReturnMethod
@@ -30,6 +31,8 @@ class ReturnsPolicy:
     """Carriers whose points take returns; empty: any carrier's; None: no drop-off at all."""
     merge_with_delivered: bool = False
     reminder_days_before: int | None = None
+    reviews: ReviewRequests = field(default_factory=ReviewRequests)
+    """Whether and when the shop asks for a review (the timer is ours: a return cancels it)."""
 
     def takes_dropoff_at(self, carrier: str) -> bool:
         """Whether a point of `carrier` accepts this shop's returns."""
@@ -45,6 +48,9 @@ def load_policies(path: Path) -> dict[str, ReturnsPolicy]:
     for shop_id, shop in load_shops(path).items():
         returns = shop.returns
         if returns is None:
+            if shop.reviews.enabled:
+                problem = "review requests are timed by the returns service: add `returns`"
+                raise ShopsFileError.at(path, shop_id, "reviews", problem)
             continue
         if shop.country not in supported:
             problem = f"no public holidays known for {shop.country!r}, so no return deadlines"
@@ -57,5 +63,6 @@ def load_policies(path: Path) -> dict[str, ReturnsPolicy]:
             dropoff_carriers=frozenset(returns.dropoff_carriers) if dropoff else None,
             merge_with_delivered=returns.merge_with_delivered,
             reminder_days_before=returns.reminder_days_before,
+            reviews=shop.reviews,
         )
     return policies

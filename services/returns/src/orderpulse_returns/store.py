@@ -39,6 +39,7 @@ orders = sa.Table(
     sa.Column("state", sa.JSON, nullable=False),  # the order without its customer
     *customer_columns(),
     sa.Column("remind_at", sa.DateTime(timezone=True), index=True),
+    sa.Column("review_at", sa.DateTime(timezone=True), index=True),
 )
 
 seen_events = sa.Table(
@@ -166,14 +167,19 @@ class SqlReturnsStore:
             raise ConcurrentUpdate(str(error.orig)) from error
 
     async def due_reminders(self, now: datetime) -> list[OrderKey]:
-        """Orders whose reminder is due, earliest first."""
+        """Orders whose reminder or review request is due, earliest first."""
+        due: dict[OrderKey, datetime] = {}
         async with self._engine.connect() as conn:
-            rows = await conn.execute(
-                sa.select(orders.c.shop_id, orders.c.order_id)
-                .where(orders.c.remind_at <= _utc(now))
-                .order_by(orders.c.remind_at)
-            )
-            return [(row.shop_id, row.order_id) for row in rows]
+            for column in (orders.c.remind_at, orders.c.review_at):
+                rows = await conn.execute(
+                    sa.select(orders.c.shop_id, orders.c.order_id, column.label("at")).where(
+                        column <= _utc(now)
+                    )
+                )
+                for row in rows:
+                    key, at = (row.shop_id, row.order_id), _aware(row.at)
+                    due[key] = min(at, due.get(key, at))
+        return sorted(due, key=due.__getitem__)
 
     async def erase(
         self,
@@ -188,7 +194,7 @@ class SqlReturnsStore:
         async with self._engine.begin() as conn:
             await remember_erasure(conn, erasures, shop_id, email, phone, order_ids, erased_at)
             found = await forget_customer(
-                conn, orders, shop_id, email, phone, order_ids, remind_at=None
+                conn, orders, shop_id, email, phone, order_ids, remind_at=None, review_at=None
             )
             gone = waiting.delete().where(
                 waiting.c.shop_id == shop_id, waiting.c.order_id.in_([*found, *order_ids])
@@ -197,7 +203,14 @@ class SqlReturnsStore:
         return len(found)
 
 
-_STATE_COLUMNS = ("state", "customer", "customer_email", "customer_phone", "remind_at")
+_STATE_COLUMNS = (
+    "state",
+    "customer",
+    "customer_email",
+    "customer_phone",
+    "remind_at",
+    "review_at",
+)
 _UPDATE = (
     orders.update()
     .where(orders.c.shop_id == sa.bindparam("k_shop_id"))
@@ -215,8 +228,10 @@ def _among(
 
 def _order(row: Any) -> ReturnsOrder:
     remind_at = row.remind_at and _aware(row.remind_at)
+    review_at = row.review_at and _aware(row.review_at)
     return ReturnsOrder.model_validate(
-        {**row.state, "customer": row.customer, "remind_at": remind_at}, context={STORED: True}
+        {**row.state, "customer": row.customer, "remind_at": remind_at, "review_at": review_at},
+        context={STORED: True},
     )
 
 
@@ -225,11 +240,12 @@ def _row(order: ReturnsOrder, key: str = "") -> dict[str, Any]:
     return {
         f"{key}shop_id": order.shop_id,
         f"{key}order_id": order.order_id,
-        "state": order.model_dump(mode="json", exclude={"customer", "remind_at"}),
+        "state": order.model_dump(mode="json", exclude={"customer", "remind_at", "review_at"}),
         "customer": customer.model_dump(mode="json") if customer else None,
         "customer_email": email_key(customer.email) if customer else None,
         "customer_phone": customer.phone if customer else None,
         "remind_at": order.remind_at and _utc(order.remind_at),
+        "review_at": order.review_at and _utc(order.review_at),
     }
 
 

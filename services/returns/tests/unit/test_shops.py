@@ -48,3 +48,45 @@ def test_a_country_without_known_holidays_is_named_with_the_shop(tmp_path: Path)
         f"{path}: shop kvetinac-cz: country: no public holidays known for 'XX', "
         "so no return deadlines"
     )
+
+
+def test_review_requests_are_off_unless_a_shop_turns_them_on(tmp_path: Path) -> None:
+    assert not load_policies(SHOPS_FILE)["kvetinac-cz"].reviews.enabled
+    shops = yaml.safe_load(SHOPS_FILE.read_text(encoding="utf-8"))
+    link = "https://obchody.heureka.cz/kvetinac-cz/recenze/"
+    shops["shops"]["kvetinac-cz"]["reviews"] = {"enabled": True, "days_after": 10, "link": link}
+    reviews = load_policies(written(tmp_path, shops))["kvetinac-cz"].reviews
+    assert (reviews.enabled, reviews.days_after, str(reviews.link)) == (True, 10, link)
+
+
+@pytest.mark.parametrize(
+    ("reviews", "problem"),
+    [
+        ({"enabled": True}, "review requests need `link`"),
+        ({"enabled": True, "days_after": 0, "link": "https://g.page/r/x"}, "greater than or equal"),
+        ({"enable": True}, "unknown key 'reviews.enable' (did you mean 'reviews.enabled'?)"),
+    ],
+    ids=["no-link", "no-delay", "misspelt"],
+)
+def test_a_wrong_reviews_section_stops_the_service(
+    tmp_path: Path, reviews: dict[str, Any], problem: str
+) -> None:
+    shops = yaml.safe_load(SHOPS_FILE.read_text(encoding="utf-8"))
+    shops["shops"]["kvetinac-cz"]["reviews"] = reviews
+    with pytest.raises(ShopsFileError, match="shop kvetinac-cz: ") as raised:
+        load_policies(written(tmp_path, shops))
+    assert problem in str(raised.value)
+
+
+def test_review_requests_of_a_shop_without_returns_stop_the_service(tmp_path: Path) -> None:
+    shops = yaml.safe_load(SHOPS_FILE.read_text(encoding="utf-8"))
+    shop = shops["shops"]["kvetinac-cz"]
+    del shop["returns"]
+    shop["reviews"] = {"enabled": True, "link": "https://g.page/r/x"}
+    path = written(tmp_path, shops)
+    with pytest.raises(ShopsFileError) as raised:
+        load_policies(path)
+    assert str(raised.value) == (
+        f"{path}: shop kvetinac-cz: reviews: review requests are timed by the returns "
+        "service: add `returns`"
+    )
