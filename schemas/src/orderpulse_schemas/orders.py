@@ -24,6 +24,14 @@ class OrderItem(Payload):
         "currency; shown with the line's total in the order confirmation.",
     )
 
+    @property
+    def line_price(self) -> Money | None:
+        """What the line costs (`unit_price` × `quantity`), if the unit price is known."""
+        if self.unit_price is None:
+            return None
+        amount = self.unit_price.amount * self.quantity
+        return Money.model_construct(amount=amount, currency=self.unit_price.currency)
+
 
 class PaymentMethod(StrEnum):
     """How the customer pays for the order; the notifier words it for the customer."""
