@@ -21,7 +21,7 @@ SERVICES = {"status-tracker": "TRACKER_", "notifier": "NOTIFIER_", "returns": "R
 KUBERNETES_VERSION = "1.31"
 PORT = 8080
 # Names of settings whose values are secrets: they must come from a Secret, never inline.
-SECRET_NAME = re.compile(r"PASSWORD|TOKEN|SECRET|ACCESS_KEY|ACCOUNT_SID|DATABASE_URL|USERNAME")
+SECRET_NAME = re.compile(r"PASSWORD|TOKEN|SECRET|ACCESS_KEY|ACCOUNT_SID|DATABASE_URL|USERNAME|SALT")
 
 Obj = dict[str, Any]
 

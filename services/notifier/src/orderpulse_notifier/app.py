@@ -25,6 +25,7 @@ from orderpulse_notifier.migrate import MIGRATIONS
 from orderpulse_notifier.providers import Providers, confirm_subscription, providers_from
 from orderpulse_notifier.receipts import Receipt
 from orderpulse_notifier.rendering import Renderer
+from orderpulse_notifier.review_stops import review_stops
 from orderpulse_notifier.service import Handled, Notifier, Retry
 from orderpulse_notifier.settings import Settings
 from orderpulse_notifier.shops import load_shops
@@ -51,7 +52,9 @@ def build_app(
     runtime = Runtime(settings, log, engine=engine, producer=producer)
     runtime.publishes(settings.outcomes_topic, NotificationOutcome)
     providers = providers or providers_from(settings)
-    shops, renderer = load_shops(settings.shops_file), Renderer(settings.template_overrides)
+    shops = load_shops(settings.shops_file)
+    reviews = review_stops(settings, shops, runtime.engine)
+    renderer = Renderer(settings.template_overrides, reviews.links)
     notifier = Notifier(
         shops=shops,
         renderer=renderer,
@@ -92,7 +95,7 @@ def build_app(
     async def on_requests(received: Sequence[Received[NotificationRequested]]) -> None:
         """Send, publish the outcomes, dead-letter what outlasted its retries or could not be
         handled; then the poll is committed."""
-        requests = [one.event for one in received]
+        requests = await reviews.withhold([one.event for one in received])
         handled = await notifier.handle_all(requests)
         await publish(handled, {request.data.notification_id: request.time for request in requests})
         records = {one.event.id: one.record for one in received}
@@ -152,7 +155,8 @@ def build_app(
             twilio=providers.twilio_receipts,
             sns=providers.sns_receipts,
             confirm_subscription=confirm_subscription,
-        ),
+        )
+        + reviews.routes(now or (lambda: datetime.now(UTC))),
     )
 
     async def prepare_templates() -> None:

@@ -30,6 +30,7 @@ class EmailMessage:
     label: str  # shop/order/kind, for people browsing the outbox; no personal data
     images: tuple[InlineImage, ...] = ()
     reply_to: str | None = None  # 'Name <addr>' a reply goes to (the shop's support), if not From
+    list_unsubscribe: str | None = None  # an https stop link: RFC 8058 one-click headers
 
     @cached_property
     def raw(self) -> RawEmail:

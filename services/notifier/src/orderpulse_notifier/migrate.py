@@ -2,6 +2,7 @@
 in `NOTIFIER_DATABASE_URL` to this version's tables (Kubernetes runs it as an init container)."""
 
 from orderpulse_kit.migrations import Migrations
+from orderpulse_notifier import stop_list  # noqa: F401  (adds its table to `metadata`)
 from orderpulse_notifier.settings import Settings
 from orderpulse_notifier.store import metadata
 

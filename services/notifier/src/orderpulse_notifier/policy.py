@@ -12,6 +12,7 @@ from orderpulse_schemas.outcomes import Channel
 from orderpulse_schemas.values import Customer, Locale
 
 ARRIVAL_KINDS = frozenset({"delivered", "picked_up"})
+REVIEW_REQUEST = "review_request"
 # Once the order has arrived, a deferred SMS about it being on its way only confuses.
 MOOT_ON_ARRIVAL = frozenset(
     {
@@ -33,8 +34,14 @@ def reachable(customer: Customer, channel: Channel) -> bool:
 
 
 def channels_for(customer: Customer, kind: str, messaging: Messaging) -> list[Channel]:
-    """The shop's channels for this kind of message that may reach this customer."""
-    return [channel for channel in messaging.channels_for(kind) if reachable(customer, channel)]
+    """The shop's channels for this kind of message that may reach this customer.
+
+    A review request goes only to a customer who consented to them, and only by email: the
+    email carries the one-click stop link (a text has no room for one)."""
+    channels = messaging.channels_for(kind)
+    if kind == REVIEW_REQUEST:
+        channels = [Channel.EMAIL] if customer.consent.reviews and Channel.EMAIL in channels else []
+    return [channel for channel in channels if reachable(customer, channel)]
 
 
 class UnusableNumber(ValueError):

@@ -23,6 +23,7 @@ from orderpulse_notifier.rendering import RETURN_POLICY_KINDS, Renderer
 from orderpulse_notifier.service import render_sms
 from orderpulse_notifier.shops import Shop, load_shops
 from orderpulse_notifier.sms import SmsText
+from orderpulse_notifier.stop_links import StopLinks
 from orderpulse_schemas import examples, notice_models
 from orderpulse_schemas.notifications import NotificationRequested
 from orderpulse_schemas.values import Locale
@@ -51,6 +52,9 @@ _LONG_QUERY = (
     "?utm_source=orderpulse-notifications&utm_medium=email&utm_campaign=zasilka-na-ceste-2026-11"
     "&session=7f3c9a1e5b2d4c6a8e0f1a3b5c7d9e2f4a6b8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f"
 )
+
+PREVIEW_STOP_LINKS = StopLinks("https://notify.example.com", b"preview, not a secret", b"salt")
+"""Stop links for the gallery's review requests, so each shows its stop link where it stands."""
 
 
 @dataclass(frozen=True)
@@ -161,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         shop_id = args.shop or next(iter(shops), "")
         if shop_id not in shops:
             raise ValueError(f"no shop {shop_id!r} in {args.shops} (there are: {', '.join(shops)})")
-        renderer = Renderer(args.overrides)
+        renderer = Renderer(args.overrides, PREVIEW_STOP_LINKS)
         previews = [
             render(renderer, shop_id, shops[shop_id], kind, locale, case)
             for kind in args.kind or notice_kinds(shops[shop_id])

@@ -588,6 +588,7 @@ class Notifier:
                 if support.casefold() == shop.sender.email.casefold()
                 else f"{shop.brand or shop.sender.name} <{support}>"
             ),
+            list_unsubscribe=self._renderer.stop_url(request),
         )
 
     def _sms_of(self, request: NotificationRequested, shop: Shop, delivery_id: str) -> SmsMessage:

@@ -22,6 +22,11 @@ class Settings(ServiceSettings):
     outcomes_topic: str = NOTIFICATION_OUTCOMES.name
     template_overrides: Path | None = None
     public_url: AnyHttpUrl | None = None  # how providers reach this service, for receipts
+    """How providers (receipts) and customers (stop links of review requests) reach us."""
+    stop_link_secret: SecretStr | None = Field(default=None, min_length=32)
+    """Signs review requests' stop links (HMAC-SHA256); a new one voids the links sent before."""
+    stop_list_salt: SecretStr | None = Field(default=None, min_length=16)
+    """Keys the hashes of who stopped review requests: set it once and keep it."""
 
     poll_max_records: int = Field(default=500, ge=1, le=10_000)
     """Requests per poll: a poll is sent before it is committed, so at a provider's rate limit

@@ -28,7 +28,7 @@ from ..conftest import PRAGUE, policy
 
 INPUT: TypeAdapter[ReturnsInput] = TypeAdapter(ReturnsInput)
 LINK = "https://obchody.heureka.cz/kvetinac-cz/recenze/"
-ASKING = ReviewRequests(enabled=True, days_after=5, link=LINK)  # type: ignore[arg-type]
+ASKING = ReviewRequests(enabled=True, days_after=5, link=LINK)
 DUE = datetime(2026, 11, 11, 10, tzinfo=PRAGUE)
 """Delivered on Friday 6 November at 10:21 Prague time: 5 days later, at ten."""
 

@@ -64,6 +64,7 @@ def build_mime(message: "EmailMessage") -> RawEmail:
     headers = (
         _fold("From", sender_words),
         *reply_to,
+        *_list_unsubscribe(message.list_unsubscribe),
         _fold("To", to_words),
         _fold("Subject", _unstructured(message.subject)),
         f"Date: {format_datetime(datetime.now(UTC))}",
@@ -79,6 +80,18 @@ def build_mime(message: "EmailMessage") -> RawEmail:
     head = "\r\n".join(headers).encode()
     body = _multipart("alternative", alternative, [_text("plain", message.text), html])
     return RawEmail(head + b"\r\n" + body + b"\r\n", mid, sender, to)
+
+
+def _list_unsubscribe(url: str | None) -> tuple[str, ...]:
+    """RFC 8058 one-click unsubscribe: mail clients show a button that POSTs to `url`."""
+    if url is None:
+        return ()
+    if not _PRINTABLE.fullmatch(url) or not url.startswith("https://") or ">" in url:
+        raise PermanentDeliveryError("the stop link is not a printable https URL")
+    return (
+        _fold("List-Unsubscribe", [f"<{url}>"]),
+        "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+    )
 
 
 def message_id(delivery_id: str, domain: str) -> str:
