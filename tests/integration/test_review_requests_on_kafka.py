@@ -21,6 +21,7 @@ import yaml
 from aiokafka import AIOKafkaProducer
 from faststream import TestApp
 
+from orderpulse_devkit.journeys import home_journey
 from orderpulse_devkit.kafka import create_topics
 from orderpulse_devkit.services import announce_everything
 from orderpulse_notifier.app import build_app as build_notifier
@@ -28,6 +29,8 @@ from orderpulse_notifier.settings import Settings as NotifierSettings
 from orderpulse_returns.app import build_app as build_returns
 from orderpulse_returns.settings import Settings
 from orderpulse_schemas import examples
+from orderpulse_status_tracker.app import build_app as build_tracker
+from orderpulse_status_tracker.settings import Settings as TrackerSettings
 
 pytestmark = pytest.mark.kafka
 
@@ -174,3 +177,38 @@ async def test_a_return_requested_in_between_means_no_review_request(stack: Stac
     await asyncio.sleep(QUIET)  # the reminder loop polls every 50 ms: dozens of rounds
     emails = await stack.settled("return_requested")
     assert sorted(emails) == ["return_instructions", "return_requested"]
+
+
+async def test_the_consent_given_with_the_order_reaches_the_timer_through_the_tracker(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """The shop's `order.accepted` carries the consent; the tracker passes it on with the
+    delivery, as every integrator's order would go."""
+    unique = uuid.uuid4().hex[:8]
+    tracker = TrackerSettings(
+        kafka_bootstrap_servers=stack.settings.kafka_bootstrap_servers,
+        group_id=f"tracker-{unique}",
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'tracker.db'}",
+        shops_file=stack.settings.shops_file,
+        orders_topic=f"orders.{unique}",
+        shipments_topic=f"shipments.{unique}",
+        erasure_topic=stack.settings.erasure_topic,
+        outcomes_topic=f"notification-outcomes.{unique}",
+        order_status_topic=stack.settings.order_status_topic,
+        notifications_topic=f"tracker-notifications.{unique}",  # its own messages: not counted
+    )
+    names = [f for f in TrackerSettings.model_fields if f.endswith("_topic")]
+    await create_topics(tracker.kafka_bootstrap_servers, [getattr(tracker, f) for f in names])
+    journey = home_journey()
+    journey[0]["data"]["customer"]["consent"]["reviews"] = True
+    async with TestApp(build_tracker(tracker)):
+        for message in journey:
+            kind = tracker.orders_topic if message["type"].startswith("order.") else None
+            value = json.dumps(message, ensure_ascii=False).encode()
+            await stack.producer.send_and_wait(
+                kind or tracker.shipments_topic, value, key=message["subject"].encode()
+            )
+        await stack.settled("return_instructions")
+        stack.clock[0] = DUE
+        emails = await stack.settled("review_request")
+    assert [len(found) for found in emails.values()] == [1, 1]

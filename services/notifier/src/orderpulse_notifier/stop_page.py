@@ -78,7 +78,7 @@ def routes(
 def _page(stop: Stop, *, done: bool) -> AsgiResponse:
     title, explain, button, confirmed = _WORDS[stop.locale]
     if done:
-        body = f"<p>{escape(confirmed)}</p>"
+        title, body = confirmed, ""
     else:
         # The form posts to the very URL it came from (its token in the query string).
         body = (
