@@ -5,7 +5,7 @@ migrations run at start-up, the producer and engine closed at the end, consumer 
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from faststream import AckPolicy
@@ -55,6 +55,7 @@ class Runtime:
         )
         make = producer or (lambda _: KafkaProducer(settings.kafka_bootstrap_servers))
         self.producer: Producer = make(self.broker)
+        self._on_shutdown: list[Callable[[], Awaitable[None]]] = []  # before the consumers stop
 
     def consume(
         self,
@@ -64,15 +65,19 @@ class Runtime:
         documented: Any,
         name: str,
         group_id: str | None = None,
+        overlap: int = 1,
+        stopping: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         """Read the topics in `contracts` in polls (`batch.subscribe`) with the service's group,
-        or `group_id`."""
+        or `group_id`; `overlap` polls at once (`overlap.Overlap`). At shutdown, `stopping` is
+        called (the handler winds down), then the polls under way end, before the consumer
+        stops."""
         group = group_id or self.settings.group_id
 
         async def to_dead_letters(record: batch.Record, reason: str) -> None:
             await dead_letter(self.broker, record, reason, group=group)
 
-        batch.subscribe(
+        overlapping = batch.subscribe(
             self.broker,
             contracts,
             handle,
@@ -81,7 +86,12 @@ class Runtime:
             dead_letter=to_dead_letters,
             documented=documented,
             name=name,
+            overlap=overlap,
         )
+        if stopping is not None:
+            self._on_shutdown.append(stopping)
+        if overlapping is not None:
+            self._on_shutdown.append(overlapping.stop)
 
     async def dead_letter(self, record: batch.Record, reason: str) -> None:
         """Copy `record` to its topic's dead-letter topic, with `reason` (the service's group)."""
@@ -126,6 +136,8 @@ class Runtime:
             specification=AsyncAPI(title=title),
         )
         app.on_startup(self.producer.start)
+        for hook in self._on_shutdown:
+            app.on_shutdown(hook)
         app.after_shutdown(self.producer.stop)
         consumer.report_lag(app, broker)
         return app

@@ -8,7 +8,8 @@ partition, so they stay in order). When the handler returns, the offsets of the 
 committed. When it fails, the poll is handled again a record at a time and a record that cannot
 be handled is dead-lettered (`isolation`); only a transient failure (the database or the broker
 down) rewinds every partition of the poll to its first record, after a pause, to read it again
-(at least once: the handler's effects must be idempotent).
+(at least once: the handler's effects must be idempotent). With `overlap` above one, several
+polls are handled at once and committed in the order read (`overlap.Overlap`).
 
 FastStream reads the records and commits; it neither parses nor validates them here (the parser
 keeps the raw records, the decoder hands them on as they are), and the handler's signature only
@@ -20,9 +21,10 @@ import dataclasses
 import gc
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeAlias, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar, cast
 
 from aiokafka import ConsumerRecord
+from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.message import StreamMessage
@@ -30,6 +32,7 @@ from pydantic import SkipValidation, TypeAdapter
 
 from orderpulse_kit.cloudevents import Unreadable, read
 from orderpulse_kit.isolation import Isolation
+from orderpulse_kit.overlap import Consumer, Overlap
 
 E = TypeVar("E")
 Record: TypeAlias = ConsumerRecord
@@ -65,27 +68,44 @@ def subscribe(
     dead_letter: Callable[[Record, str], Awaitable[None]],
     documented: Any,
     name: str,
-) -> None:
+    overlap: int = 1,
+) -> Overlap | None:
     """Consume the topics in `contracts` in polls, handing each poll's readable events to `handle`.
 
     `documented` is the type the AsyncAPI document shows for the records (the topics' event
     union), `name` the handler's name there. A poll whose handling fails is handled again record
-    by record, and what fails alone is dead-lettered (`isolation`).
+    by record, and what fails alone is dead-lettered (`isolation`). With `overlap` above one, up
+    to that many polls are handled at once (`handle` must allow it); the `Overlap` is returned,
+    for the service to `stop` before its consumer stops.
     """
 
     isolation = Isolation(dead_letter)
+    overlapping = Overlap(overlap) if overlap > 1 else None
 
     async def on_poll(
         records: SkipValidation[list[documented]],
         message: KafkaMessage,
     ) -> None:
         received, unreadable = split(message.raw_message, contracts)
-        if unreadable:
-            await asyncio.gather(*(dead_letter(record, why) for record, why in unreadable))
-        if received:
-            await isolation.handle(received, handle)
+
+        async def work() -> None:
+            if unreadable:
+                await asyncio.gather(*(dead_letter(record, why) for record, why in unreadable))
+            if received:
+                await isolation.handle(received, handle)
+
+        if overlapping is None:
+            await work()
+        else:
+            # FastStream types it as a protocol of its own; it is aiokafka's consumer.
+            consumer = cast(Consumer, message.consumer)
+            await overlapping.submit(consumer, message.raw_message, work)
 
     on_poll.__name__ = on_poll.__qualname__ = name
+    # Overlapping polls are committed by `Overlap`, with the offsets each read.
+    manual: dict[str, Any] = (
+        {} if overlapping is None else {"ack_policy": AckPolicy.MANUAL, "listener": overlapping}
+    )
     broker.subscriber(
         *contracts,
         group_id=group_id,
@@ -95,7 +115,9 @@ def subscribe(
         batch_timeout_ms=poll.timeout_ms,
         parser=_keep_records,
         decoder=_as_they_are,
+        **manual,
     )(on_poll)
+    return overlapping
 
 
 YOUNG_OBJECTS = 50_000

@@ -3,7 +3,9 @@
 Requests are read in polls on the kit's batch loop: a poll's channels are claimed together, sent
 concurrently (an order's on each channel in order), their ends recorded together, their outcomes
 produced from memory; then the offsets are committed (at least once; the delivery store makes
-sends idempotent). Erasure requests have a consumer and a group of their own.
+sends idempotent). Polls overlap (`poll_overlap`): one is sent while the one before waits for its
+last answers, and each is committed once it and those before it are done. Erasure requests have
+a consumer and a group of their own.
 """
 
 import logging
@@ -110,6 +112,8 @@ def build_app(
         on_requests,
         documented=NotificationRequested,
         name="on_notification_requests",
+        overlap=settings.poll_overlap,
+        stopping=notifier.stop_sending,  # then the polls under way end, then the consumer stops
     )
 
     async def on_erasures(received: Sequence[Received[ErasureRequested]]) -> None:
@@ -164,7 +168,6 @@ def build_app(
         renderer.prepare(shops)
 
     app.on_startup(prepare_templates)
-    app.on_shutdown(notifier.stop_sending)  # before the consumer waits for its poll's end
     app.after_shutdown(notifier.retire)  # its poll is over: nothing of it is pending
     app.after_shutdown(providers.aclose)
     chores.every(app, settings.owner_timeout_seconds / 3, notifier.keep_alive, "saying alive")

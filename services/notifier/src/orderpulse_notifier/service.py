@@ -3,7 +3,8 @@
 A channel is claimed before it is sent and finished after, so a redelivered request sends nothing
 twice. Work goes in rounds (a poll of requests, the texts come due, a receipt): every channel of
 the round is claimed in one transaction, the claimed ones are sent concurrently (an order's emails
-one after another in the order decided, its texts likewise; at most `in_flight` at once), and
+one after another in the order decided, its texts likewise, also when polls overlap: a poll's
+turn on an order comes after an earlier poll's; at most `in_flight` at once), and
 their ends are written together: a poll's as they come, every `record_every` seconds. A message a
 provider accepted that the process did not live to record is sent again after the restart: the
 crash window is the sends under way and those ended since the last write. A process's claims
@@ -135,6 +136,14 @@ def _chain(target: Target) -> _Chain:
     return target.shop_id, target.order_id, target.channel
 
 
+class _Turn(NamedTuple):
+    """A poll's turn on a chain: it starts when the earlier poll's turn is `done` (`after`)."""
+
+    chain: _Chain
+    after: "asyncio.Future[None] | None"
+    done: "asyncio.Future[None]"
+
+
 class _Job(NamedTuple):
     """One channel of one request to send, with what claiming it found (None: it is ours)."""
 
@@ -196,6 +205,7 @@ class Notifier:
         self._record_every = record_every
         self._sms_receipts = sms_receipts
         self._stopping = False
+        self._turns: dict[_Chain, _Turn] = {}  # the last poll's turn on each chain under way
 
     async def stop_sending(self) -> None:
         """Start no send from now on (the process is stopping): the sends under way finish and
@@ -223,32 +233,75 @@ class Notifier:
             for request in distinct.values()
             for channel in self._channels(request)
         ]
-        now = self._now()
-        customers = {
-            id: Arriving(r.shopid, r.subject, r.data.customer.email, r.data.customer.phone, r.time)
-            for id, r in distinct.items()
-        }
-        claims = await self._store.claim_all(
-            targets, now, now + self._lease, self._claimant(now), customers
-        )
-        chains: dict[_Chain, list[_Job]] = {}
-        for target, claim in zip(targets, claims, strict=True):
-            job = _Job(distinct[target.notification_id], target, claim)
-            chains.setdefault(_chain(target), []).append(job)
-        round = _Round(park=False, moot=_moot_before_arrival(list(distinct.values())))
-        arrived = [
-            (request.shopid, request.subject)
-            for request in distinct.values()
-            if request.data.notice.kind in ARRIVAL_KINDS
-        ]
-        if arrived:
-            round.ends.moot = Moot(arrived, MOOT_ON_ARRIVAL, MOOT_REASON)
-        async with self._recording(round):
-            await asyncio.gather(
-                *(self._in_turn(jobs, round, deferrable=True) for jobs in chains.values())
+        # Each chain's turn is taken now, in the order the polls were read: polls may overlap.
+        turns = self._take_turns({_chain(target) for target in targets})
+        try:
+            now = self._now()
+            customers = {
+                id: Arriving(
+                    r.shopid, r.subject, r.data.customer.email, r.data.customer.phone, r.time
+                )
+                for id, r in distinct.items()
+            }
+            claims = await self._store.claim_all(
+                targets, now, now + self._lease, self._claimant(now), customers
             )
+            chains: dict[_Chain, list[_Job]] = {}
+            for target, claim in zip(targets, claims, strict=True):
+                job = _Job(distinct[target.notification_id], target, claim)
+                chains.setdefault(_chain(target), []).append(job)
+            round = _Round(park=False, moot=_moot_before_arrival(list(distinct.values())))
+            arrived = [
+                (request.shopid, request.subject)
+                for request in distinct.values()
+                if request.data.notice.kind in ARRIVAL_KINDS
+            ]
+            if arrived:
+                round.ends.moot = Moot(arrived, MOOT_ON_ARRIVAL, MOOT_REASON)
+            async with self._recording(round):
+                await asyncio.gather(
+                    *(
+                        self._after(
+                            turns[chain],
+                            functools.partial(self._in_turn, jobs, round, deferrable=True),
+                        )
+                        for chain, jobs in chains.items()
+                    )
+                )
+        finally:
+            self._end_turns(turns)
         handled = await self._settle(round)
         return _told_again(handled, requests)
+
+    def _take_turns(self, chains: set[_Chain]) -> dict[_Chain, _Turn]:
+        """A turn on each chain, after the turn an earlier poll still under way holds."""
+        loop, turns = asyncio.get_running_loop(), {}
+        for chain in chains:
+            earlier = self._turns.get(chain)
+            turn = _Turn(chain, None if earlier is None else earlier.done, loop.create_future())
+            self._turns[chain] = turns[chain] = turn
+        return turns
+
+    def _end_turn(self, turn: _Turn) -> None:
+        """The chain's messages of this poll have gone: the next poll's may go."""
+        if not turn.done.done():
+            turn.done.set_result(None)
+        if self._turns.get(turn.chain) is turn:
+            del self._turns[turn.chain]
+
+    def _end_turns(self, turns: dict[_Chain, _Turn]) -> None:
+        """Every turn of a poll over (those that never started: its claims failed)."""
+        for turn in turns.values():
+            self._end_turn(turn)
+
+    async def _after(self, turn: _Turn, send: Callable[[], Awaitable[None]]) -> None:
+        """`send()`, once the chain's messages of an earlier poll have gone."""
+        try:
+            if turn.after is not None:
+                await asyncio.shield(turn.after)  # cancelled here, not the other poll's turn
+            await send()
+        finally:
+            self._end_turn(turn)
 
     async def send_due(self, limit: int = 100) -> Handled:
         """Send deferred texts whose quiet hours are over; those that give up wait again."""

@@ -35,6 +35,7 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'notifier.db'}",
         outbox_dir=tmp_path / "outbox",
+        poll_overlap=1,  # the in-memory broker's publish returns when the poll is handled
         shops_file=SHOPS_FILE,
     )
 

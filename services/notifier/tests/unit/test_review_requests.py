@@ -130,6 +130,7 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'notifier.db'}",
         outbox_dir=tmp_path / "outbox",
+        poll_overlap=1,  # the in-memory broker's publish returns when the poll is handled
         shops_file=asking_shops(tmp_path),
         public_url=PUBLIC,  # type: ignore[arg-type]
         stop_link_secret=SECRET,  # type: ignore[arg-type]
@@ -251,6 +252,7 @@ async def test_without_stop_links_a_review_request_is_never_sent(tmp_path: Path)
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'notifier.db'}",
         outbox_dir=tmp_path / "outbox",
+        poll_overlap=1,  # the in-memory broker's publish returns when the poll is handled
         shops_file=SHOPS_FILE,  # no shop asks: the notifier starts without stop links
     )
     app = build_app(settings, now=lambda: NOON, producer=BrokerProducer)

@@ -572,6 +572,37 @@ async def test_an_orders_email_and_text_go_side_by_side_each_channel_in_order(
         assert sent == list(kinds)
 
 
+@dataclass
+class SlowForDispatch(SlowProvider):
+    """Takes its time over dispatch messages: what a later message could overtake."""
+
+    async def _slowly(self, message: EmailMessage | SmsMessage) -> str:
+        if message.label.endswith("/order_dispatched"):
+            await asyncio.sleep(0.2)
+        return await super()._slowly(message)
+
+
+async def test_overlapping_polls_send_an_order_s_messages_in_the_order_the_polls_were_read(
+    engine: Any, shop: Shop
+) -> None:
+    w = await world(engine, shop)
+    provider = SlowForDispatch()
+    notifier = sending_through(provider, w, shop, in_flight=10)
+    first = [*orders("order_accepted", 5), about(notification("order_dispatched"), "30003")]
+    second = [about(notification(kind), "30003") for kind in ("out_for_delivery", "delivered")]
+    await asyncio.gather(notifier.handle_all(first), notifier.handle_all(second))
+
+    for channel in (EmailMessage, SmsMessage):
+        sent = [
+            m.label.rpartition("/")[2]
+            for m in provider.sent
+            if isinstance(m, channel) and "/30003/" in m.label
+        ]
+        assert sent == ["order_dispatched", "out_for_delivery", "delivered"]
+    # and every other order's (order_accepted goes by email only here), once
+    assert len({m.delivery_id for m in provider.sent}) == len(provider.sent) == 5 + 2 * 3
+
+
 async def test_a_request_failing_on_both_channels_is_handed_back_once(
     engine: Any, shop: Shop
 ) -> None:
