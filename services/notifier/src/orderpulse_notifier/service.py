@@ -206,6 +206,7 @@ class Notifier:
         self._sms_receipts = sms_receipts
         self._stopping = False
         self._turns: dict[_Chain, _Turn] = {}  # the last poll's turn on each chain under way
+        self._claiming = asyncio.Lock()  # polls claim one after another, in the order read
 
     async def stop_sending(self) -> None:
         """Start no send from now on (the process is stopping): the sends under way finish and
@@ -243,9 +244,12 @@ class Notifier:
                 )
                 for id, r in distinct.items()
             }
-            claims = await self._store.claim_all(
-                targets, now, now + self._lease, self._claimant(now), customers
-            )
+            # Claimed in the order of the turns too: a poll finding its channel claimed by a
+            # later poll would wait for it while that one waits for its turn.
+            async with self._claiming:
+                claims = await self._store.claim_all(
+                    targets, now, now + self._lease, self._claimant(now), customers
+                )
             chains: dict[_Chain, list[_Job]] = {}
             for target, claim in zip(targets, claims, strict=True):
                 job = _Job(distinct[target.notification_id], target, claim)

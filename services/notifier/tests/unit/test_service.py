@@ -603,6 +603,35 @@ async def test_overlapping_polls_send_an_order_s_messages_in_the_order_the_polls
     assert len({m.delivery_id for m in provider.sent}) == len(provider.sent) == 5 + 2 * 3
 
 
+class FirstClaimSlow(SqlDeliveryStore):
+    """The first poll's claim takes its time: a later poll's claim could get there first."""
+
+    slowed = False
+
+    async def claim_all(self, *args: Any, **kwargs: Any) -> Any:
+        if not self.slowed:
+            self.slowed = True
+            await asyncio.sleep(0.2)
+        return await super().claim_all(*args, **kwargs)
+
+
+async def test_a_request_in_two_overlapping_polls_is_sent_once_and_neither_waits_forever(
+    engine: Any, shop: Shop
+) -> None:
+    w = await world(engine, shop)
+    provider = SlowProvider()
+    notifier = sending_through(provider, w, shop, in_flight=10)
+    notifier._store = FirstClaimSlow(engine)  # the same database
+    request = notification("order_dispatched")
+    async with asyncio.timeout(10):
+        first, again = await asyncio.gather(
+            notifier.handle_all([request]), notifier.handle_all([request])
+        )
+
+    assert len(provider.sent) == 2  # its email and its text, once
+    assert len(first.outcomes) == len(again.outcomes) == 2
+
+
 async def test_a_request_failing_on_both_channels_is_handed_back_once(
     engine: Any, shop: Shop
 ) -> None:
