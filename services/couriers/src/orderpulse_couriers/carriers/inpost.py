@@ -1,0 +1,233 @@
+"""InPost (ShipX API, Poland; Paczkomat lockers, PaczkoPunkt points, courier): the
+`shipment_status_changed` webhook and the `GET /v1/tracking/{tracking_number}` answer, read into
+`Report`s.
+
+ShipX pushes a webhook for every status change; the tracking answer is how a missed webhook, a
+restart or a replay is put right (it holds the whole history and the target locker).
+
+ShipX does not sign its webhooks: its documentation gives only the addresses they come from
+(91.216.25.0/24, production and sandbox), so `sent_from_inpost` checks the peer address. The HMAC
+`x-inpost-signature` header belongs to a different API (InPost Global, developers.inpost-group.com).
+
+Sources (dokumentacja-inpost.atlassian.net/wiki/spaces/PL): "Statuses" (pages/18153478, and
+`GET /v1/statuses`), "Webhooks" (pages/18153494), "Shipment Tracking". The status names were
+checked against open-source integrations that embed the `GET /v1/statuses` list with its titles.
+"""
+
+import json
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from ipaddress import ip_address, ip_network
+from types import MappingProxyType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from orderpulse_couriers.reports import Milestone, Report, UnreadablePayload
+from orderpulse_schemas.shipments import FailureReason
+
+CARRIER = "inpost"
+
+# ShipX times carry an offset; one without (none seen, none documented) is Warsaw time.
+ZONE = ZoneInfo("Europe/Warsaw")
+
+WEBHOOK_NETWORK = ip_network("91.216.25.0/24")
+
+CODES: Mapping[str, Milestone] = MappingProxyType(
+    {
+        "created": Milestone.IGNORED,  # shipment created in ShipX
+        "offers_prepared": Milestone.IGNORED,  # prices offered for the shipment
+        "offer_selected": Milestone.IGNORED,  # the shop chose an offer
+        "confirmed": Milestone.IGNORED,  # label ready, prepared by the sender
+        "dispatched_by_sender": Milestone.HANDED_OVER,  # posted in a Paczkomat by the sender
+        "dispatched_by_sender_to_pok": Milestone.HANDED_OVER,  # posted at a customer service point
+        "collected_from_sender": Milestone.HANDED_OVER,  # courier collected it from the sender
+        "taken_by_courier": Milestone.HANDED_OVER,  # taken by the courier from the sender
+        "taken_by_courier_from_pok": Milestone.IN_TRANSIT,  # from the point to the source branch
+        "adopted_at_source_branch": Milestone.IN_TRANSIT,  # accepted at the InPost branch
+        "sent_from_source_branch": Milestone.IN_TRANSIT,  # on its way
+        "adopted_at_sorting_center": Milestone.IN_TRANSIT,  # accepted at the sorting center
+        "sent_from_sorting_center": Milestone.IN_TRANSIT,  # sent from the sorting center
+        "adopted_at_target_branch": Milestone.IN_TRANSIT,  # accepted at the target branch
+        "out_for_delivery": Milestone.OUT_FOR_DELIVERY,  # handed to the courier to deliver
+        "out_for_delivery_to_address": Milestone.OUT_FOR_DELIVERY,  # being delivered to the door
+        "ready_to_pickup": Milestone.AT_PICKUP_POINT,  # placed in the target Paczkomat
+        "ready_to_pickup_from_pok": Milestone.AT_PICKUP_POINT,  # waits at a parcel service point
+        "ready_to_pickup_from_pok_registered": Milestone.AT_PICKUP_POINT,  # ... customer point
+        "ready_to_pickup_from_branch": Milestone.AT_PICKUP_POINT,  # not collected, waits at branch
+        "stack_in_customer_service_point": Milestone.AT_PICKUP_POINT,  # stored at a point (POP)
+        "stack_in_box_machine": Milestone.AT_PICKUP_POINT,  # stored in a temporary Paczkomat
+        "courier_avizo_in_customer_service_point": Milestone.AT_PICKUP_POINT,  # waits after avizo
+        "pickup_reminder_sent": Milestone.IGNORED,  # reminder of a waiting parcel
+        "pickup_reminder_sent_address": Milestone.IGNORED,  # reminder, address delivery
+        "pickup_time_expired": Milestone.IGNORED,  # time to collect is over
+        "stack_parcel_pickup_time_expired": Milestone.IGNORED,  # same, stored at a point
+        "stack_parcel_in_box_machine_pickup_time_expired": Milestone.IGNORED,  # same, temp. locker
+        "unstack_from_customer_service_point": Milestone.IN_TRANSIT,  # to the chosen Paczkomat
+        "unstack_from_box_machine": Milestone.IN_TRANSIT,  # from a temporary Paczkomat onwards
+        "redirect_to_box": Milestone.IN_TRANSIT,  # redirected to a Paczkomat
+        "canceled_redirect_to_box": Milestone.IGNORED,  # that redirection cancelled
+        "readdressed": Milestone.IN_TRANSIT,  # redirected to another address
+        "delay_in_delivery": Milestone.DELAYED,  # delivery may be late
+        "delivered": Milestone.DELIVERED,  # delivered (collected, for a locker parcel)
+        "avizo": Milestone.DELIVERY_FAILED,  # nobody home, notice left, back to the branch
+        "rejected_by_receiver": Milestone.DELIVERY_FAILED,  # the recipient refused it
+        "undelivered_wrong_address": Milestone.DELIVERY_FAILED,  # wrong address
+        "undelivered_incomplete_address": Milestone.DELIVERY_FAILED,  # incomplete address
+        "undelivered_unknown_receiver": Milestone.DELIVERY_FAILED,  # recipient unknown there
+        "undelivered_cod_cash_receiver": Milestone.DELIVERY_FAILED,  # recipient could not pay COD
+        "undelivered_no_mailbox": Milestone.DELIVERY_FAILED,  # no letterbox
+        "undelivered_not_live_address": Milestone.DELIVERY_FAILED,  # recipient does not live there
+        "undelivered_lack_of_access_letterbox": Milestone.DELIVERY_FAILED,  # letterbox out of reach
+        "undelivered": Milestone.DELIVERY_FAILED,  # sent to the undeliverable-parcels store
+        "returned_to_sender": Milestone.RETURNED_TO_SENDER,  # return to sender (ZDN)
+        "taken_by_courier_from_customer_service_point": Milestone.RETURNED_TO_SENDER,  # same
+        "return_pickup_confirmation_to_sender": Milestone.IGNORED,  # return documents prepared
+        "oversized": Milestone.IGNORED,  # too big for the Paczkomat; InPost reroutes it
+        "claimed": Milestone.IGNORED,  # a complaint was filed at the Paczkomat
+        "canceled": Milestone.IGNORED,  # label cancelled by the shop
+        "missing": Milestone.IGNORED,  # list placeholder, no title
+        "other": Milestone.IGNORED,  # "other status": says nothing
+    }
+)
+
+FAILURES: Mapping[str, FailureReason] = MappingProxyType(
+    {
+        "avizo": FailureReason.RECIPIENT_ABSENT,
+        "rejected_by_receiver": FailureReason.REFUSED,
+        "undelivered_wrong_address": FailureReason.ADDRESS_NOT_FOUND,
+        "undelivered_incomplete_address": FailureReason.ADDRESS_NOT_FOUND,
+        "undelivered_not_live_address": FailureReason.ADDRESS_NOT_FOUND,
+        "undelivered_no_mailbox": FailureReason.NO_ACCESS,
+        "undelivered_lack_of_access_letterbox": FailureReason.NO_ACCESS,
+        "undelivered_unknown_receiver": FailureReason.OTHER,
+        "undelivered_cod_cash_receiver": FailureReason.OTHER,
+        "undelivered": FailureReason.OTHER,
+    }
+)
+
+# Webhook events ShipX documents besides status changes; they carry no status to report.
+QUIET_EVENTS = frozenset({"shipment_confirmed", "offers_prepared"})
+
+
+def sent_from_inpost(remote_address: str) -> bool:
+    """Whether a webhook's TCP peer is in the range ShipX sends from: the one check its
+    documentation makes possible (take the socket's address, not a forwarded header)."""
+    try:
+        return ip_address(remote_address) in WEBHOOK_NETWORK
+    except ValueError:
+        return False
+
+
+def read(payload: bytes) -> list[Report]:
+    """Reports of a ShipX webhook body or tracking answer, oldest first."""
+    document = _json(payload)
+    if "event" in document:
+        return _webhook(document)
+    if "tracking_details" in document:
+        return _tracking(document)
+    raise UnreadablePayload("InPost payload is neither a webhook nor a tracking answer")
+
+
+def _webhook(document: Mapping[str, Any]) -> list[Report]:
+    event = document["event"]
+    if not isinstance(event, str):
+        raise UnreadablePayload("InPost webhook event is not a string")
+    if event in QUIET_EVENTS:
+        return []
+    if event != "shipment_status_changed":
+        raise UnreadablePayload("InPost webhook event is not one ShipX documents")
+    body = document.get("payload")
+    if not isinstance(body, Mapping):
+        raise UnreadablePayload("InPost webhook without a payload object")
+    tracking_number = _optional_string(body, "tracking_number")
+    if tracking_number is None:  # documented: null before the label exists; no parcel to follow
+        return []
+    code = _string(body, "status")
+    return [_report(tracking_number, code, _moment(_string(document, "event_ts")))]
+
+
+def _tracking(document: Mapping[str, Any]) -> list[Report]:
+    tracking_number = _string(document, "tracking_number")
+    details = document["tracking_details"]
+    if not isinstance(details, list) or not all(isinstance(d, Mapping) for d in details):
+        raise UnreadablePayload("InPost tracking_details is not a list of objects")
+    attributes = document.get("custom_attributes") or {}
+    if not isinstance(attributes, Mapping):
+        raise UnreadablePayload("InPost custom_attributes is not an object")
+    point = attributes.get("target_machine_id")
+    locker = str(document.get("service") or "").startswith("inpost_locker")
+    reports = []
+    for detail in details:
+        code = _string(detail, "status")
+        report = _report(
+            tracking_number,
+            code,
+            _moment(_string(detail, "datetime")),
+            location=_optional_string(detail, "location"),
+            point_id=point if isinstance(point, str) else None,
+        )
+        if locker and report.milestone is Milestone.DELIVERED:
+            report = replace(report, milestone=Milestone.PICKED_UP)  # a locker parcel is collected
+        reports.append(report)
+    return sorted(reports, key=lambda report: report.time)
+
+
+def _report(
+    tracking_number: str,
+    code: str,
+    moment: datetime,
+    *,
+    location: str | None = None,
+    point_id: str | None = None,
+) -> Report:
+    milestone = CODES.get(code)
+    return Report(
+        carrier=CARRIER,
+        tracking_number=tracking_number,
+        code=code,
+        milestone=milestone,
+        time=moment,
+        location=location if milestone is Milestone.IN_TRANSIT else None,
+        failure=FAILURES.get(code),
+        point_id=point_id if milestone is Milestone.AT_PICKUP_POINT else None,
+    )
+
+
+def _json(payload: bytes) -> Mapping[str, Any]:
+    try:
+        document = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise UnreadablePayload("InPost payload is not JSON") from None
+    if not isinstance(document, dict):
+        raise UnreadablePayload("InPost payload is not a JSON object")
+    return document
+
+
+def _string(document: Mapping[str, Any], key: str) -> str:
+    value = _optional_string(document, key)
+    if value is None:
+        raise UnreadablePayload(f"InPost payload without {key}")
+    return value
+
+
+def _optional_string(document: Mapping[str, Any], key: str) -> str | None:
+    value = document.get(key)
+    if value is None or (isinstance(value, str) and value):
+        return value
+    raise UnreadablePayload(f"InPost payload with an unusable {key}")
+
+
+def _moment(text: str) -> datetime:
+    """ShipX writes "2020-03-20 15:08:42 +0100" in webhooks, ISO 8601 in tracking."""
+    for parse in (datetime.fromisoformat, _webhook_time):
+        try:
+            moment = parse(text)
+        except ValueError:
+            continue
+        return moment if moment.tzinfo else moment.replace(tzinfo=ZONE)
+    raise UnreadablePayload("InPost time is not one ShipX documents")
+
+
+def _webhook_time(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S %z")
