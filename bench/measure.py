@@ -54,8 +54,18 @@ def kafka_source() -> str:
     return "KAFKA_BOOTSTRAP_SERVERS" if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else "local"
 
 
-def child_pid(marker: str) -> int:
-    """The pid of our child process whose command line holds `marker`."""
+def child_pid(marker: str, wait: float = 5.0) -> int:
+    """The pid of our child process whose command line holds `marker`: waits up to `wait`
+    seconds, as a child just forked still has our command line until it execs."""
+    deadline = time.monotonic() + wait
+    while (pid := _child_pid(marker)) is None:
+        if time.monotonic() > deadline:
+            raise LookupError(f"no child process running {marker}")
+        time.sleep(0.01)
+    return pid
+
+
+def _child_pid(marker: str) -> int | None:
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -66,7 +76,7 @@ def child_pid(marker: str) -> int:
             continue
         if int(stat[1]) == os.getpid() and marker.encode() in cmdline:
             return int(entry.name)
-    raise LookupError(f"no child process running {marker}")
+    return None
 
 
 def cpu_seconds(pid: int) -> float:

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from aiolimiter import AsyncLimiter
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
@@ -569,10 +569,10 @@ class Notifier:
             # Built when its send may start (in flight), once for every attempt: a poll renders
             # while its first sends wait for their answers, not all of it before any of them.
             if target.channel is Channel.EMAIL:
-                email = functools.cache(lambda: self._email_of(request, known, target.delivery_id))
+                email = _once(lambda: self._email_of(request, known, target.delivery_id))
                 reference = await self._attempts(target, lambda: self._email.send_email(email()))
             else:
-                sms = functools.cache(lambda: self._sms_of(request, known, target.delivery_id))
+                sms = _once(lambda: self._sms_of(request, known, target.delivery_id))
                 reference = await self._attempts(target, lambda: self._sms.send_sms(sms()))
         except PermanentDeliveryError as error:
             log.warning("%s failed: %s", target.delivery_id, error)
@@ -753,6 +753,22 @@ def _moot_before_arrival(requests: list[NotificationRequested]) -> frozenset[str
 def _target(request: NotificationRequested, channel: Channel) -> Target:
     data = request.data
     return Target(data.notification_id, channel, request.shopid, request.subject, data.notice.kind)
+
+
+_T = TypeVar("_T")
+
+
+def _once(build: Callable[[], _T]) -> Callable[[], _T]:
+    """`build`, run on the first call only: every attempt sends the same message. (Cheaper
+    than `functools.cache`, whose wrapper cost a notification more than this.)"""
+    built: list[_T] = []
+
+    def get() -> _T:
+        if not built:
+            built.append(build())
+        return built[0]
+
+    return get
 
 
 def _kept(request: NotificationRequested) -> Kept:

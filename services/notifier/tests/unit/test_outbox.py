@@ -1,5 +1,6 @@
 """The local outbox: files a person opens, in a browser or a mail client."""
 
+import asyncio
 from dataclasses import replace
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -126,6 +127,43 @@ async def test_an_unwritable_outbox_is_retryable_without_personal_data(tmp_path:
     assert error.value.__cause__ is None and error.value.__suppress_context__
     directory.unlink()
     assert await outbox.send_email(EMAIL)  # writable again
+
+
+async def test_messages_sent_together_are_written_together_each_with_its_own_outcome(
+    tmp_path: Path,
+) -> None:
+    outbox = OutboxSender(tmp_path)
+    (tmp_path / "blocked-shop").write_text("a file where this shop's folder should be")
+    blocked = replace(EMAIL, delivery_id="n-2:email", label="blocked-shop/10046/order_accepted")
+    emails = [replace(EMAIL, delivery_id=f"n-{n}:email") for n in range(3, 53)]
+
+    sent = await asyncio.gather(
+        *(outbox.send_email(email) for email in [*emails, blocked]),
+        outbox.send_sms(SMS),
+        return_exceptions=True,
+    )
+
+    *written, failed, text = sent
+    assert isinstance(failed, RetryableDeliveryError)  # one message's failure is its own
+    assert str(failed) == "outbox not writable (ENOTDIR)"
+    assert len(set(written)) == len(emails)
+    for path in [*written, text]:
+        assert isinstance(path, str) and (tmp_path / path).exists()
+    assert not files(tmp_path, "*.partial")
+
+
+async def test_a_send_cancelled_while_its_files_are_written_leaves_the_others_alone(
+    tmp_path: Path,
+) -> None:
+    outbox = OutboxSender(tmp_path)
+    cancelled = asyncio.ensure_future(outbox.send_email(EMAIL))
+    other = asyncio.ensure_future(outbox.send_sms(SMS))
+    await asyncio.sleep(0)  # both queued, their trip under way
+    cancelled.cancel()
+
+    assert (tmp_path / await other).exists()
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
 
 
 async def test_a_folder_removed_meanwhile_is_made_again(tmp_path: Path) -> None:
