@@ -208,6 +208,7 @@ class ScenarioResult:
     sends_per_second: float
     latency_ms: dict[str, float]
     latency_ms_by_phase: dict[str, dict[str, float]]
+    latency_ms_by_hop: dict[str, dict[str, float]]
     """With more than one phase (burst): by the phase the causing event was sent in."""
     notifier_batches: int
     notifier_batch_seconds: dict[str, float]
@@ -419,6 +420,8 @@ class Collected:
     journeys: list[Journey]
     warm_up: list[Journey]
     requests: list[dict[str, Any]]
+    requested_at: dict[str, float]
+    """When each request was produced (its record's timestamp), by notification id."""
     outcomes: list[dict[str, Any]]
     received: tuple[int, int]
     ready: float
@@ -480,7 +483,11 @@ async def run_scenario(
     collected = Collected(
         journeys=journeys,
         warm_up=warm_up,
-        requests=[json.loads(r.value) for r in requests.records],
+        requests=(asked := [json.loads(r.value) for r in requests.records]),
+        requested_at={
+            request["data"]["notification_id"]: record.timestamp / 1000
+            for request, record in zip(asked, requests.records, strict=True)
+        },
         outcomes=[json.loads(r.value) for r in outcomes.records],
         received=(len(emails), len(texts)),
         ready=ready,
@@ -590,6 +597,7 @@ def summarize(scenario: Scenario, collected: Collected, observed: Observed) -> S
         sends_per_second=rate(len(sent), observed.accepted),
         latency_ms=percentiles(observed.latencies_ms),
         latency_ms_by_phase=by_phase(scenario, observed),
+        latency_ms_by_hop=by_hop(asked, collected.requested_at, sent),
         notifier_batches=len(batches),
         notifier_batch_seconds=percentiles(batches),
         cpu_seconds={name: round(value, 2) for name, value in cpu.items()},
@@ -623,6 +631,25 @@ def match(
         complete[notification] = max(complete.get(notification, accepted), accepted)
     observed.accepted.sort()
     observed.notified = sorted(complete.values())
+
+
+def by_hop(
+    asked: dict[str, float], requested_at: dict[str, float], sent: list[dict[str, Any]]
+) -> dict[str, dict[str, float]]:
+    """Where the latency is: event → its request produced (the tracker or returns service and
+    the broker), and request produced → message accepted (the notifier and its provider)."""
+    return {
+        "event → request": percentiles(
+            [1000 * (requested_at[n] - asked[n]) for n in asked if n in requested_at]
+        ),
+        "request → accepted": percentiles(
+            [
+                1000 * (epoch(o["time"]) - requested_at[o["data"]["notification_id"]])
+                for o in sent
+                if o["data"]["notification_id"] in requested_at
+            ]
+        ),
+    }
 
 
 def by_phase(scenario: Scenario, observed: Observed) -> dict[str, dict[str, float]]:

@@ -189,9 +189,14 @@ def aims_text(found: dict[str, Any]) -> str:
 
 
 def details_text(results: list["ScenarioResult"]) -> str:
-    """Latency by phase of a paced burst, and how long the notifier's batches took."""
+    """Latency by hop and by phase of a paced burst, and how long the notifier's batches took."""
     lines = []
     for result in results:
+        hops = "; ".join(
+            f"{hop}: p50 {p['p50']:,.0f}, p99 {p['p99']:,.0f}"
+            for hop, p in result.latency_ms_by_hop.items()
+        )
+        lines.append(f"{result.scenario}, latency (ms) {hops}")
         if result.latency_ms_by_phase:
             phases = "; ".join(
                 f"{phase}: p50 {p['p50']:,.0f}, p99 {p['p99']:,.0f}"
