@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from orderpulse_devkit.errors import ServerFailed
+from orderpulse_devkit.groups import caught_up
 from orderpulse_devkit.kafka import LocalKafkaBroker, create_topics, kafka_bootstrap
 from orderpulse_devkit.kafka_config import cluster_id
 from orderpulse_devkit.kafka_jars import KAFKA_VERSION, POM_PATH
@@ -85,6 +86,23 @@ async def test_create_topics_skips_existing_ones(broker: LocalKafkaBroker) -> No
     finally:
         await admin.close()
     assert len(described["partitions"]) == 2
+
+
+async def test_caught_up_on_a_topic_just_made_waits_for_the_group(broker: LocalKafkaBroker) -> None:
+    """A fresh client may not know a new topic's partitions yet: "caught up" on none of them
+    returned at once (a tracker test then raced the record it waited for, 1 run in 5)."""
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, acks="all")
+    await producer.start()
+    try:
+        for _ in range(5):
+            topic = f"devkit-{uuid.uuid4().hex[:8]}"
+            await create_topics(broker.bootstrap, [topic])
+            await producer.send_and_wait(topic, b"customer erased", key=b"order-42")
+            with pytest.raises(TimeoutError):  # nobody in the group has read it
+                async with asyncio.timeout(0.5):
+                    await caught_up(broker.bootstrap, f"group-{topic}", [topic])
+    finally:
+        await producer.stop()
 
 
 async def test_start_again_keeps_the_running_broker(broker: LocalKafkaBroker) -> None:

@@ -25,16 +25,32 @@ async def committed_past(bootstrap: str, group: str, wanted: Mapping[TopicPartit
 async def caught_up(bootstrap: str, group: str, topics: Sequence[str]) -> None:
     """Return once `group` has committed every record produced to `topics` so far; bound it
     with `asyncio.timeout`."""
+    partitions = await partitions_of(bootstrap, topics)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
     await consumer.start()
     try:
-        await consumer.topics()  # fetches the metadata, so the partitions are known
-        partitions = [
-            TopicPartition(topic, partition)
-            for topic in topics
-            for partition in consumer.partitions_for_topic(topic) or ()
-        ]
         ends = await consumer.end_offsets(partitions)
     finally:
         await consumer.stop()
     await committed_past(bootstrap, group, {tp: end for tp, end in ends.items() if end > 0})
+
+
+async def partitions_of(bootstrap: str, topics: Sequence[str]) -> list[TopicPartition]:
+    """Every partition of `topics`, asked of the broker until it knows them all. (A consumer's
+    `partitions_for_topic` answers from metadata it fetched for itself, which may not hold a
+    topic yet: waiting "until caught up" on no partitions returned at once, 1 run in 5.)"""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        while True:
+            described = await admin.describe_topics(list(topics))
+            found = {
+                topic["topic"]: [p["partition"] for p in topic["partitions"]]
+                for topic in described
+                if topic["error_code"] == 0
+            }
+            if all(found.get(topic) for topic in topics):
+                return [TopicPartition(topic, p) for topic in topics for p in found[topic]]
+            await asyncio.sleep(0.05)
+    finally:
+        await admin.close()
