@@ -89,7 +89,7 @@ class OutboxSender:
     def _flush(self) -> None:
         queued, self._queued = self._queued, []
         trip = asyncio.get_running_loop().run_in_executor(None, _write_all, queued)
-        trip.add_done_callback(lambda _: None if trip.cancelled() else _settle(queued, trip))
+        trip.add_done_callback(lambda _: _settle(queued, trip))
 
 
 _Queued = tuple[str, dict[str, bytes], "asyncio.Future[None]"]
@@ -110,6 +110,10 @@ def _write_all(queued: list[_Queued]) -> list[OSError | None]:
 
 def _settle(queued: list[_Queued], trip: "asyncio.Future[list[OSError | None]]") -> None:
     """Wake each message's send with its outcome (a send cancelled meanwhile is not waiting)."""
+    if trip.cancelled():  # the loop is closing: so are the sends
+        for _, _, written in queued:
+            written.cancel()
+        return
     error = trip.exception()
     failures = [error] * len(queued) if error else trip.result()
     for (_, _, written), failure in zip(queued, failures, strict=True):
