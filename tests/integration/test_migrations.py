@@ -16,7 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from orderpulse_kit.database import connect
 from orderpulse_kit.migrations import Migrations, SchemaBehind
 
-SERVICES = ["orderpulse_status_tracker", "orderpulse_notifier", "orderpulse_returns"]
+SERVICES = [
+    "orderpulse_status_tracker",
+    "orderpulse_notifier",
+    "orderpulse_returns",
+    "orderpulse_couriers",
+]
 
 
 @pytest.fixture(params=SERVICES)

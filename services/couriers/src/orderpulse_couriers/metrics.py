@@ -1,0 +1,15 @@
+"""What the couriers service's `/metrics` tells beyond FastStream's message counters: the
+carriers' reports it could not use. On the process's default registry."""
+
+from prometheus_client import Counter
+
+UNKNOWN_CODES = Counter(
+    "orderpulse_couriers_unknown_status_codes",
+    "Reports with a status code the carrier's documentation does not list, by carrier.",
+    ["carrier"],
+)
+UNFOLLOWED = Counter(
+    "orderpulse_couriers_unfollowed_reports",
+    "Reports about parcels the service does not follow (no shipment.dispatched), by carrier.",
+    ["carrier"],
+)

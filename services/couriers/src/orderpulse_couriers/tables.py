@@ -1,0 +1,36 @@
+"""The couriers service's tables; `migrations/` creates and changes them.
+
+No personal data: a parcel is its shop, order, carrier, tracking number and tracking page, the
+public pickup point the customer chose, and which of its statuses were published.
+"""
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+"""The tables as the code expects them."""
+
+parcels = sa.Table(
+    "couriers_parcels",
+    metadata,
+    sa.Column("carrier", sa.String(20), primary_key=True),  # our code, as a carrier's `CARRIER`
+    sa.Column("tracking_number", sa.String(60), primary_key=True),
+    sa.Column("shop_id", sa.String(64), nullable=False),
+    sa.Column("order_id", sa.String(100), nullable=False),
+    sa.Column("tracking_url", sa.String(2000)),
+    sa.Column("point", sa.JSON),  # the chosen pickup point, as `orders.v1` gave it
+    sa.Column("heard", sa.JSON, nullable=False),  # the published statuses' keys
+    sa.Column("last", sa.String(30)),  # the last milestone published
+    sa.Column("last_time", sa.DateTime(timezone=True)),
+    sa.Column("revision", sa.Integer, nullable=False),  # bumped by every save of what was heard
+    sa.Index("ix_couriers_parcels_order", "shop_id", "order_id"),
+)
+"""The parcels followed, by (carrier, tracking number)."""
+
+points = sa.Table(
+    "couriers_pickup_points",
+    metadata,
+    sa.Column("shop_id", sa.String(64), primary_key=True),
+    sa.Column("order_id", sa.String(100), primary_key=True),
+    sa.Column("point", sa.JSON, nullable=False),
+)
+"""The pickup point each order's customer chose, for parcels dispatched after the order."""
