@@ -8,6 +8,8 @@ import json
 import sys
 from pathlib import Path
 
+from orderpulse_couriers.app import build_app as couriers
+from orderpulse_couriers.settings import Settings as CouriersSettings
 from orderpulse_notifier.app import build_app as notifier
 from orderpulse_notifier.settings import Settings as NotifierSettings
 from orderpulse_returns.app import build_app as returns
@@ -34,6 +36,7 @@ def documents() -> dict[str, str]:
                 shops_file=OUT.parents[1] / "deploy" / "shops.yaml",
             )
         ),
+        "couriers": couriers(CouriersSettings(database_url="sqlite+aiosqlite://")),
     }
     return {
         name: json.dumps(app.schema.to_specification().to_jsonable(), indent=2, sort_keys=True)

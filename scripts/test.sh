@@ -20,7 +20,7 @@ for schema in schemas/jsonschema/*.json; do
 done
 node tools/asyncapi/validate.mjs schemas/asyncapi/*.json
 # Each service installs and passes its unit tests alone, with only its declared dependencies.
-for service in status-tracker notifier returns; do
+for service in status-tracker notifier returns couriers; do
   UV_PROJECT_ENVIRONMENT="var/venvs/$service" \
     uv run --frozen --quiet --package "orderpulse-$service" \
     pytest -q --no-header -p no:cacheprovider "services/$service/tests/unit"

@@ -124,6 +124,8 @@ class Couriers:
             if decision.events:
                 events += decision.events
                 changed.append(Stored(decision.parcel, stored.revision))
+        if not changed:
+            return 0
         await self._publish(events)
         try:
             await self._store.save(changed)
