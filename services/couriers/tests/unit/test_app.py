@@ -182,3 +182,20 @@ async def test_other_carriers_and_our_own_events_are_not_followed(wire: Wire) ->
     own["data"].update(carrier="inpost", tracking_number=TRACKING)
     await wire.broker.publish(own, topic=wire.settings.shipments_topic, key=b"ord-10045")
     assert await wire.webhook(DELIVERED) == (200, {"published": 0, "unfollowed": 1})
+
+
+async def test_trusting_any_sender_is_said_loudly_and_takes_any_address(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'trusting.db'}",
+        inpost_trust_any_sender=True,
+    )
+    app = build_app(settings, now=lambda: NOW, producer=BrokerProducer)
+    assert app.broker is not None
+    assert "COURIERS_INPOST_TRUST_ANY_SENDER is on" in caplog.text
+    assert caplog.records[-1].levelname == "WARNING"
+
+    async with TestKafkaBroker(app.broker), TestApp(app):  # type: ignore[arg-type]
+        answer = await post(app, INPOST_PATH, DELIVERED, client=("203.0.113.9", 5555))
+    assert (answer[0], json.loads(answer[1])) == (200, {"published": 0, "unfollowed": 1})
