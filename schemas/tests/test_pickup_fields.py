@@ -120,3 +120,37 @@ def test_the_exported_schema_describes_the_new_fields(topic: Any) -> None:
     for holder in holders:
         assert all(holder["properties"][field].get("description") for field in NEW_DATA)
         assert not set(NEW_DATA) & set(holder.get("required", []))
+
+
+# --- issue 17: InPost and Packeta tracking feeds carry no code, the carrier sends it itself ---
+
+
+def test_without_a_code_the_parcel_still_waits_and_the_notice_carries_none() -> None:
+    data = {k: v for k, v in PACZKOMAT.items() if k != "pickup_code"}
+    event = SHIPMENTS.events.validate_python(at_point(**data))
+    assert isinstance(event, ShipmentAtPickupPoint) and event.data.pickup_code is None
+    assert "pickup_code" not in event.data.model_dump(mode="json", exclude_none=True)
+    notice = AtPickupPointNotice.model_validate(
+        event.data.model_dump() | {"kind": "pickup_reminder"}
+    )
+    assert notice.pickup_code is None
+
+
+@pytest.mark.parametrize(("code", "wrong"), [("", "at least 1"), ("7" * 41, "at most 40")])
+def test_a_code_given_must_still_be_one(code: str, wrong: str) -> None:
+    for model in (ShipmentAtPickupPointData, AtPickupPointNotice):
+        with pytest.raises(ValidationError, match=wrong):
+            model.model_validate(PACZKOMAT | {"pickup_code": code})
+
+
+@pytest.mark.parametrize("topic", [SHIPMENTS, NOTIFICATIONS], ids=lambda t: t.name)
+def test_the_exported_schema_makes_the_code_optional_and_says_what_then(topic: Any) -> None:
+    schema = json.loads((JSON_SCHEMAS / f"{topic.name}.json").read_text(encoding="utf-8"))
+    holders = [d for d in schema["$defs"].values() if "pickup_code" in d.get("properties", {})]
+    assert holders
+    for holder in holders:
+        assert "pickup_code" not in holder.get("required", [])
+        assert (
+            "sends the code to the customer itself"
+            in holder["properties"]["pickup_code"]["description"]
+        )

@@ -124,10 +124,13 @@ class ShipmentAtPickupPointData(Parcel):
     """The parcel waits at a pickup point."""
 
     point: PickupPoint = Field(description="Where the parcel waits; shown to the customer.")
-    pickup_code: str = Field(
+    pickup_code: str | None = Field(
+        default=None,
         min_length=1,
         max_length=40,
-        description="Code the customer gives or types in to collect the parcel.",
+        description="Code the customer gives or types in to collect the parcel. Absent: the "
+        "carrier sends the code to the customer itself (InPost and Packeta do, by SMS or e-mail "
+        "and in their apps), and the customer is told so instead.",
     )
     stored_until: Moment = Field(description="After this the parcel goes back to the shop.")
     cash_on_delivery: Money | None = Field(default=None, description="To pay at pickup, if any.")

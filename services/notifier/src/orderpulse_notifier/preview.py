@@ -1,7 +1,8 @@
 """`python -m orderpulse_notifier.preview`: a shop's messages, rendered into an HTML gallery.
 
 Each kind's example request, in each locale, goes through the notifier's own rendering and SMS
-pipeline, and so does its worst case (the example with long names, point names, codes and URLs).
+pipeline, and so does its worst case (the example with long names, point names, codes and URLs);
+a pickup notice also without its code, as InPost's and Packeta's tracking feeds leave it (issue 17).
 Writes `<out>/<case>/<locale>/<kind>.html` (the email's HTML as sent, its inline images such as
 QR codes embedded as data: URIs so a browser shows them) and `<out>/index.html`.
 """
@@ -30,6 +31,10 @@ from orderpulse_schemas.values import Locale
 
 LOCALES = tuple(locale.value for locale in Locale)
 CASES = ("example", "worst")
+"""The cases every kind is rendered in."""
+NO_CODE = "no_code"
+"""The case of a pickup notice without its code: the carrier sends the code to the customer."""
+PICKUP_KINDS = ("at_pickup_point", "pickup_reminder")
 _PACKAGE = files("orderpulse_notifier")
 # The worst case's values, by field name (or parent and name) wherever the request has it: long,
 # but what a customer, a carrier or a shop could send (the codes at the contract's 40 characters).
@@ -95,16 +100,24 @@ def notice_kinds(shop: Shop) -> list[str]:
     return sorted(k for k in notice_models() if shop.returns or k not in RETURN_POLICY_KINDS)
 
 
+def cases_of(kind: str) -> tuple[str, ...]:
+    """The cases `kind` is rendered in: every kind's, and a pickup notice's without its code."""
+    return (*CASES, NO_CODE) if kind in PICKUP_KINDS else CASES
+
+
 def example_request(
     kind: str, locale: str, shop_id: str, case: str = "example"
 ) -> NotificationRequested:
     """The example request of `kind`, for `shop_id`, to a customer who reads `locale`; in the
-    worst case, with the long values of `_LONG_TEXT` and every URL long."""
+    worst case, with the long values of `_LONG_TEXT` and every URL long; without a code, with
+    no `pickup_code`."""
     message = examples.load("notifications.v1", f"notification.requested.{kind}")
     message["shopid"] = shop_id
     message["data"]["customer"]["locale"] = locale
     if case == "worst":
         message["data"] = _lengthened(message["data"])
+    elif case == NO_CODE:
+        del message["data"]["notice"]["pickup_code"]
     return NotificationRequested.model_validate(message)
 
 
@@ -169,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         previews = [
             render(renderer, shop_id, shops[shop_id], kind, locale, case)
             for kind in args.kind or notice_kinds(shops[shop_id])
-            for case in CASES
+            for case in cases_of(kind)
             for locale in args.locale or LOCALES
         ]
         index = write_gallery(args.out, shop_id, shops[shop_id], previews)

@@ -1,5 +1,6 @@
 """The preview gallery, opened in headless Chromium: every kind × locale card shows its messages,
-for the example and the worst case, and no email nor the page scrolls sideways on a phone.
+for the example and the worst case (a pickup notice also without its code), and no email nor the
+page scrolls sideways on a phone.
 
 Chromium is Debian's `chromium` (installed by `scripts/setup.sh --with-postgres`); without it
 these tests fail rather than skip.
@@ -18,8 +19,10 @@ import pytest
 
 from orderpulse_notifier.messages import InlineImage, embed_images
 from orderpulse_notifier.preview import (
-    CASES,
     LOCALES,
+    NO_CODE,
+    PICKUP_KINDS,
+    cases_of,
     example_request,
     main,
     notice_kinds,
@@ -172,8 +175,11 @@ def test_every_card_is_visible_with_its_subject_sms_and_loaded_email(
     cards = {(card["case"], card["kind"], card["locale"]): card for card in reported(dom)}
 
     shop = shops["kvetinac-cz"]
-    expected = [(c, k, locale) for k in notice_kinds(shop) for c in CASES for locale in LOCALES]
-    assert len(cards) == len(notice_models()) * len(LOCALES) * 2, "every kind of the contract"
+    expected = [
+        (c, k, locale) for k in notice_kinds(shop) for c in cases_of(k) for locale in LOCALES
+    ]
+    every_kind = len(notice_models()) * len(LOCALES) * 2
+    assert len(cards) == every_kind + len(PICKUP_KINDS) * len(LOCALES), "and pickups, no code"
     assert sorted(cards) == sorted(expected)
     qr_codes = 0
     for case, kind, locale in expected:
@@ -201,8 +207,12 @@ def test_every_card_is_visible_with_its_subject_sms_and_loaded_email(
             if case == "example":  # the example code fits a version 1 symbol
                 assert png.width == (21 + 2 * QR_BORDER) * QR_SCALE
             qr_codes += 1
-    # The return's instructions, reminder and acknowledgement, the pickup notice and reminder.
+    # The return's instructions, reminder and acknowledgement, the pickup notice and reminder,
+    # in the example and the worst case; a pickup notice without its code has none to show.
     assert qr_codes == 5 * len(LOCALES) * 2, "each shows its code as a QR code too"
+    assert all(
+        not cards[NO_CODE, kind, locale]["images"] for kind in PICKUP_KINDS for locale in LOCALES
+    )
 
 
 @pytest.mark.parametrize("kind", ["at_pickup_point", "order_accepted", "order_dispatched"])
@@ -257,7 +267,9 @@ def test_no_email_and_not_the_gallery_scrolls_sideways_at_375_or_800_px(
     wide = tmp_path / "wide.html"
     wide.write_text('<table width="500"><tr><td>x</td></tr></table>', encoding="utf-8")
     emails = sorted(gallery.parent.glob("*/*/*.html"))
-    assert len(emails) == len(notice_models()) * len(LOCALES) * 2
+    no_code = [e for e in emails if e.parent.parent.name == NO_CODE]
+    assert len(emails) == len(notice_models()) * len(LOCALES) * 2 + len(no_code)
+    assert len(no_code) == len(PICKUP_KINDS) * len(LOCALES), "the pickups without a code too"
     pages = [gallery, wide, *emails]
     labels = ["index.html", "wide.html", *(str(e.relative_to(gallery.parent)) for e in emails)]
     frames = "".join(

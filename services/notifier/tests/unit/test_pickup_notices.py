@@ -15,10 +15,12 @@ from orderpulse_notifier.preview import example_request
 from orderpulse_notifier.rendering import RenderedEmail, Renderer
 from orderpulse_notifier.service import render_sms
 from orderpulse_notifier.shops import Shop, SmsDiacritics
+from orderpulse_notifier.sms import transliterate
 from orderpulse_schemas import examples
 from orderpulse_schemas.notifications import NotificationRequested
 from orderpulse_schemas.values import Locale, PickupPoint
 
+from .test_preheader import PREHEADER
 from .test_rendering import qr_modules
 
 LOCALES = tuple(locale.value for locale in Locale)
@@ -232,3 +234,107 @@ def test_the_worst_case_sms_stays_within_the_shop_s_cap(
     sms = render_sms(Renderer(), worst, shop)
     assert sms.segments <= shop.messaging.sms_max_segments, sms.body
     assert "http" not in sms.body
+
+
+# --- Without a code (issue 17): InPost and Packeta send it to the customer themselves ---------
+
+SENDS_CODE = {  # the sentence that stands where the code and its QR code would
+    "cs": "Kód pro vyzvednutí vám pošle {0} v SMS nebo e-mailu a najdete ho i v aplikaci {0}.",
+    "sk": "Kód na vyzdvihnutie vám pošle {0} v SMS alebo e-maile a nájdete ho aj v aplikácii {0}.",
+    "pl": "Kod odbioru {0} wyśle Ci SMS-em lub e-mailem; znajdziesz go też w aplikacji {0}.",
+    "en": "{0} sends your pickup code by SMS or email; you’ll also find it in the {0} app.",
+}
+SMS_SENDS_CODE = {  # once transliterated
+    ("cs", "at_pickup_point"): "Kod vam posle {0}.",
+    ("cs", "pickup_reminder"): "Kod vam posle {0}.",
+    ("sk", "at_pickup_point"): "Kod vam posle {0}.",
+    ("sk", "pickup_reminder"): "Kod vam posle {0}.",
+    ("pl", "at_pickup_point"): "Kod wysle Ci {0}.",
+    ("pl", "pickup_reminder"): "Kod wysle Ci {0}.",
+    ("en", "at_pickup_point"): "{0} will send you the code.",
+    ("en", "pickup_reminder"): "{0} sends you the code.",
+}
+CODE_LABEL = {"cs": "Kód pro vyzvednutí:", "sk": "Kód na vyzdvihnutie:"}
+CODE_LABEL |= {"pl": "Kod odbioru:", "en": "Pickup code:"}
+DEADLINE = {
+    "cs": "Vyzvedněte do:",
+    "sk": "Vyzdvihnite si do:",
+    "pl": "Odbierz do:",
+    "en": "Collect by:",
+}
+CODE_IN_SMS = re.compile(r"\b(Kód|Kod|Code) [0-9]")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("locale", LOCALES)
+def test_without_a_code_a_counter_s_email_says_who_sends_it_and_shows_no_qr_code(
+    locale: str, kind: str, shops: dict[str, Shop]
+) -> None:
+    rendered, html, text = email(request(kind, locale, pickup_code=None), shops["kvetinac-cz"])
+    assert rendered.images == () and "<img" not in rendered.html, "no QR code of nothing"
+    sentence = SENDS_CODE[locale].format(CARRIER[locale])
+    for part in (html, text):
+        assert sentence in part and CODE_LABEL[locale] not in part, part
+        assert "None" not in part and SHOW_QR[locale] not in part
+        assert ID[locale] in part and DEADLINE[locale] in part, "the rest as with a code"
+        assert "Praha 2, Vinohradská 48 (Papírnictví U Muzea)" in part
+    assert "\n\n\n" not in text, "no line left empty where the code was"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("locale", LOCALES)
+def test_without_a_code_a_paczkomat_s_email_names_inpost_and_its_app(
+    locale: str, kind: str, shops: dict[str, Shop]
+) -> None:
+    paczkomat = PACZKOMAT | {"pickup_code": None}
+    rendered, html, text = email(request(kind, locale, **paczkomat), shops["kvetinac-cz"])
+    assert rendered.images == ()
+    for part in (html, text):
+        assert SENDS_CODE[locale].format("InPost") in part and APP[locale] in part, part
+        assert CODE_LABEL[locale] not in part and CARD[locale] in part
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("locale", LOCALES)
+def test_without_a_code_the_preheader_says_who_sends_it(
+    locale: str, kind: str, shops: dict[str, Shop]
+) -> None:
+    rendered = Renderer().email(request(kind, locale, pickup_code=None), shops["kvetinac-cz"])
+    found = PREHEADER.search(rendered.html)
+    assert found, "the preheader is the body's first element"
+    preheader = unescape(found.group(2)).split("\u034f")[0]
+    assert CARRIER[locale] in preheader and "None" not in preheader, preheader
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("locale", LOCALES)
+def test_without_a_code_the_sms_says_who_sends_it_in_one_segment(
+    locale: str, kind: str, shops: dict[str, Shop]
+) -> None:
+    """At the example's Packeta counter (a long name) and at a Paczkomat, on every weekday, with a
+    four-digit amount to pay: still one GSM-7 segment once transliterated."""
+    shop = shops["kvetinac-cz"]
+    assert shop.sms_diacritics is SmsDiacritics.TRANSLITERATE
+    staffed = request(kind, locale).data.notice.model_dump(mode="json")["point"]
+    cod = {"amount": "1297.00", "currency": "CZK"}
+    days = [f"2026-05-{day}" for day in range(25, 32)] + [f"2026-11-{day}" for day in range(23, 30)]
+    for carrier, point, name in (
+        ("zasilkovna", staffed, CARRIER[locale]),
+        ("inpost", PACZKOMAT["point"], "InPost"),
+    ):
+        for day in days:
+            notification = request(
+                kind,
+                locale,
+                carrier=carrier,
+                point=point,
+                pickup_code=None,
+                stored_until=f"{day}T21:59Z",
+                cash_on_delivery=cod,
+            )
+            sms = render_sms(Renderer(), notification, shop)
+            assert (sms.encoding, sms.segments) == ("GSM-7", 1), sms.body
+            assert SMS_SENDS_CODE[locale, kind].format(transliterate(name)) in sms.body, sms.body
+            assert not CODE_IN_SMS.search(sms.body) and "None" not in sms.body, sms.body
+            assert transliterate(point["name"]) in sms.body, sms.body
+            assert ("297" in sms.body) is (kind == "at_pickup_point"), "cash to pay, as before"

@@ -79,3 +79,13 @@ def test_the_dispatch_of_another_parcel_lends_it_no_link() -> None:
     accepted, dispatched, waiting = journey(tracking_url=None, tracking_number="Z2045718837")
     run = Run().apply(accepted, dispatched, waiting)
     assert run.requests[-1]["data"]["notice"].get("tracking_url") is None
+
+
+def test_without_a_code_the_notice_and_the_reminder_carry_none() -> None:
+    """InPost's and Packeta's tracking feeds give no code, the carrier sends it (issue 17)."""
+    run = Run().apply(*journey(**CARRIER_SAID | {"pickup_code": None}))
+    arrived = run.requests[-1]["data"]["notice"]
+    assert arrived["kind"] == "at_pickup_point"
+    for notice in (arrived, reminded(run)):
+        assert notice.get("pickup_code") is None
+        assert notice["point"] == PACZKOMAT and notice["carrier"] == "inpost"
