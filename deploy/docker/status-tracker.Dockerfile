@@ -17,6 +17,7 @@ COPY kit/pyproject.toml kit/
 COPY services/status-tracker/pyproject.toml services/status-tracker/
 COPY services/notifier/pyproject.toml services/notifier/
 COPY services/returns/pyproject.toml services/returns/
+COPY services/couriers/pyproject.toml services/couriers/
 COPY devkit/pyproject.toml devkit/
 RUN uv sync --frozen --no-dev --no-install-workspace --package orderpulse-status-tracker
 # Then the contract, the runtime and the service themselves, as wheels (not editable: /src stays behind).
