@@ -35,14 +35,14 @@ ORDERS = Topic(
     "orders.v1",
     "Order facts from the e-shop backend.",
     ("e-shop backend",),
-    ("status-tracker",),
+    ("status-tracker", "couriers"),
     TypeAdapter(OrderEvent),
 )
 SHIPMENTS = Topic(
     "shipments.v1",
-    "Parcel facts from courier integrations.",
-    ("courier integrations",),
-    ("status-tracker",),
+    "Parcel facts from courier integrations: the shop's own, or the couriers service's.",
+    ("courier integrations", "couriers"),
+    ("status-tracker", "couriers"),
     TypeAdapter(ShipmentEvent),
 )
 RETURNS = Topic(
