@@ -5,7 +5,7 @@ migrations run at start-up, the producer and engine closed at the end, consumer 
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from faststream import AckPolicy
@@ -22,9 +22,11 @@ from orderpulse_kit import batch, consumer, probes
 from orderpulse_kit.database import connect
 from orderpulse_kit.dead_letters import dead_letter
 from orderpulse_kit.lost_database import refuse_a_lost_database
+from orderpulse_kit.message import Message
 from orderpulse_kit.migrations import Migrations
 from orderpulse_kit.producer import KafkaProducer, Producer, ProducerFor
 from orderpulse_kit.settings import ServiceSettings
+from orderpulse_schemas.envelope import CloudEvent
 
 E = TypeVar("E")
 
@@ -100,6 +102,23 @@ class Runtime:
     def publishes(self, topic: str, schema: Any) -> None:
         """Document in the AsyncAPI document that the service produces `schema` on `topic`."""
         self.broker.publisher(topic, schema=schema)
+
+    def publisher(
+        self, topic: str, schema: Any
+    ) -> Callable[[Iterable[CloudEvent]], Awaitable[None]]:
+        """What publishes events on `topic` (documented as `schema`): each keyed by its subject,
+        its JSON without absent fields, produced together and awaited."""
+        self.publishes(topic, schema)
+
+        async def publish(events: Iterable[CloudEvent]) -> None:
+            await self.producer.produce(
+                [
+                    Message(topic, event.subject, event.model_dump(mode="json", exclude_none=True))
+                    for event in events
+                ]
+            )
+
+        return publish
 
     def app(
         self, *, title: str, migrations: Migrations, routes: Sequence[tuple[str, ASGIApp]] = ()

@@ -1,7 +1,7 @@
 """Composition root: the couriers service's Kafka consumer, carrier webhooks and HTTP probes."""
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -15,9 +15,7 @@ from orderpulse_couriers.service import Couriers, CouriersInput
 from orderpulse_couriers.settings import Settings
 from orderpulse_couriers.store import SqlParcelStore
 from orderpulse_kit.app import Runtime
-from orderpulse_kit.message import Message
 from orderpulse_kit.producer import ProducerFor
-from orderpulse_schemas.envelope import CloudEvent
 from orderpulse_schemas.shipments import ShipmentEvent
 from orderpulse_schemas.topics import ORDERS, SHIPMENTS
 
@@ -33,19 +31,7 @@ def build_app(
 ) -> AsgiFastStream:
     """The couriers service: dispatches and orders in, carriers' webhooks in, shipments out."""
     runtime = Runtime(settings, log, engine=engine, producer=producer)
-    runtime.publishes(settings.shipments_topic, ShipmentEvent)
-
-    async def publish(events: Sequence[CloudEvent]) -> None:
-        await runtime.producer.produce(
-            [
-                Message(
-                    settings.shipments_topic,
-                    event.subject,
-                    event.model_dump(mode="json", exclude_none=True),
-                )
-                for event in events
-            ]
-        )
+    publish = runtime.publisher(settings.shipments_topic, ShipmentEvent)
 
     service = Couriers(
         SqlParcelStore(runtime.engine), publish=publish, now=now or (lambda: datetime.now(UTC))

@@ -20,7 +20,6 @@ from orderpulse_kit import chores
 from orderpulse_kit.app import Runtime
 from orderpulse_kit.batch import Received
 from orderpulse_kit.isolation import unhandled
-from orderpulse_kit.message import Message
 from orderpulse_kit.producer import ProducerFor
 from orderpulse_notifier import http, metrics
 from orderpulse_notifier.migrate import MIGRATIONS
@@ -52,7 +51,7 @@ def build_app(
 ) -> AsgiFastStream:
     """The notifier: notification requests in; messages to providers, outcomes out."""
     runtime = Runtime(settings, log, engine=engine, producer=producer)
-    runtime.publishes(settings.outcomes_topic, NotificationOutcome)
+    publish_outcomes = runtime.publisher(settings.outcomes_topic, NotificationOutcome)
     providers = providers or providers_from(settings)
     shops = load_shops(settings.shops_file)
     reviews = review_stops(settings, shops, runtime.engine)
@@ -83,16 +82,7 @@ def build_app(
 
     async def publish(handled: Handled, caused_at: Mapping[str, datetime] | None = None) -> None:
         metrics.observe(handled.outcomes, caused_at or {})
-        await runtime.producer.produce(
-            [
-                Message(
-                    settings.outcomes_topic,
-                    outcome.subject,
-                    outcome.model_dump(mode="json", exclude_none=True),
-                )
-                for outcome in handled.outcomes
-            ]
-        )
+        await publish_outcomes(handled.outcomes)
 
     async def on_requests(received: Sequence[Received[NotificationRequested]]) -> None:
         """Send, publish the outcomes, dead-letter what outlasted its retries or could not be

@@ -1,7 +1,7 @@
 """Composition root: the returns service's Kafka consumer, reminder loop and HTTP probes."""
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orderpulse_kit import chores
 from orderpulse_kit.app import Runtime
-from orderpulse_kit.message import Message
 from orderpulse_kit.producer import ProducerFor
 from orderpulse_kit.shops import load_shops
 from orderpulse_returns.migrate import MIGRATIONS
@@ -34,19 +33,7 @@ def build_app(
 ) -> AsgiFastStream:
     """The returns service: arrivals and return steps in; notification requests out."""
     runtime = Runtime(settings, log, engine=engine, producer=producer)
-    runtime.publishes(settings.notifications_topic, NotificationRequested)
-
-    async def publish(requests: Sequence[NotificationRequested]) -> None:
-        await runtime.producer.produce(
-            [
-                Message(
-                    settings.notifications_topic,
-                    request.subject,
-                    request.model_dump(mode="json", exclude_none=True),
-                )
-                for request in requests
-            ]
-        )
+    publish = runtime.publisher(settings.notifications_topic, NotificationRequested)
 
     service = Returns(
         SqlReturnsStore(runtime.engine),
