@@ -2,3 +2,4 @@
 CREATE DATABASE status_tracker;
 CREATE DATABASE notifier;
 CREATE DATABASE returns;
+CREATE DATABASE couriers;

@@ -14,7 +14,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 DOCKER = REPO / "deploy" / "docker"
-SERVICES = ("status-tracker", "notifier", "returns")
+SERVICES = ("status-tracker", "notifier", "returns", "couriers")
 BUILD_TOOLS = re.compile(r"\b(uv|pip install|apt-get|apk|gcc|make|build-essential)\b")
 
 Instruction = tuple[str, str]

@@ -17,7 +17,14 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 BASE = REPO / "deploy" / "k8s" / "base"
 OVERLAYS = ("dev", "prod")
-SERVICES = {"status-tracker": "TRACKER_", "notifier": "NOTIFIER_", "returns": "RETURNS_"}
+SERVICES = {
+    "status-tracker": "TRACKER_",
+    "notifier": "NOTIFIER_",
+    "returns": "RETURNS_",
+    "couriers": "COURIERS_",
+}
+# The services that read the shops file (couriers reads none: a parcel carries its shop's id).
+SHOPS_READERS = ("status-tracker", "notifier", "returns")
 KUBERNETES_VERSION = "1.31"
 PORT = 8080
 # Names of settings whose values are secrets: they must come from a Secret, never inline.
@@ -254,6 +261,9 @@ def test_settings_come_from_the_cluster(
     assert database["name"] == "orderpulse-database"
     assert database.get("optional", False) is False  # no SQLite on a read-only filesystem
 
+    if service not in SHOPS_READERS:
+        assert f"{prefix}SHOPS_FILE" not in variables, f"{service} reads no shops file"
+        return
     shops_file = Path(variables[f"{prefix}SHOPS_FILE"]["value"])
     main = container(objects, service)
     (mount,) = [m for m in main["volumeMounts"] if m["mountPath"] == str(shops_file.parent)]
@@ -309,3 +319,25 @@ def test_images_are_tagged(overlays: dict[str, list[Obj]], overlay: str) -> None
         assert f"orderpulse/{service}" in image
         if overlay == "prod":
             assert tag != "latest" and tag != "dev", image
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_inpost_webhooks_keep_their_sender_address(
+    overlays: dict[str, list[Obj]], overlay: str
+) -> None:
+    """couriers takes a ShipX webhook only from a TCP peer in InPost's range, so the Service that
+    exposes it must not replace the client's address (no SNAT), and only that range gets in."""
+    objects = overlays[overlay]
+    inpost = "91.216.25.0/24"
+    exposed = one(objects, "Service", "couriers-webhooks")["spec"]
+    assert exposed["type"] == "LoadBalancer"
+    assert exposed["externalTrafficPolicy"] == "Local"
+    assert exposed["loadBalancerSourceRanges"] == [inpost]
+    labels = one(objects, "Deployment", "couriers")["spec"]["template"]["metadata"]["labels"]
+    assert exposed["selector"].items() <= labels.items()
+    assert [p["targetPort"] for p in exposed["ports"]] == ["http"]
+    assert "COURIERS_INPOST_TRUST_ANY_SENDER" not in env(objects, "couriers")
+    policy = one(objects, "NetworkPolicy", "couriers")["spec"]
+    sources = [source for rule in policy["ingress"] for source in rule["from"]]
+    assert {"ipBlock": {"cidr": inpost}} in sources
+    assert [s for s in sources if "ipBlock" in s] == [{"ipBlock": {"cidr": inpost}}]
