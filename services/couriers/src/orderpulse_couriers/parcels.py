@@ -8,7 +8,7 @@
   and skipped, unless it is final (delivered, picked up, returned to sender): the final word wins,
   and after it nothing more is published;
 - an event is built from what the carrier said and what the order said, never invented: a
-  required field neither can give (a pickup code, a delivery window, a new date) skips the
+  required field neither can give (the last day at a point, a delivery window, a new date) skips the
   report as incomplete, and a report the contract's model refuses is skipped as invalid.
 Notes and places longer than the contract allows are clipped (the carrier's words are told with
 an ellipsis, rather than the fact not at all).
@@ -188,9 +188,11 @@ def _event(parcel: Followed, report: Report) -> CloudEvent:
             )
         case Milestone.AT_PICKUP_POINT:
             return ShipmentAtPickupPoint(**envelope, data=_at_point(parcel, report, which))
-        case Milestone.DELIVERED:
+        case Milestone.DELIVERED if parcel.point is None:
             return ShipmentDelivered(**envelope, data=Parcel(**which))
-        case Milestone.PICKED_UP:
+        # To a point the order chose, "delivered" is the customer's pickup (ShipX's webhook says
+        # delivered for both, and the tracker closes a pickup-point order on picked up).
+        case Milestone.DELIVERED | Milestone.PICKED_UP:
             return ShipmentPickedUp(**envelope, data=Parcel(**which))
         case Milestone.DELIVERY_FAILED:
             reason = report.failure or FailureReason.OTHER
@@ -207,12 +209,12 @@ def _event(parcel: Followed, report: Report) -> CloudEvent:
 
 def _at_point(parcel: Followed, report: Report, which: dict[str, str]) -> ShipmentAtPickupPointData:
     """At the point the customer chose; a report naming another point publishes no point (the
-    customer would be sent to the wrong place), nor one without the code or the last day."""
+    customer would be sent to the wrong place), nor one without the last day. The code may be
+    absent: InPost and Packeta send it to the customer themselves."""
     missing = [
         name
         for name, absent in (
             ("point", parcel.point is None or report.point_id not in (None, parcel.point.id)),
-            ("pickup_code", report.pickup_code is None),
             ("stored_until", report.stored_until is None),
         )
         if absent

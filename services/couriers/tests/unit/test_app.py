@@ -106,16 +106,18 @@ async def test_a_followed_locker_parcel_s_webhooks_publish_once_each(wire: Wire)
     await wire.accepted()
     await wire.dispatched()
 
-    assert await wire.webhook(READY) == (200, {"published": 0, "unfollowed": 0})
+    assert await wire.webhook(READY) == (200, {"published": 1, "unfollowed": 0})
     assert await wire.webhook(DELIVERED) == (200, {"published": 1, "unfollowed": 0})
 
-    # ShipX's webhook carries no pickup code nor the last day: at the point publishes nothing
-    assert wire.types() == ["shipment.delivered"]
-    (delivered,) = wire.published
-    assert delivered["subject"] == "ord-10045"
-    assert delivered["shopid"] == "kvetinac-cz"
-    assert delivered["data"] == {"carrier": "inpost", "tracking_number": TRACKING}
-    assert delivered["time"] == "2026-03-05T14:12:09+01:00"
+    assert wire.types() == ["shipment.at_pickup_point", "shipment.picked_up"]
+    waiting, collected = wire.published
+    # ShipX sends neither the code (InPost texts it) nor the deadline (48 hours in a Paczkomat)
+    assert "pickup_code" not in waiting["data"]
+    assert waiting["data"]["stored_until"] == "2026-03-05T10:05:31+01:00"
+    assert collected["subject"] == "ord-10045"
+    assert collected["shopid"] == "kvetinac-cz"
+    assert collected["data"] == {"carrier": "inpost", "tracking_number": TRACKING}
+    assert collected["time"] == "2026-03-05T14:12:09+01:00"
 
 
 async def test_a_replayed_webhook_publishes_nothing_new(wire: Wire) -> None:

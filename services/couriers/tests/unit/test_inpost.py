@@ -92,6 +92,18 @@ def test_a_webhook_says_the_parcel_is_in_the_locker() -> None:
     assert report.code == "ready_to_pickup"
     assert report.milestone is Milestone.AT_PICKUP_POINT
     assert report.time == datetime(2026, 3, 3, 10, 5, 31, tzinfo=CET)
+    assert report.stored_until == datetime(2026, 3, 5, 10, 5, 31, tzinfo=CET)  # 48 hours
+
+
+def test_a_parcel_in_a_temporary_locker_gets_no_deadline() -> None:
+    payload = fixture("webhook_ready_to_pickup.json").replace(
+        b'"ready_to_pickup"', b'"stack_in_box_machine"'
+    )
+
+    (report,) = inpost.read(payload)
+
+    assert report.milestone is Milestone.AT_PICKUP_POINT
+    assert report.stored_until is None  # not where the customer chose: no notice of that point
 
 
 def test_the_documented_webhook_example() -> None:
@@ -142,7 +154,7 @@ def test_a_locker_journey_from_the_tracking_answer() -> None:
     assert at_point.point_id == "KRA01M"
     assert at_point.time == datetime(2026, 3, 3, 10, 5, 31, tzinfo=CET)
     assert at_point.pickup_code is None  # not in ShipX's tracking answer
-    assert at_point.stored_until is None
+    assert at_point.stored_until == at_point.time + timedelta(hours=48)
     assert reports[3].location == "Warszawa"
     assert reports[3].point_id is None
 

@@ -90,14 +90,15 @@ def test_packeta_pickup_point_journey_polled_three_times() -> None:
     first = decide(PARCEL, history[:5], NOW)  # accepted, on the way, ready for pickup
     assert types(first) == ["shipment.in_transit"] * 3
     assert reasons(first) == [("1", Skip.IGNORED), ("5", Skip.INCOMPLETE)]
-    assert first.skipped[1].fields == ("pickup_code", "stored_until")
+    assert first.skipped[1].fields == ("stored_until",)
 
-    # packetStatus adds storedUntil; the pickup code comes from elsewhere (Packeta sends none).
+    # packetStatus adds storedUntil; Packeta sends the customer the pickup code itself.
     (status,) = packeta.read(
         fixture("packeta", "packet_status_ready_for_pickup.xml"), packet_id=PACKET
     )
-    second = decide(first.parcel, [replace(status, pickup_code="483921")], NOW)
+    second = decide(first.parcel, [status], NOW)
     assert types(second) == ["shipment.at_pickup_point"]
+    assert second.events[0].data.pickup_code is None  # type: ignore[attr-defined]
 
     third = decide(second.parcel, history, NOW)  # the whole history again, now with the pickup
     assert types(third) == ["shipment.picked_up"]
@@ -139,16 +140,22 @@ def test_inpost_locker_journey_then_a_late_webhook() -> None:
 
     decision = decide(INPOST, history, NOW)
 
-    assert types(decision) == ["shipment.in_transit"] * 6 + ["shipment.picked_up"]
+    assert types(decision) == ["shipment.in_transit"] * 6 + [
+        "shipment.at_pickup_point",
+        "shipment.picked_up",
+    ]
     locations = [e.data.location for e in decision.events[:6]]  # type: ignore[attr-defined]
     assert locations == [None, None, "Warszawa", "Warszawa", "Warszawa", "Kraków"]
+    waiting = decision.events[6].data
+    assert waiting.point.id == "KRA01M"  # type: ignore[attr-defined]
+    assert waiting.stored_until == history[8].time + timedelta(hours=48)  # type: ignore[attr-defined]
     assert reasons(decision) == [
         ("confirmed", Skip.IGNORED),
         ("out_for_delivery", Skip.INCOMPLETE),  # no time slot in ShipX tracking
-        ("ready_to_pickup", Skip.INCOMPLETE),  # no pickup code, no stored-until in ShipX tracking
     ]
     late = inpost.read(fixture("inpost", "webhook_ready_to_pickup.json"))
-    assert reasons(decide(decision.parcel, late, NOW)) == [("ready_to_pickup", Skip.FINISHED)]
+    # the webhook of a status already read from tracking: the same status, heard before
+    assert reasons(decide(decision.parcel, late, NOW)) == [("ready_to_pickup", Skip.ALREADY_HEARD)]
 
 
 def test_inpost_never_collected_webhook_then_tracking() -> None:
@@ -261,10 +268,19 @@ def test_a_newer_status_moves_on_whatever_its_milestone() -> None:
 def test_a_final_status_wins_even_when_it_comes_late() -> None:
     travelling = decide(PARCEL, [report(Milestone.IN_TRANSIT, 11, "4")], NOW)
 
-    delivered = decide(travelling.parcel, [report(Milestone.DELIVERED, 10, "7")], NOW)
+    delivered = decide(travelling.parcel, [report(Milestone.PICKED_UP, 10, "7")], NOW)
 
-    assert types(delivered) == ["shipment.delivered"]
+    assert types(delivered) == ["shipment.picked_up"]
     assert delivered.parcel.finished
+
+
+def test_delivered_is_a_pickup_when_the_order_chose_a_point() -> None:
+    """ShipX's webhook says "delivered" when the customer empties the Paczkomat."""
+    delivered = report(Milestone.DELIVERED, 30, "delivered")
+
+    assert types(decide(PARCEL, [delivered], NOW)) == ["shipment.picked_up"]
+    home = replace(PARCEL, point=None)
+    assert types(decide(home, [delivered], NOW)) == ["shipment.delivered"]
 
 
 def test_nothing_is_published_after_the_final_status() -> None:
@@ -361,17 +377,17 @@ def test_at_a_point_of_a_parcel_without_a_chosen_point() -> None:
     assert decision.skipped[0].fields == ("point",)
 
 
-def test_at_a_point_without_pickup_code_or_last_day() -> None:
+def test_at_a_point_without_pickup_code_but_never_without_the_last_day() -> None:
     no_code = decide(PARCEL, [at_point(pickup_code=None)], NOW)
     no_day = decide(PARCEL, [at_point(stored_until=None)], NOW)
 
-    assert (no_code.events, no_code.skipped[0].fields) == ((), ("pickup_code",))
+    assert types(no_code) == ["shipment.at_pickup_point"]  # the carrier sends the code itself
     assert (no_day.events, no_day.skipped[0].fields) == ((), ("stored_until",))
-    assert no_code.parcel == PARCEL
+    assert no_day.parcel == PARCEL
 
 
 def test_an_incomplete_status_is_published_when_it_comes_back_complete() -> None:
-    incomplete = decide(PARCEL, [at_point(pickup_code=None)], NOW)
+    incomplete = decide(PARCEL, [at_point(stored_until=None)], NOW)
 
     complete = decide(incomplete.parcel, [at_point()], NOW)
 

@@ -17,7 +17,7 @@ checked against open-source integrations that embed the `GET /v1/statuses` list 
 import json
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from ipaddress import ip_address, ip_network
 from types import MappingProxyType
 from typing import Any
@@ -106,6 +106,21 @@ FAILURES: Mapping[str, FailureReason] = MappingProxyType(
     }
 )
 
+STORAGE: Mapping[str, timedelta] = MappingProxyType(
+    dict.fromkeys(
+        ("ready_to_pickup", "ready_to_pickup_from_pok", "ready_to_pickup_from_pok_registered"),
+        timedelta(hours=48),
+    )
+)
+"""How long a parcel waits at the point the customer chose, from the moment it is placed there:
+48 hours in a Paczkomat or at a parcel service point (inpost.pl, "How to extend the deadline for
+collecting a parcel from a Parcel Locker"). ShipX sends no deadline, so it is counted from the
+status's time; a customer who pays to extend it in the InPost app has more time than the notice
+says, never less. The other waiting statuses (a temporary Paczkomat, a branch, a point after an
+avizo) are somewhere the customer did not choose and ShipX does not name, so they get no
+deadline: the service publishes no pickup notice that would send the customer to the wrong
+place."""
+
 # Webhook events ShipX documents besides status changes; they carry no status to report.
 QUIET_EVENTS = frozenset({"shipment_confirmed", "offers_prepared"})
 
@@ -182,6 +197,7 @@ def _report(
     point_id: str | None = None,
 ) -> Report:
     milestone = CODES.get(code)
+    storage = STORAGE.get(code)
     return Report(
         carrier=CARRIER,
         tracking_number=tracking_number,
@@ -191,6 +207,7 @@ def _report(
         location=location if milestone is Milestone.IN_TRANSIT else None,
         failure=FAILURES.get(code),
         point_id=point_id if milestone is Milestone.AT_PICKUP_POINT else None,
+        stored_until=None if storage is None else moment + storage,
     )
 
 
