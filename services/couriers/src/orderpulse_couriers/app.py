@@ -2,7 +2,7 @@
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from faststream.asgi import AsgiFastStream
@@ -10,16 +10,21 @@ from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orderpulse_couriers import http
+from orderpulse_couriers.carriers.packeta_api import PacketaApi
 from orderpulse_couriers.migrate import MIGRATIONS
+from orderpulse_couriers.poller import Poller
 from orderpulse_couriers.service import Couriers, CouriersInput
 from orderpulse_couriers.settings import Settings
 from orderpulse_couriers.store import SqlParcelStore
+from orderpulse_kit import chores
 from orderpulse_kit.app import Runtime
 from orderpulse_kit.producer import ProducerFor
 from orderpulse_schemas.shipments import ShipmentEvent
 from orderpulse_schemas.topics import ORDERS, SHIPMENTS
 
 log = logging.getLogger(__name__)
+_ROUND = 100
+"""Parcels asked about in one round of polls: one read, one publish, one save for them all."""
 
 
 def build_app(
@@ -33,9 +38,9 @@ def build_app(
     runtime = Runtime(settings, log, engine=engine, producer=producer)
     publish = runtime.publisher(settings.shipments_topic, ShipmentEvent)
 
-    service = Couriers(
-        SqlParcelStore(runtime.engine), publish=publish, now=now or (lambda: datetime.now(UTC))
-    )
+    clock = now or (lambda: datetime.now(UTC))
+    store = SqlParcelStore(runtime.engine)
+    service = Couriers(store, publish=publish, now=clock)
     # One consumer reads both topics: one group member, fewer rebalances.
     runtime.consume(
         {settings.orders_topic: ORDERS.events, settings.shipments_topic: SHIPMENTS.events},
@@ -49,11 +54,50 @@ def build_app(
             "so anyone who can reach this service can make it tell customers anything. "
             "For local runs and tests only."
         )
-    return runtime.app(
+    app = runtime.app(
         title="orderpulse couriers",
         migrations=MIGRATIONS,
         routes=http.routes(hear=service.hear, trust_any_sender=settings.inpost_trust_any_sender),
     )
+    _poll_packeta(app, settings, store, service, clock)
+    return app
+
+
+def _poll_packeta(
+    app: AsgiFastStream,
+    settings: Settings,
+    store: SqlParcelStore,
+    service: Couriers,
+    now: Callable[[], datetime],
+) -> None:
+    """Poll Packeta for the shops with an API password, or say at start-up why it is not."""
+    passwords = settings.packeta_api_passwords
+    if not passwords:
+        log.warning(
+            "Packeta is not polled: COURIERS_PACKETA_API_PASSWORDS names no shop. Packeta "
+            "parcels are followed, and polled once it holds the shop's API password "
+            '(a JSON object from a Secret: {"<shop id>": "<API password>"}).'
+        )
+        return
+    packeta = PacketaApi(
+        url=settings.packeta_api_url, requests_per_second=settings.packeta_requests_per_second
+    )
+    poller = Poller(
+        "packeta",
+        packeta,
+        passwords,
+        store=store,
+        couriers=service,
+        schedule=settings.packeta_schedule,
+        now=now,
+        round_size=_ROUND,
+        # Longer than a round takes at the rate limit: a parcel is never taken twice at once.
+        lease=timedelta(seconds=max(600.0, 3 * _ROUND / settings.packeta_requests_per_second)),
+    )
+    looks = min(5.0, settings.packeta_poll_seconds)
+    chores.every(app, looks, poller.poll_due, "polling Packeta")
+    app.on_shutdown(packeta.close)  # after the chore stopped
+    log.info("Packeta is polled for %d shop(s): %s", len(passwords), ", ".join(sorted(passwords)))
 
 
 def create_app() -> AsgiFastStream:

@@ -13,3 +13,9 @@ UNFOLLOWED = Counter(
     "Reports about parcels the service does not follow (no shipment.dispatched), by carrier.",
     ["carrier"],
 )
+POLLS = Counter(
+    "orderpulse_couriers_polls",
+    "Questions to a polled carrier about a parcel, by carrier and outcome "
+    "(answered, refused: a wrong password or an unknown parcel, unavailable: try again later).",
+    ["carrier", "outcome"],
+)

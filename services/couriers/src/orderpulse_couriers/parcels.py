@@ -67,6 +67,11 @@ class Followed:
     heard: frozenset[str] = frozenset()
 
     @property
+    def key(self) -> tuple[str, str]:
+        """(carrier, tracking number): the parcel's identity."""
+        return self.carrier, self.tracking_number
+
+    @property
     def finished(self) -> bool:
         """Whether the parcel's final status is published: nothing more will be."""
         return self.last in FINAL

@@ -11,13 +11,13 @@ Saving first would lose the events of a crash in between.
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from orderpulse_couriers import metrics
 from orderpulse_couriers.following import follow, ours, parcel_of, point_of
-from orderpulse_couriers.parcels import Skip, decide
+from orderpulse_couriers.parcels import Followed, Skip, decide
 from orderpulse_couriers.reports import Report
 from orderpulse_couriers.store import ConcurrentUpdate, ParcelKey, ParcelStore, Stored
 from orderpulse_kit.batch import Received
@@ -37,11 +37,13 @@ _TOLD = frozenset({Skip.INCOMPLETE, Skip.INVALID, Skip.OUT_OF_ORDER})
 
 @dataclass(frozen=True, slots=True)
 class Heard:
-    """What one delivery of reports (a webhook) came to."""
+    """What one delivery of reports (a webhook, a round of polls) came to."""
 
     published: int = 0
     unfollowed: int = 0
     """Reports about parcels not followed."""
+    news: Mapping[ParcelKey, Followed] = field(default_factory=dict)
+    """The parcels something was published about, as saved."""
 
 
 class Couriers:
@@ -69,7 +71,7 @@ class Couriers:
         for _ in range(_ATTEMPTS):
             effects = follow(await self._store.load(keys, orders), events)
             try:
-                await self._store.apply(effects)
+                await self._store.apply(effects, self._now())
                 return
             except ConcurrentUpdate as error:
                 log.info("followed meanwhile by another worker (%s); deciding again", error)
@@ -88,8 +90,8 @@ class Couriers:
         async with self._turn:
             for _ in range(_ATTEMPTS):
                 loaded = await self._store.load(by_parcel)
-                heard = await self._publish_and_save(loaded.parcels, by_parcel)
-                if heard is not None:
+                news = await self._publish_and_save(loaded.parcels, by_parcel)
+                if news is not None:
                     break
             else:
                 raise ConcurrentUpdate(f"{len(by_parcel)} parcel(s) kept changing")
@@ -98,12 +100,14 @@ class Couriers:
         )
         for carrier, count in unfollowed.items():
             metrics.UNFOLLOWED.labels(carrier).inc(count)
-        return Heard(heard, sum(unfollowed.values()))
+        published, saved = news
+        return Heard(published, sum(unfollowed.values()), {p.key: p for p in saved})
 
     async def _publish_and_save(
         self, parcels: dict[ParcelKey, Stored], by_parcel: dict[ParcelKey, list[Report]]
-    ) -> int | None:
-        """How many events were published and saved; None when a parcel was saved meanwhile."""
+    ) -> tuple[int, list[Followed]] | None:
+        """How many events were published, and the parcels saved with them; None when a parcel
+        was saved meanwhile."""
         now = self._now()
         events: list[CloudEvent] = []
         changed: list[Stored] = []
@@ -125,11 +129,11 @@ class Couriers:
                 events += decision.events
                 changed.append(Stored(decision.parcel, stored.revision))
         if not changed:
-            return 0
+            return 0, []
         await self._publish(events)
         try:
             await self._store.save(changed)
         except ConcurrentUpdate as error:
             log.info("a parcel was saved meanwhile (%s); deciding again", error)
             return None
-        return len(events)
+        return len(events), [stored.parcel for stored in changed]

@@ -2,6 +2,8 @@
 orders chose. The consumer reads a poll's parcels and points in one go (`load`) and writes the
 poll's effects in one transaction (`apply`); a webhook saves what it published (`save`), guarded
 by each parcel's revision so that two webhooks of one parcel never lose each other's statuses.
+The poller takes the parcels due (`due`, leased so that another replica skips them) and writes
+when to ask again (`reschedule`); the schedule is the poller's alone, outside the revision.
 """
 
 from collections.abc import Collection, Sequence
@@ -47,6 +49,24 @@ class Loaded:
     points: dict[OrderKey, PickupPoint] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A parcel whose carrier is to be asked about it now, with what its schedule needs."""
+
+    parcel: Followed
+    unchanged_polls: int
+    followed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Next:
+    """When to ask about a parcel again (None: never), after how many polls that learnt nothing."""
+
+    key: ParcelKey
+    poll_at: datetime | None
+    unchanged_polls: int
+
+
 @dataclass
 class Effects:
     """Everything one poll changes, written together."""
@@ -66,8 +86,19 @@ class ParcelStore(Protocol):
         """The parcels `keys` as saved and the pickup points of `orders`."""
         ...
 
-    async def apply(self, effects: Effects) -> None:
-        """Write a poll's effects in one transaction (`ConcurrentUpdate`: nothing written)."""
+    async def apply(self, effects: Effects, now: datetime) -> None:
+        """Write a poll's effects in one transaction (`ConcurrentUpdate`: nothing written); a
+        new parcel is followed from `now`, and due to be polled from then."""
+
+    async def due(
+        self, carrier: str, shops: Collection[str], now: datetime, *, limit: int, lease: datetime
+    ) -> list[Due]:
+        """Up to `limit` of `carrier`'s parcels of `shops` due by `now`, most overdue first,
+        each due again at `lease` (a poll that never finishes is retried then)."""
+        ...
+
+    async def reschedule(self, schedule: Sequence[Next]) -> None:
+        """When to poll each parcel next, in one transaction."""
 
     async def save(self, heard: Sequence[Stored]) -> None:
         """Save what was published of each parcel, in one transaction; `ConcurrentUpdate`
@@ -98,13 +129,14 @@ class SqlParcelStore:
                         loaded.points[(row.shop_id, row.order_id)] = _point(row.point)
         return loaded
 
-    async def apply(self, effects: Effects) -> None:
+    async def apply(self, effects: Effects, now: datetime) -> None:
         """Write `effects` in one transaction: new parcels first, so that a point heard in the
         same poll reaches them too."""
         try:
             async with self._engine.begin() as conn:
                 if effects.followed:
-                    await conn.execute(parcels.insert(), [_row(p) for p in effects.followed])
+                    rows = [_row(p, now.astimezone(UTC)) for p in effects.followed]
+                    await conn.execute(parcels.insert(), rows)
                 if effects.retracked:
                     await conn.execute(
                         _RETRACK,
@@ -132,6 +164,61 @@ class SqlParcelStore:
                     )
         except IntegrityError as error:
             raise ConcurrentUpdate(str(error.orig)) from error
+
+    async def due(
+        self, carrier: str, shops: Collection[str], now: datetime, *, limit: int, lease: datetime
+    ) -> list[Due]:
+        """Up to `limit` of `carrier`'s parcels of `shops` due by `now`, leased until `lease`;
+        on PostgreSQL rows another replica is taking are skipped, not waited for."""
+        if not shops:
+            return []
+        async with self._engine.begin() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(parcels)
+                    .where(
+                        parcels.c.carrier == carrier,
+                        parcels.c.shop_id.in_(shops),
+                        parcels.c.next_poll_at <= now.astimezone(UTC),
+                    )
+                    .order_by(parcels.c.next_poll_at)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if rows:
+                await conn.execute(
+                    _LEASE,
+                    [
+                        {
+                            "k_carrier": row.carrier,
+                            "k_tracking_number": row.tracking_number,
+                            "next_poll_at": lease.astimezone(UTC),
+                        }
+                        for row in rows
+                    ],
+                )
+        return [
+            Due(_stored(row).parcel, row.unchanged_polls, _utc(row.followed_at)) for row in rows
+        ]
+
+    async def reschedule(self, schedule: Sequence[Next]) -> None:
+        """When to poll each parcel next, in one transaction."""
+        if not schedule:
+            return
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                _RESCHEDULE,
+                [
+                    {
+                        "k_carrier": item.key[0],
+                        "k_tracking_number": item.key[1],
+                        "next_poll_at": item.poll_at and item.poll_at.astimezone(UTC),
+                        "unchanged_polls": item.unchanged_polls,
+                    }
+                    for item in schedule
+                ],
+            )
 
     async def save(self, heard: Sequence[Stored]) -> None:
         """Save what was published of each parcel, each only at the revision it was loaded at."""
@@ -168,10 +255,17 @@ _REPOINT = (
     .where(parcels.c.order_id == sa.bindparam("k_order_id"))
     .values(point=sa.bindparam("point", type_=parcels.c.point.type))
 )
+_LEASE = (
+    parcels.update()
+    .where(parcels.c.carrier == sa.bindparam("k_carrier"))
+    .where(parcels.c.tracking_number == sa.bindparam("k_tracking_number"))
+    .values(next_poll_at=sa.bindparam("next_poll_at"))
+)
+_RESCHEDULE = _LEASE.values(unchanged_polls=sa.bindparam("unchanged_polls"))
 """Every changed row in one executemany: its key as `k_*` (SET takes the plain names)."""
 
 
-def _row(parcel: Followed) -> dict[str, Any]:
+def _row(parcel: Followed, now: datetime) -> dict[str, Any]:
     return {
         "carrier": parcel.carrier,
         "tracking_number": parcel.tracking_number,
@@ -183,13 +277,18 @@ def _row(parcel: Followed) -> dict[str, Any]:
         "last": parcel.last and parcel.last.value,
         "last_time": parcel.last_time and parcel.last_time.astimezone(UTC),
         "revision": 0,
+        "followed_at": now,
+        "next_poll_at": now,  # the first poll at once: a status may already be there
     }
 
 
+def _utc(moment: datetime) -> datetime:
+    """A time read back: SQLite keeps no offset, and everything is written in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def _stored(row: Any) -> Stored:
-    last_time: datetime | None = row.last_time
-    if last_time is not None and last_time.tzinfo is None:  # SQLite keeps no offset: UTC
-        last_time = last_time.replace(tzinfo=UTC)
+    last_time: datetime | None = row.last_time and _utc(row.last_time)
     parcel = Followed(
         shop_id=row.shop_id,
         order_id=row.order_id,

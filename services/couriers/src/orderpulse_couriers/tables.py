@@ -22,7 +22,16 @@ parcels = sa.Table(
     sa.Column("last", sa.String(30)),  # the last milestone published
     sa.Column("last_time", sa.DateTime(timezone=True)),
     sa.Column("revision", sa.Integer, nullable=False),  # bumped by every save of what was heard
+    # When the poller asks the carrier next (null: not any more), how many polls in a row learnt
+    # nothing (its backoff), and since when the parcel is followed (its poller gives up after a
+    # while). A carrier that pushes (InPost) is never polled: its parcels' times are not read.
+    sa.Column("next_poll_at", sa.DateTime(timezone=True)),
+    sa.Column("unchanged_polls", sa.Integer, nullable=False, server_default="0"),
+    sa.Column(
+        "followed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
     sa.Index("ix_couriers_parcels_order", "shop_id", "order_id"),
+    sa.Index("ix_couriers_parcels_due", "carrier", "next_poll_at"),
 )
 """The parcels followed, by (carrier, tracking number)."""
 

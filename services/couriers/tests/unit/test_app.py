@@ -1,9 +1,12 @@
 """The couriers service's wiring, on the in-memory broker and SQLite: dispatches and orders in,
 InPost webhooks in, `shipments.v1` out."""
 
+import asyncio
+import contextlib
 import json
+import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ from orderpulse_couriers.app import build_app
 from orderpulse_couriers.http import INPOST_PATH
 from orderpulse_couriers.parcels import SOURCE
 from orderpulse_couriers.settings import Settings
+from orderpulse_devkit.peers import TEST_API_PASSWORD, PacketaFake
 from orderpulse_kit.producer import BrokerProducer
 from orderpulse_schemas import examples
 
@@ -54,10 +58,20 @@ class Wire:
         self.published: list[dict[str, Any]] = []
         self.heard: list[dict[str, Any]] = []
         """Everything on shipments.v1, ours and the shop's."""
+        self.news = asyncio.Event()
+        """Set when the app publishes."""
 
-    async def dispatched(self, carrier: str = "inpost", **data: Any) -> None:
+    async def published_at_least(self, count: int) -> None:
+        async with asyncio.timeout(10):
+            while len(self.published) < count:
+                self.news.clear()
+                await self.news.wait()
+
+    async def dispatched(
+        self, carrier: str = "inpost", tracking_number: str = TRACKING, **data: Any
+    ) -> None:
         event = examples.load("shipments.v1", "shipment.dispatched")
-        event["data"].update(carrier=carrier, tracking_number=TRACKING, **data)
+        event["data"].update(carrier=carrier, tracking_number=tracking_number, **data)
         await self.broker.publish(event, topic=self.settings.shipments_topic, key=b"ord-10045")
 
     async def accepted(self) -> None:
@@ -82,6 +96,12 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def wire(settings: Settings) -> AsyncIterator[Wire]:
+    async with wired(settings) as wire:
+        yield wire
+
+
+@contextlib.asynccontextmanager
+async def wired(settings: Settings) -> AsyncIterator[Wire]:
     app = build_app(settings, now=lambda: NOW, producer=BrokerProducer)
     assert app.broker is not None
     wire = Wire(app, settings)
@@ -91,6 +111,7 @@ async def wire(settings: Settings) -> AsyncIterator[Wire]:
         wire.heard.append(event)
         if event["source"].startswith(SOURCE):
             wire.published.append(event)
+            wire.news.set()
 
     async with TestKafkaBroker(app.broker), TestApp(app):  # type: ignore[arg-type]
         yield wire
@@ -201,3 +222,54 @@ async def test_trusting_any_sender_is_said_loudly_and_takes_any_address(
     async with TestKafkaBroker(app.broker), TestApp(app):  # type: ignore[arg-type]
         answer = await post(app, INPOST_PATH, DELIVERED, client=("203.0.113.9", 5555))
     assert (answer[0], json.loads(answer[1])) == (200, {"published": 0, "unfollowed": 1})
+
+
+async def test_packeta_parcels_are_polled_for_the_shops_with_a_password(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with PacketaFake() as packeta, caplog.at_level(logging.INFO, "orderpulse_couriers.app"):
+        settings = Settings(
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'polled.db'}",
+            packeta_api_url=packeta.api_url,
+            packeta_api_passwords={"kvetinac-cz": TEST_API_PASSWORD},
+            packeta_poll_seconds=0.05,
+        )
+        arrived = datetime(2026, 3, 9, 16, 40, tzinfo=UTC)
+        packeta.add_status("2045718836", 2, arrived, branch_id="1002")
+        packeta.add_status(
+            "2045718836",
+            5,
+            arrived.replace(day=10, hour=8),
+            branch_id="KRA010M",
+            stored_until=date(2026, 3, 17),
+        )
+        async with wired(settings) as wire:
+            await wire.accepted()
+            await wire.dispatched(carrier="zasilkovna", tracking_number="Z 204 5718 836")
+            await wire.published_at_least(2)
+            await asyncio.sleep(0.3)  # rounds go on: nothing twice
+
+    assert wire.types() == ["shipment.in_transit", "shipment.at_pickup_point"]
+    waiting = wire.published[1]["data"]
+    assert waiting["point"]["id"] == "KRA010M"
+    assert waiting["stored_until"] == "2026-03-17T23:59:59+01:00"
+    assert ("packetStatus", "2045718836") in packeta.requests
+    assert "Packeta is polled for 1 shop(s): kvetinac-cz" in caplog.text
+    assert TEST_API_PASSWORD not in caplog.text
+
+
+def test_without_passwords_packeta_is_not_polled_and_start_up_says_so(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    build_app(settings, now=lambda: NOW, producer=BrokerProducer)
+
+    assert "Packeta is not polled: COURIERS_PACKETA_API_PASSWORDS names no shop" in caplog.text
+
+
+def test_passwords_come_from_the_environment_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COURIERS_PACKETA_API_PASSWORDS", '{"kvetinac-cz": "p4ss"}')
+
+    passwords = Settings().packeta_api_passwords
+
+    assert {shop: p.get_secret_value() for shop, p in passwords.items()} == {"kvetinac-cz": "p4ss"}
+    assert "p4ss" not in repr(Settings())

@@ -12,12 +12,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from orderpulse_couriers.carriers.packeta_api import (
-    CarrierRefused,
-    CarrierUnavailable,
-    PacketaApi,
-    packet_id_of,
-)
+from orderpulse_couriers.carriers.packeta_api import PacketaApi, packet_id_of
+from orderpulse_couriers.polling import CarrierRefused, CarrierUnavailable
 from orderpulse_couriers.reports import Milestone
 from orderpulse_devkit.peers import TEST_API_PASSWORD, PacketaFake
 

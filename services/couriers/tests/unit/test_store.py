@@ -3,7 +3,7 @@ one transaction, and a save at a stale revision writes nothing."""
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,7 +13,14 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from orderpulse_couriers.migrate import MIGRATIONS
 from orderpulse_couriers.parcels import Followed
 from orderpulse_couriers.reports import Milestone
-from orderpulse_couriers.store import ConcurrentUpdate, Effects, SqlParcelStore, Stored
+from orderpulse_couriers.store import (
+    ConcurrentUpdate,
+    Due,
+    Effects,
+    Next,
+    SqlParcelStore,
+    Stored,
+)
 from orderpulse_schemas.values import PickupPoint
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -31,6 +38,7 @@ POINT = PickupPoint.model_validate(
         },
     }
 )
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=WARSAW)
 PARCEL = Followed(shop_id="shop", order_id="o-1", carrier=KEY[0], tracking_number=KEY[1])
 
 
@@ -43,7 +51,7 @@ async def store(tmp_path: Path) -> AsyncIterator[SqlParcelStore]:
 
 
 async def test_a_parcel_comes_back_as_it_was_saved(store: SqlParcelStore) -> None:
-    await store.apply(Effects(followed=[replace(PARCEL, tracking_url="https://inpost.pl/t")]))
+    await store.apply(Effects(followed=[replace(PARCEL, tracking_url="https://inpost.pl/t")]), NOW)
     heard = replace(
         PARCEL,
         tracking_url="https://inpost.pl/t",
@@ -59,7 +67,7 @@ async def test_a_parcel_comes_back_as_it_was_saved(store: SqlParcelStore) -> Non
 
 
 async def test_a_save_at_a_stale_revision_writes_nothing(store: SqlParcelStore) -> None:
-    await store.apply(Effects(followed=[PARCEL]))
+    await store.apply(Effects(followed=[PARCEL]), NOW)
     first = replace(PARCEL, heard=frozenset({"a@1"}))
     await store.save([Stored(first, 0)])
 
@@ -69,9 +77,9 @@ async def test_a_save_at_a_stale_revision_writes_nothing(store: SqlParcelStore) 
 
 
 async def test_following_a_parcel_twice_is_a_concurrent_update(store: SqlParcelStore) -> None:
-    await store.apply(Effects(followed=[PARCEL]))
+    await store.apply(Effects(followed=[PARCEL]), NOW)
     with pytest.raises(ConcurrentUpdate):
-        await store.apply(Effects(followed=[PARCEL], points=[(ORDER, POINT)]))
+        await store.apply(Effects(followed=[PARCEL], points=[(ORDER, POINT)]), NOW)
     assert (await store.load([], [ORDER])).points == {}  # nothing of that poll was written
 
 
@@ -79,7 +87,7 @@ async def test_a_point_is_kept_for_the_order_and_given_to_its_parcels(
     store: SqlParcelStore,
 ) -> None:
     other = replace(PARCEL, tracking_number="2", order_id="o-2")
-    await store.apply(Effects(followed=[PARCEL, other], points=[(ORDER, POINT)]))
+    await store.apply(Effects(followed=[PARCEL, other], points=[(ORDER, POINT)]), NOW)
 
     loaded = await store.load([KEY, ("inpost", "2")], [ORDER, ("shop", "o-2")])
     assert loaded.points == {ORDER: POINT}
@@ -87,8 +95,52 @@ async def test_a_point_is_kept_for_the_order_and_given_to_its_parcels(
     assert loaded.parcels[("inpost", "2")].parcel.point is None
 
     moved = POINT.model_copy(update={"id": "KRA011M"})
-    await store.apply(Effects(points=[(ORDER, moved)], retracked=[(KEY, "https://inpost.pl/u")]))
+    await store.apply(
+        Effects(points=[(ORDER, moved)], retracked=[(KEY, "https://inpost.pl/u")]), NOW
+    )
     loaded = await store.load([KEY], [ORDER])
     assert loaded.points == {ORDER: moved}
     assert loaded.parcels[KEY].parcel.point == moved
     assert loaded.parcels[KEY].parcel.tracking_url == "https://inpost.pl/u"
+
+
+async def test_a_followed_parcel_is_due_at_once_and_leased_when_taken(
+    store: SqlParcelStore,
+) -> None:
+    packet = replace(PARCEL, carrier="packeta", tracking_number="Z1")
+    other_shop = replace(packet, shop_id="no-password", tracking_number="Z2")
+    await store.apply(Effects(followed=[PARCEL, packet, other_shop]), NOW)
+    lease = NOW + timedelta(minutes=10)
+
+    assert (
+        await store.due("packeta", ["shop"], NOW - timedelta(seconds=1), limit=10, lease=lease)
+        == []
+    )
+    taken = await store.due("packeta", ["shop"], NOW, limit=10, lease=lease)
+
+    assert taken == [Due(packet, 0, NOW)]  # not InPost's, not a shop without credentials
+    assert await store.due("packeta", ["shop"], NOW, limit=10, lease=lease) == []  # leased
+    assert await store.due("packeta", ["shop"], lease, limit=10, lease=lease) == taken
+
+
+async def test_the_most_overdue_parcels_are_taken_first(store: SqlParcelStore) -> None:
+    packets = [replace(PARCEL, carrier="packeta", tracking_number=f"Z{n}") for n in range(3)]
+    await store.apply(Effects(followed=packets), NOW)
+    await store.reschedule(
+        [Next(p.key, NOW + timedelta(minutes=3 - n), n) for n, p in enumerate(packets)]
+    )
+
+    later = NOW + timedelta(hours=1)
+    taken = await store.due("packeta", ["shop"], later, limit=2, lease=later)
+
+    assert [(d.parcel.tracking_number, d.unchanged_polls) for d in taken] == [("Z2", 2), ("Z1", 1)]
+
+
+async def test_a_parcel_rescheduled_to_never_is_never_due(store: SqlParcelStore) -> None:
+    packet = replace(PARCEL, carrier="packeta", tracking_number="Z1")
+    await store.apply(Effects(followed=[packet]), NOW)
+
+    await store.reschedule([Next(packet.key, None, 0)])
+
+    far = NOW + timedelta(days=400)
+    assert await store.due("packeta", ["shop"], far, limit=10, lease=far) == []

@@ -1,8 +1,8 @@
 """Packeta's tracking API asked over HTTP: a packet's history, and how long it waits at its point.
 
-    PollFailed            a poll that learnt nothing
-    ├── CarrierUnavailable  try again later (network, timeout, HTTP error, not Packeta's XML)
-    └── CarrierRefused      Packeta answered a fault, or the number is not a Packeta packet's
+Failures are the poller's (`orderpulse_couriers.polling`): `CarrierUnavailable` (network,
+timeout, HTTP error, not Packeta's XML: try again later) and `CarrierRefused` (Packeta answered a
+fault, or the number is not a Packeta packet's).
 
 Packeta's REST interface is a POST to `https://www.zasilkovna.cz/api/rest` of an XML document
 whose root is the method and whose children its arguments (`<packetTracking><apiPassword>…
@@ -24,6 +24,7 @@ import aiohttp
 from aiolimiter import AsyncLimiter
 
 from orderpulse_couriers.carriers import packeta
+from orderpulse_couriers.polling import CarrierRefused, CarrierUnavailable
 from orderpulse_couriers.reports import Report, UnreadablePayload
 
 DEFAULT_URL = "https://www.zasilkovna.cz/api/rest"
@@ -35,32 +36,14 @@ _BARCODE = re.compile(r"[Zz]?(\d{10})")
 _FAULT_NAME = re.compile(r"[A-Za-z]{1,64}")
 
 
-class PollFailed(Exception):
-    """A poll that learnt nothing; its message never quotes the answer or the password."""
-
-
-class CarrierUnavailable(PollFailed):
-    """Try again later: network error, timeout, HTTP status other than 200 (429 and 5xx
-    included), an answer that is not Packeta's XML."""
-
-
-class CarrierRefused(PollFailed):
-    """Packeta answered a fault (`fault`: its name, e.g. "PacketIdFault",
-    "IncorrectApiPasswordFault"), or the tracking number is not a Packeta packet number (then
-    `fault` is "PacketIdFault", Packeta is not asked)."""
-
-    def __init__(self, fault: str, message: str | None = None) -> None:
-        super().__init__(message or f"Packeta refused: {fault}")
-        self.fault = fault
-
-
 class PacketaApi:
     """Polls Packeta's `packetTracking` and `packetStatus`, every request of this client through
-    one rate limiter (`requests_per_second`, no bursts) and each within `timeout` seconds."""
+    one rate limiter (`requests_per_second`, no bursts) and each within `timeout` seconds; on
+    `session`, or on one of its own (then `close` it)."""
 
     def __init__(
         self,
-        session: aiohttp.ClientSession,
+        session: aiohttp.ClientSession | None = None,
         *,
         url: str = DEFAULT_URL,
         requests_per_second: float = 5.0,
@@ -68,9 +51,15 @@ class PacketaApi:
     ) -> None:
         if requests_per_second <= 0 or timeout <= 0:
             raise ValueError("requests_per_second and timeout must be positive")
-        self._session, self._url = session, url
+        self._session, self._own_session, self._url = session, session is None, url
         self._limiter = AsyncLimiter(1, 1 / requests_per_second)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def close(self) -> None:
+        """Close the session this client opened itself (none was given)."""
+        if self._own_session and self._session is not None:
+            await self._session.close()
+            self._session = None
 
     async def track(self, tracking_number: str, password: str) -> list[Report]:
         """The packet's whole history (packetTracking), oldest first; when its latest status is
@@ -95,6 +84,8 @@ class PacketaApi:
             raise CarrierUnavailable(f"Packeta {method}: {error}") from None
 
     async def _post(self, body: bytes) -> bytes:
+        if self._session is None:  # opened in the running loop, at the first request
+            self._session = aiohttp.ClientSession()
         async with self._limiter:
             try:
                 async with self._session.post(
