@@ -239,6 +239,8 @@ def test_network_policy_lets_in_only_http_and_out_only_what_it_needs(
     needed = {(53, "UDP"), (53, "TCP"), (9092, "TCP"), (5432, "TCP")}
     if service == "notifier":
         needed |= {(443, "TCP"), (587, "TCP")}  # the providers
+    if service == "couriers":
+        needed |= {(443, "TCP")}  # the carriers' APIs it polls
     assert ports(policy["egress"]) == needed
 
 
