@@ -1,4 +1,4 @@
-"""Run the three orderpulse services as separate processes, as they run in production.
+"""Run the orderpulse services as separate processes, as they run in production.
 
 Tests and the demo use this to start, stop (SIGTERM) and kill (SIGKILL) real service processes
 against a real broker, each with its own database file and log.
@@ -24,6 +24,14 @@ MODULES = {
     "notifier": ("orderpulse_notifier", "NOTIFIER_"),
     "returns": ("orderpulse_returns", "RETURNS_"),
 }
+"""The services every order passes through: the demo, the benchmarks and the tests that start
+"all services" start these."""
+BRIDGES = {
+    "couriers": ("orderpulse_couriers", "COURIERS_"),
+}
+"""Services in front of the others that a shop may do without (couriers publishes the carriers'
+tracking as `shipments.v1`, which a shop can publish itself): started where their journeys are
+tested."""
 
 
 def announce_everything(workdir: Path) -> Path:
@@ -51,7 +59,7 @@ def service_settings(
     shops_file: Path = REPO / "deploy" / "shops.yaml",
 ) -> dict[str, str]:
     """Environment variables that point service `name` at the broker and at files in `workdir`."""
-    _, prefix = MODULES[name]
+    _, prefix = _module_of(name)
     settings = {
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "DATABASE_URL": database_url or f"sqlite+aiosqlite:///{workdir / name}.db",
@@ -87,7 +95,7 @@ class ServiceProcess:
         """Start the service (a no-op while it runs)."""
         if self.running:
             return
-        module, _ = MODULES[self.name]
+        module, _ = _module_of(self.name)
         self.workdir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
@@ -129,6 +137,11 @@ class ServiceProcess:
                 process.wait(10)
         self._process = None
         return process.returncode
+
+
+def _module_of(name: str) -> tuple[str, str]:
+    """Service `name`'s module and environment prefix."""
+    return {**MODULES, **BRIDGES}[name]
 
 
 def readable(line: str) -> str:
