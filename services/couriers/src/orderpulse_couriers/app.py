@@ -60,6 +60,8 @@ def build_app(
         routes=http.routes(hear=service.hear, trust_any_sender=settings.inpost_trust_any_sender),
     )
     _poll_packeta(app, settings, store, service, clock)
+    keep = timedelta(days=settings.forget_after_days)
+    chores.every(app, 3600, lambda: service.forget_old(keep), "forgetting old parcels")
     return app
 
 

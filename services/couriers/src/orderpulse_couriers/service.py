@@ -13,7 +13,7 @@ import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from orderpulse_couriers import metrics
 from orderpulse_couriers.following import follow, ours, parcel_of, point_of
@@ -76,6 +76,14 @@ class Couriers:
             except ConcurrentUpdate as error:
                 log.info("followed meanwhile by another worker (%s); deciding again", error)
         raise ConcurrentUpdate(f"{len(keys)} parcel(s) kept changing")
+
+    async def forget_old(self, keep: timedelta) -> None:
+        """Forget the parcels followed and the points kept longer than `keep` ago: a parcel's
+        story is over long before (a status replayed after it is counted as unfollowed and
+        publishes nothing), and the tables would grow with every parcel ever sent."""
+        parcels, points = await self._store.forget(self._now() - keep)
+        if parcels or points:
+            log.info("forgot %d parcel(s) and %d pickup point(s)", parcels, points)
 
     async def hear(self, reports: Sequence[Report]) -> Heard:
         """Publish what `reports` (of one carrier's webhook) say about followed parcels, then save

@@ -35,6 +35,9 @@ class Settings(ServiceSettings):
     """Between polls of a parcel after news (and how soon a round looks for parcels due, at
     most every 5 s); the wait doubles while nothing changes, up to `packeta_poll_max_seconds`."""
     packeta_poll_max_seconds: float = Field(default=6 * 3600.0, gt=0)
+    forget_after_days: float = Field(default=90.0, gt=0)
+    """Parcels are forgotten this long after they were followed, and orders' pickup points after
+    they were kept: longer than any parcel travels (and than `poll_give_up_days`)."""
     poll_give_up_days: float = Field(default=60.0, gt=0)
     """A parcel followed this long is not polled any more (a wrong tracking number, a parcel
     its carrier lost track of)."""

@@ -100,6 +100,10 @@ class ParcelStore(Protocol):
     async def reschedule(self, schedule: Sequence[Next]) -> None:
         """When to poll each parcel next, in one transaction."""
 
+    async def forget(self, before: datetime) -> tuple[int, int]:
+        """Delete the parcels followed and the points kept `before`; how many of each."""
+        ...
+
     async def save(self, heard: Sequence[Stored]) -> None:
         """Save what was published of each parcel, in one transaction; `ConcurrentUpdate`
         (nothing written) when one was saved since it was loaded at its revision."""
@@ -151,9 +155,20 @@ class SqlParcelStore:
                     await conn.execute(
                         insert.on_conflict_do_update(
                             index_elements=[points.c.shop_id, points.c.order_id],
-                            set_={"point": insert.excluded.point},
+                            set_={
+                                "point": insert.excluded.point,
+                                "kept_at": insert.excluded.kept_at,
+                            },
                         ),
-                        [{"shop_id": s, "order_id": o, "point": p} for (s, o), p in chosen.items()],
+                        [
+                            {
+                                "shop_id": s,
+                                "order_id": o,
+                                "point": p,
+                                "kept_at": now.astimezone(UTC),
+                            }
+                            for (s, o), p in chosen.items()
+                        ],
                     )
                     await conn.execute(
                         _REPOINT,
@@ -219,6 +234,14 @@ class SqlParcelStore:
                     for item in schedule
                 ],
             )
+
+    async def forget(self, before: datetime) -> tuple[int, int]:
+        """Delete the parcels followed and the points kept `before`, in one transaction."""
+        cutoff = before.astimezone(UTC)
+        async with self._engine.begin() as conn:
+            gone = await conn.execute(parcels.delete().where(parcels.c.followed_at < cutoff))
+            dropped = await conn.execute(points.delete().where(points.c.kept_at < cutoff))
+        return gone.rowcount, dropped.rowcount
 
     async def save(self, heard: Sequence[Stored]) -> None:
         """Save what was published of each parcel, each only at the revision it was loaded at."""

@@ -32,6 +32,7 @@ parcels = sa.Table(
     ),
     sa.Index("ix_couriers_parcels_order", "shop_id", "order_id"),
     sa.Index("ix_couriers_parcels_due", "carrier", "next_poll_at"),
+    sa.Index("ix_couriers_parcels_followed_at", "followed_at"),
 )
 """The parcels followed, by (carrier, tracking number)."""
 
@@ -41,5 +42,10 @@ points = sa.Table(
     sa.Column("shop_id", sa.String(64), primary_key=True),
     sa.Column("order_id", sa.String(100), primary_key=True),
     sa.Column("point", sa.JSON, nullable=False),
+    sa.Column("kept_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Index("ix_couriers_pickup_points_kept_at", "kept_at"),
 )
-"""The pickup point each order's customer chose, for parcels dispatched after the order."""
+"""The pickup point each order's customer chose, for parcels dispatched after the order.
+
+Both tables are forgotten after a while (`COURIERS_FORGET_AFTER_DAYS`): a parcel from when it was
+followed, a point from when it was kept."""

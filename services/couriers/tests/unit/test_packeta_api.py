@@ -80,8 +80,7 @@ async def test_ready_for_pickup_asks_packet_status_for_stored_until(
     reports = await api.track("Z2045718836", TEST_API_PASSWORD)
 
     assert fake.requests == [("packetTracking", PACKET), ("packetStatus", PACKET)]
-    assert [r.code for r in reports] == ["1", "2", "5", "5"]
-    assert reports[2].stored_until is None  # packetTracking does not know it
+    assert [r.code for r in reports] == ["1", "2", "5"]  # packetStatus's "5" in history's place
     assert reports[-1].milestone is Milestone.AT_PICKUP_POINT
     assert reports[-1].point_id == "4321"
     assert reports[-1].stored_until == datetime(2026, 3, 11, 23, 59, 59, tzinfo=PRAGUE)

@@ -144,3 +144,24 @@ async def test_a_parcel_rescheduled_to_never_is_never_due(store: SqlParcelStore)
 
     far = NOW + timedelta(days=400)
     assert await store.due("packeta", ["shop"], far, limit=10, lease=far) == []
+
+
+async def test_parcels_and_points_are_forgotten_after_a_while(store: SqlParcelStore) -> None:
+    old = replace(PARCEL, tracking_number="old", order_id="o-old")
+    await store.apply(Effects(followed=[old], points=[(("shop", "o-old"), POINT)]), NOW)
+    later = NOW + timedelta(days=1)
+    await store.apply(Effects(followed=[PARCEL], points=[(ORDER, POINT)]), later)
+
+    assert await store.forget(later) == (1, 1)
+
+    loaded = await store.load([KEY, ("inpost", "old")], [ORDER, ("shop", "o-old")])
+    assert set(loaded.parcels) == {KEY}
+    assert set(loaded.points) == {ORDER}
+    assert await store.forget(later) == (0, 0)
+
+
+async def test_a_point_chosen_again_is_kept_from_then(store: SqlParcelStore) -> None:
+    await store.apply(Effects(points=[(ORDER, POINT)]), NOW)
+    await store.apply(Effects(points=[(ORDER, POINT)]), NOW + timedelta(days=2))
+
+    assert await store.forget(NOW + timedelta(days=1)) == (0, 0)

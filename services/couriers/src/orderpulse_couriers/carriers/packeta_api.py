@@ -64,11 +64,14 @@ class PacketaApi:
     async def track(self, tracking_number: str, password: str) -> list[Report]:
         """The packet's whole history (packetTracking), oldest first; when its latest status is
         "ready for pickup" (code 5), packetStatus too, whose answer alone has storedUntil (its
-        report is appended)."""
+        report replaces the history's of the same status, or comes after it)."""
         packet_id = packet_id_of(tracking_number)
         history = await self._ask("packetTracking", packet_id, password, tracking_number)
         if history and history[-1].code == packeta.READY_FOR_PICKUP:
-            history += await self._ask("packetStatus", packet_id, password, tracking_number)
+            current = await self._ask("packetStatus", packet_id, password, tracking_number)
+            if [(r.code, r.time) for r in current] == [(history[-1].code, history[-1].time)]:
+                history.pop()  # the same status, told once: with its storedUntil
+            history += current
         return history
 
     async def _ask(
