@@ -4,6 +4,9 @@ The HTTP layer hands in the raw request parts and answers from the outcome: `For
 the request is not provably from the provider (403), `ValueError` means a genuine request we cannot
 read (400), `None` means nothing to record (200). Receipts never carry personal data: SES events
 include recipient addresses, so only the message id and a short reason leave this module.
+
+`cryptography`, 7 MiB of the notifier's memory, is imported only by `SnsReceipts`, which only
+SES with SNS receipts makes.
 """
 
 import asyncio
@@ -17,14 +20,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from http.client import HTTPMessage
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 
 class ReceiptStatus(StrEnum):
@@ -120,10 +122,8 @@ _SIGNED_FIELDS: dict[str, tuple[str, ...]] = {
     "UnsubscribeConfirmation": _CONFIRMATION_FIELDS,
 }
 _OPTIONAL_FIELDS = frozenset({"Subject"})
-_SIGNATURE_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
-    "1": hashes.SHA1,
-    "2": hashes.SHA256,
-}
+_SIGNATURE_HASHES = {"1": "SHA1", "2": "SHA256"}
+"""SignatureVersion: the name of its hash in `cryptography.hazmat.primitives.hashes`."""
 # Event types (eventType, or notificationType without a configuration set) that change nothing.
 _SES_IGNORED = frozenset(
     {
@@ -157,7 +157,7 @@ class SnsReceipts:
     ) -> None:
         self._topic_arns = topic_arns
         self._fetch_certificate = fetch_certificate or _download_certificate
-        self._keys: dict[str, rsa.RSAPublicKey] = {}
+        self._keys: dict[str, RSAPublicKey] = {}
 
     async def read(self, body: bytes) -> Receipt | SubscriptionConfirmation | None:
         """The outcome an SNS message reports, a subscription to confirm, or None.
@@ -176,21 +176,26 @@ class SnsReceipts:
 
     async def _verify(self, envelope: dict[str, Any]) -> None:
         """Fail unless the message is for one of our topics and signed by SNS."""
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
         if _text(envelope, "TopicArn") not in self._topic_arns:
             raise ForgedReceipt("sns: TopicArn is not one of ours")
-        algorithm = _SIGNATURE_HASHES.get(_text(envelope, "SignatureVersion"))
-        if algorithm is None:
+        name = _SIGNATURE_HASHES.get(_text(envelope, "SignatureVersion"))
+        if name is None:
             raise ForgedReceipt("sns: unsupported SignatureVersion")
         url = _sns_url(envelope.get("SigningCertURL"), "SigningCertURL", pem=True)
         signature = _signature(envelope.get("Signature"))
         signed = _string_to_sign(envelope)
         key = await self._public_key(url)
         try:
-            key.verify(signature, signed, padding.PKCS1v15(), algorithm())
+            algorithm: hashes.HashAlgorithm = getattr(hashes, name)()
+            key.verify(signature, signed, padding.PKCS1v15(), algorithm)
         except InvalidSignature:
             raise ForgedReceipt("sns: signature does not match") from None
 
-    async def _public_key(self, url: str) -> rsa.RSAPublicKey:
+    async def _public_key(self, url: str) -> "RSAPublicKey":
         """The signing key at `url`, fetched once: SNS signs with few certificates for months."""
         key = self._keys.get(url)
         if key is None:
@@ -255,8 +260,11 @@ def _string_to_sign(envelope: dict[str, Any]) -> bytes:
     return "".join(text).encode()
 
 
-def _rsa_public_key(pem: bytes) -> rsa.RSAPublicKey:
+def _rsa_public_key(pem: bytes) -> "RSAPublicKey":
     """The RSA key of a PEM certificate; anything else cannot have made an SNS signature."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     try:
         key = x509.load_pem_x509_certificate(pem).public_key()
     except ValueError:
