@@ -13,7 +13,9 @@ from orderpulse_schemas.shipments import FailureReason
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "inpost"
 CET = timezone(timedelta(hours=1))
 
-# ShipX "Statuses" (GET /v1/statuses), in the documentation's order.
+# ShipX "Statuses" (GET /v1/statuses), in its order: the 53 names of InPost's Magento module
+# (InPost-Magento/smartmage_inpost, Model/Config/Source/Status.php), the same in
+# moku-systems/inpost-shipx (src/types/status/status.ts).
 DOCUMENTED = [
     "created",
     "offers_prepared",
@@ -66,8 +68,8 @@ DOCUMENTED = [
     "courier_avizo_in_customer_service_point",
     "taken_by_courier_from_customer_service_point",
     "stack_in_box_machine",
-    "stack_parcel_in_box_machine_pickup_time_expired",
     "unstack_from_box_machine",
+    "stack_parcel_in_box_machine_pickup_time_expired",
 ]
 
 
@@ -82,6 +84,31 @@ def test_every_documented_status_is_mapped_or_ignored() -> None:
 
 def test_failure_reasons_only_for_failures() -> None:
     assert all(inpost.CODES[code] is Milestone.DELIVERY_FAILED for code in inpost.FAILURES)
+
+
+@pytest.mark.parametrize(
+    ("code", "milestone", "failure"),
+    [
+        # "courier did not find the recipient; next attempt next working day"
+        ("pickup_reminder_sent_address", Milestone.DELIVERY_FAILED, FailureReason.RECIPIENT_ABSENT),
+        # "courier again did not find the recipient; the parcel set off back to the sender"
+        ("avizo", Milestone.RETURNED_TO_SENDER, None),
+        # "cannot deliver - return to sender"
+        ("undelivered_lack_of_access_letterbox", Milestone.RETURNED_TO_SENDER, None),
+        # it still waits in the Paczkomat until the courier takes it back
+        ("pickup_time_expired", Milestone.IGNORED, None),
+    ],
+)
+def test_statuses_mean_what_shipx_describes(
+    code: str, milestone: Milestone, failure: FailureReason | None
+) -> None:
+    payload = fixture("webhook_ready_to_pickup.json").replace(
+        b'"ready_to_pickup"', f'"{code}"'.encode()
+    )
+
+    (report,) = inpost.read(payload)
+
+    assert (report.milestone, report.failure, report.stored_until) == (milestone, failure, None)
 
 
 def test_a_webhook_says_the_parcel_is_in_the_locker() -> None:

@@ -10,8 +10,16 @@ ShipX does not sign its webhooks: its documentation gives only the addresses the
 `x-inpost-signature` header belongs to a different API (InPost Global, developers.inpost-group.com).
 
 Sources (dokumentacja-inpost.atlassian.net/wiki/spaces/PL): "Statuses" (pages/18153478, and
-`GET /v1/statuses`), "Webhooks" (pages/18153494), "Shipment Tracking". The status names were
-checked against open-source integrations that embed the `GET /v1/statuses` list with its titles.
+`GET /v1/statuses`: name, title, description), "Webhooks" (pages/18153494), "Shipment Tracking".
+The page shows the resource, not the list; the list's 53 names, all in `CODES`, were checked
+against integrations that embed its answer: InPost's own Magento module
+(github.com/InPost-Magento/smartmage_inpost, `Model/Config/Source/Status.php`: every name with its
+Polish title), github.com/moku-systems/inpost-shipx (`src/types/status/status.ts`: the same 53
+names), InsERT's Sello NX InPost example (`StatusMapper.cs`: titles of the older "Statusy" page,
+pages/11731056) and a Java tracker's copy of the `pl_PL` descriptions. The meanings below are those
+titles and descriptions. Names some trackers add (`ready_for_collection`, `collected_by_customer`,
+`avizo_completed`, `permanently_redirected_to_box_machine`, ...) belong to the InPost Mobile app's
+API, not to ShipX: none is in any `GET /v1/statuses` answer, so none is here.
 """
 
 import json
@@ -33,73 +41,84 @@ ZONE = ZoneInfo("Europe/Warsaw")
 
 WEBHOOK_NETWORK = ip_network("91.216.25.0/24")
 
+# Meanings from ShipX's titles and descriptions (`GET /v1/statuses`, pl_PL), in its order.
 CODES: Mapping[str, Milestone] = MappingProxyType(
     {
-        "created": Milestone.IGNORED,  # shipment created in ShipX
+        "created": Milestone.IGNORED,  # created in ShipX, not ready to send
         "offers_prepared": Milestone.IGNORED,  # prices offered for the shipment
         "offer_selected": Milestone.IGNORED,  # the shop chose an offer
-        "confirmed": Milestone.IGNORED,  # label ready, prepared by the sender
+        "confirmed": Milestone.IGNORED,  # the sender says it is ready; the journey has not begun
         "dispatched_by_sender": Milestone.HANDED_OVER,  # posted in a Paczkomat by the sender
-        "dispatched_by_sender_to_pok": Milestone.HANDED_OVER,  # posted at a customer service point
-        "collected_from_sender": Milestone.HANDED_OVER,  # courier collected it from the sender
-        "taken_by_courier": Milestone.HANDED_OVER,  # taken by the courier from the sender
-        "taken_by_courier_from_pok": Milestone.IN_TRANSIT,  # from the point to the source branch
-        "adopted_at_source_branch": Milestone.IN_TRANSIT,  # accepted at the InPost branch
-        "sent_from_source_branch": Milestone.IN_TRANSIT,  # on its way
+        "collected_from_sender": Milestone.HANDED_OVER,  # a courier collected it from the sender
+        "taken_by_courier": Milestone.HANDED_OVER,  # taken from the sender (or its Paczkomat)
+        "adopted_at_source_branch": Milestone.IN_TRANSIT,  # accepted at an InPost branch
+        "sent_from_source_branch": Milestone.IN_TRANSIT,  # between InPost branches
+        "ready_to_pickup_from_pok": Milestone.AT_PICKUP_POINT,  # waits at a PaczkoPunkt
+        "ready_to_pickup_from_pok_registered": Milestone.AT_PICKUP_POINT,  # same, registered
+        "oversized": Milestone.IGNORED,  # too big for the Paczkomat's lockers; InPost reroutes it
         "adopted_at_sorting_center": Milestone.IN_TRANSIT,  # accepted at the sorting center
-        "sent_from_sorting_center": Milestone.IN_TRANSIT,  # sent from the sorting center
-        "adopted_at_target_branch": Milestone.IN_TRANSIT,  # accepted at the target branch
-        "out_for_delivery": Milestone.OUT_FOR_DELIVERY,  # handed to the courier to deliver
-        "out_for_delivery_to_address": Milestone.OUT_FOR_DELIVERY,  # being delivered to the door
-        "ready_to_pickup": Milestone.AT_PICKUP_POINT,  # placed in the target Paczkomat
-        "ready_to_pickup_from_pok": Milestone.AT_PICKUP_POINT,  # waits at a parcel service point
-        "ready_to_pickup_from_pok_registered": Milestone.AT_PICKUP_POINT,  # ... customer point
-        "ready_to_pickup_from_branch": Milestone.AT_PICKUP_POINT,  # not collected, waits at branch
-        "stack_in_customer_service_point": Milestone.AT_PICKUP_POINT,  # stored at a point (POP)
-        "stack_in_box_machine": Milestone.AT_PICKUP_POINT,  # stored in a temporary Paczkomat
-        "courier_avizo_in_customer_service_point": Milestone.AT_PICKUP_POINT,  # waits after avizo
-        "pickup_reminder_sent": Milestone.IGNORED,  # reminder of a waiting parcel
-        "pickup_reminder_sent_address": Milestone.IGNORED,  # reminder, address delivery
-        "pickup_time_expired": Milestone.IGNORED,  # time to collect is over
-        "stack_parcel_pickup_time_expired": Milestone.IGNORED,  # same, stored at a point
-        "stack_parcel_in_box_machine_pickup_time_expired": Milestone.IGNORED,  # same, temp. locker
-        "unstack_from_customer_service_point": Milestone.IN_TRANSIT,  # to the chosen Paczkomat
-        "unstack_from_box_machine": Milestone.IN_TRANSIT,  # from a temporary Paczkomat onwards
-        "redirect_to_box": Milestone.IN_TRANSIT,  # redirected to a Paczkomat
-        "canceled_redirect_to_box": Milestone.IGNORED,  # that redirection cancelled
-        "readdressed": Milestone.IN_TRANSIT,  # redirected to another address
-        "delay_in_delivery": Milestone.DELAYED,  # delivery may be late
+        "sent_from_sorting_center": Milestone.IN_TRANSIT,  # on its way to the recipient's town
+        "adopted_at_target_branch": Milestone.IN_TRANSIT,  # at the branch of the recipient's town
+        "out_for_delivery": Milestone.OUT_FOR_DELIVERY,  # with the courier, at the latest next day
+        "ready_to_pickup": Milestone.AT_PICKUP_POINT,  # placed in the chosen Paczkomat
+        "pickup_reminder_sent": Milestone.IGNORED,  # reminder: still waits in the Paczkomat
         "delivered": Milestone.DELIVERED,  # delivered (collected, for a locker parcel)
-        "avizo": Milestone.DELIVERY_FAILED,  # nobody home, notice left, back to the branch
-        "rejected_by_receiver": Milestone.DELIVERY_FAILED,  # the recipient refused it
-        "undelivered_wrong_address": Milestone.DELIVERY_FAILED,  # wrong address
-        "undelivered_incomplete_address": Milestone.DELIVERY_FAILED,  # incomplete address
-        "undelivered_unknown_receiver": Milestone.DELIVERY_FAILED,  # recipient unknown there
-        "undelivered_cod_cash_receiver": Milestone.DELIVERY_FAILED,  # recipient could not pay COD
-        "undelivered_no_mailbox": Milestone.DELIVERY_FAILED,  # no letterbox
-        "undelivered_not_live_address": Milestone.DELIVERY_FAILED,  # recipient does not live there
-        "undelivered_lack_of_access_letterbox": Milestone.DELIVERY_FAILED,  # letterbox out of reach
-        "undelivered": Milestone.DELIVERY_FAILED,  # sent to the undeliverable-parcels store
-        "returned_to_sender": Milestone.RETURNED_TO_SENDER,  # return to sender (ZDN)
-        "taken_by_courier_from_customer_service_point": Milestone.RETURNED_TO_SENDER,  # same
-        "return_pickup_confirmation_to_sender": Milestone.IGNORED,  # return documents prepared
-        "oversized": Milestone.IGNORED,  # too big for the Paczkomat; InPost reroutes it
+        # time to collect from the Paczkomat is over; it goes back unless collected before the
+        # courier comes: `returned_to_sender` (or `delivered`) says which
+        "pickup_time_expired": Milestone.IGNORED,
+        "avizo": Milestone.RETURNED_TO_SENDER,  # recipient absent again: on its way back
         "claimed": Milestone.IGNORED,  # a complaint was filed at the Paczkomat
-        "canceled": Milestone.IGNORED,  # label cancelled by the shop
-        "missing": Milestone.IGNORED,  # list placeholder, no title
-        "other": Milestone.IGNORED,  # "other status": says nothing
+        "returned_to_sender": Milestone.RETURNED_TO_SENDER,  # on its way back to the sender
+        "canceled": Milestone.IGNORED,  # label cancelled or expired; never sent
+        "other": Milestone.IGNORED,  # "unrecognised status": says nothing
+        "dispatched_by_sender_to_pok": Milestone.HANDED_OVER,  # posted at a PaczkoPunkt
+        "out_for_delivery_to_address": Milestone.OUT_FOR_DELIVERY,  # with the courier, to the door
+        "pickup_reminder_sent_address": Milestone.DELIVERY_FAILED,  # absent; next try next day
+        "rejected_by_receiver": Milestone.DELIVERY_FAILED,  # the recipient refused it
+        "undelivered_wrong_address": Milestone.DELIVERY_FAILED,  # not today: wrong address
+        "undelivered_incomplete_address": Milestone.DELIVERY_FAILED,  # not today: address lacking
+        "undelivered_unknown_receiver": Milestone.DELIVERY_FAILED,  # not today: recipient unknown
+        "undelivered_cod_cash_receiver": Milestone.DELIVERY_FAILED,  # not today: no cash for COD
+        "taken_by_courier_from_pok": Milestone.IN_TRANSIT,  # from the PaczkoPunkt to a branch
+        "undelivered": Milestone.DELIVERY_FAILED,  # sent to the undeliverable-parcels store
+        "return_pickup_confirmation_to_sender": Milestone.IGNORED,  # receipt sent to the sender
+        "ready_to_pickup_from_branch": Milestone.AT_PICKUP_POINT,  # not collected, at a branch
+        "delay_in_delivery": Milestone.DELAYED,  # delivery will be late
+        "redirect_to_box": Milestone.IN_TRANSIT,  # recipient redirected it to a Paczkomat
+        "canceled_redirect_to_box": Milestone.IGNORED,  # too big to redirect: goes to the address
+        "readdressed": Milestone.IN_TRANSIT,  # to another address, as the recipient asked
+        "undelivered_no_mailbox": Milestone.DELIVERY_FAILED,  # not today: no letterbox
+        "undelivered_not_live_address": Milestone.DELIVERY_FAILED,  # not today: does not live there
+        # no access to the letterbox; titled "cannot deliver - return to sender" and described
+        # "set off back to the sender"
+        "undelivered_lack_of_access_letterbox": Milestone.RETURNED_TO_SENDER,
+        # no title or description ("translation missing"); InPost's Magento module calls it
+        # "Zaginiona" (lost), its own word: too unsure to tell a customer
+        "missing": Milestone.IGNORED,
+        "stack_in_customer_service_point": Milestone.AT_PICKUP_POINT,  # stored at a PaczkoPunkt
+        # not collected at that PaczkoPunkt, still stored there, waits for the courier who takes it
+        # on to the chosen Paczkomat
+        "stack_parcel_pickup_time_expired": Milestone.IGNORED,
+        "unstack_from_customer_service_point": Milestone.IN_TRANSIT,  # on to the chosen Paczkomat
+        "courier_avizo_in_customer_service_point": Milestone.AT_PICKUP_POINT,  # avizo at a point
+        # not collected at a PaczkoPunkt in time: the courier took it, back to the sender
+        "taken_by_courier_from_customer_service_point": Milestone.RETURNED_TO_SENDER,
+        "stack_in_box_machine": Milestone.AT_PICKUP_POINT,  # stored in a temporary Paczkomat
+        "unstack_from_box_machine": Milestone.IN_TRANSIT,  # on to the chosen Paczkomat
+        # not collected from the temporary Paczkomat, still there, waits for the courier who takes
+        # it on to the chosen Paczkomat
+        "stack_parcel_in_box_machine_pickup_time_expired": Milestone.IGNORED,
     }
 )
 
 FAILURES: Mapping[str, FailureReason] = MappingProxyType(
     {
-        "avizo": FailureReason.RECIPIENT_ABSENT,
+        "pickup_reminder_sent_address": FailureReason.RECIPIENT_ABSENT,
         "rejected_by_receiver": FailureReason.REFUSED,
         "undelivered_wrong_address": FailureReason.ADDRESS_NOT_FOUND,
         "undelivered_incomplete_address": FailureReason.ADDRESS_NOT_FOUND,
         "undelivered_not_live_address": FailureReason.ADDRESS_NOT_FOUND,
         "undelivered_no_mailbox": FailureReason.NO_ACCESS,
-        "undelivered_lack_of_access_letterbox": FailureReason.NO_ACCESS,
         "undelivered_unknown_receiver": FailureReason.OTHER,
         "undelivered_cod_cash_receiver": FailureReason.OTHER,
         "undelivered": FailureReason.OTHER,
@@ -115,11 +134,12 @@ STORAGE: Mapping[str, timedelta] = MappingProxyType(
 """How long a parcel waits at the point the customer chose, from the moment it is placed there:
 48 hours in a Paczkomat or at a parcel service point (inpost.pl, "How to extend the deadline for
 collecting a parcel from a Parcel Locker"). ShipX sends no deadline, so it is counted from the
-status's time; a customer who pays to extend it in the InPost app has more time than the notice
-says, never less. The other waiting statuses (a temporary Paczkomat, a branch, a point after an
-avizo) are somewhere the customer did not choose and ShipX does not name, so they get no
-deadline: the service publishes no pickup notice that would send the customer to the wrong
-place."""
+status's time (its descriptions of the two PaczkoPunkt statuses ask for collection "within 3
+days": later than 48 hours, so the notice stays on the safe side); a customer who pays to extend
+it in the InPost app has more time than the notice says, never less. The other waiting statuses
+(a temporary Paczkomat, a PaczkoPunkt storing it, a branch, a point after an avizo) are somewhere
+the customer did not choose and ShipX does not name, so they get no deadline: the service
+publishes no pickup notice that would send the customer to the wrong place."""
 
 # Webhook events ShipX documents besides status changes; they carry no status to report.
 QUIET_EVENTS = frozenset({"shipment_confirmed", "offers_prepared"})
