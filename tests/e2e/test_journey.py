@@ -25,6 +25,7 @@ from orderpulse_devkit.journeys import upcoming
 from orderpulse_devkit.kafka import create_topics
 from orderpulse_devkit.records import read_records
 from orderpulse_devkit.services import (
+    BRIDGES,
     MODULES,
     REPO,
     ServiceProcess,
@@ -46,6 +47,7 @@ SUBSCRIBED = {
     },
     "notifier": {"notifications.v1"},
     "returns": {"order-status.v1", "returns.v1", "erasure-requests.v1"},
+    "couriers": {"orders.v1", "shipments.v1"},
 }
 """The topics each service's consumer group reads (its group id is its name)."""
 ALERTS = REPO / "deploy" / "k8s" / "monitoring" / "alerts.yaml"
@@ -74,7 +76,7 @@ async def services(kafka: str, workdir: Path) -> AsyncIterator[dict[str, Service
         name: ServiceProcess(
             name, service_settings(name, kafka, workdir, shops_file=shops), workdir
         )
-        for name in MODULES
+        for name in {**MODULES, **BRIDGES}
     }
     for service in running.values():
         service.start()
@@ -176,13 +178,14 @@ async def test_a_malformed_event_is_dead_lettered_and_the_next_one_still_flows(
     message = message_from_bytes(email.read_bytes(), policy=policy.default)
     assert message["Subject"] == "We have received your order 20001"
 
-    async with asyncio.timeout(60):
-        dead = await read_records(kafka, "orders.v1.dlq", 1)
-    assert [r.value for r in dead] == [b'{"type": "order.accepted", ']
-    headers = dict(dead[0].headers)
-    assert headers[dead_letters.REASON].decode().startswith("not valid JSON")
-    assert headers[dead_letters.SOURCE_TOPIC] == b"orders.v1"
-    assert headers[dead_letters.CONSUMER_GROUP] == b"status-tracker"
+    async with asyncio.timeout(60):  # each group reading orders.v1 dead-letters its copy
+        dead = await read_records(kafka, "orders.v1.dlq", 2)
+    assert [r.value for r in dead] == [b'{"type": "order.accepted", '] * 2
+    headers = [dict(record.headers) for record in dead]
+    assert all(h[dead_letters.REASON].decode().startswith("not valid JSON") for h in headers)
+    assert {h[dead_letters.SOURCE_TOPIC] for h in headers} == {b"orders.v1"}
+    groups = {h[dead_letters.CONSUMER_GROUP] for h in headers}
+    assert groups == {b"status-tracker", b"couriers"}
 
 
 async def test_each_service_counts_its_work_on_metrics(

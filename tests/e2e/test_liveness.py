@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 
 from orderpulse_devkit.ports import free_port
-from orderpulse_devkit.services import MODULES, ServiceProcess, service_settings
+from orderpulse_devkit.services import BRIDGES, MODULES, ServiceProcess, service_settings
 
 WITHIN = 30.0
 """Seconds from the start by which the process must fail its probe; the probe allows 60."""
@@ -22,7 +22,7 @@ FAILURES = 3
 """Consecutive failed probes before Kubernetes restarts a container (`failureThreshold`)."""
 
 
-@pytest.mark.parametrize("name", sorted(MODULES))
+@pytest.mark.parametrize("name", sorted({**MODULES, **BRIDGES}))
 async def test_a_service_that_cannot_reach_kafka_fails_its_liveness_probe(
     name: str, tmp_path: Path
 ) -> None:
