@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The demo: a real Kafka broker, the three services, a few realistic orders, then what was sent.
+# The demo: a real Kafka broker, the three services and couriers (polling a local fake of
+# Packeta's API), a few realistic orders, then what was sent.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/setup.sh

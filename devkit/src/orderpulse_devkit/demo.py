@@ -1,4 +1,7 @@
-"""The demo: a real broker, the three services as processes, a few orders, then what was sent.
+"""The demo: a real broker, the services as processes, a few orders, then what was sent.
+
+The three services every order passes through, and couriers, which polls a local fake of
+Packeta's API for the one order whose shop tells only its acceptance and dispatch.
 
 `python -m orderpulse_devkit.demo [--workdir var/demo]`. Starts from a clean work dir each time;
 leaves the outbox (and the service logs) there for a person to open.
@@ -12,7 +15,7 @@ import shutil
 import sqlite3
 import sys
 from contextlib import closing
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
@@ -20,10 +23,11 @@ from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
-from orderpulse_devkit.journeys import at, home_journey, upcoming
+from orderpulse_devkit.journeys import at, event, home_journey, upcoming
 from orderpulse_devkit.kafka import create_topics, kafka_bootstrap
-from orderpulse_devkit.records import NotificationWatch, read_records
-from orderpulse_devkit.services import MODULES, ServiceProcess, service_settings
+from orderpulse_devkit.peers import TEST_API_PASSWORD, PacketaFake
+from orderpulse_devkit.records import NotificationWatch, RecordWatch, read_records
+from orderpulse_devkit.services import BRIDGES, MODULES, ServiceProcess, service_settings
 from orderpulse_schemas import examples
 from orderpulse_schemas.topics import (
     ALL_TOPICS,
@@ -38,9 +42,16 @@ DEMO_PORT = 19092
 SHOP_ZONE = ZoneInfo("Europe/Prague")
 MALFORMED = b'{"type": "order.accepted", "subject": "ord-broken", "data": {"order_number": 1'
 TOPIC_OF = {"order": ORDERS.name, "shipment": SHIPMENTS.name, "return": RETURNS.name}
-EXPECTED_REQUESTS = 6
-"""Two order_accepted, then order_dispatched, delivered (deploy/shops.yaml announces neither the
-transit scan nor out_for_delivery), return_instructions and return_requested."""
+SHOP = "kvetinac-cz"
+PACKET = "2045720002"
+"""ord-20002's packet at Packeta; its barcode, the shop's tracking number, is Z and these digits."""
+POINT = examples.load(SHIPMENTS, "shipment.at_pickup_point")["data"]["point"]
+"""A Zásilkovna point in Prague (Packeta's branch 12873), open mo-fr 8-19 and sa 9-12."""
+COURIERS_SOURCE = "/orderpulse/couriers/"
+EXPECTED_REQUESTS = 9
+"""Three order_accepted, two order_dispatched, delivered (deploy/shops.yaml announces neither the
+transit scans nor out_for_delivery), return_instructions, return_requested and at_pickup_point
+(ord-20002's, from Packeta through couriers)."""
 
 
 def home_order(now: datetime) -> list[dict[str, Any]]:
@@ -83,10 +94,71 @@ def pickup_order(now: datetime) -> dict[str, Any]:
     return english
 
 
-def journeys() -> list[dict[str, Any]]:
-    """Every event of the demo, in the order the e-shop and the courier would publish them."""
-    now = datetime.now(SHOP_ZONE).replace(microsecond=0)
-    return [*home_order(now), pickup_order(now)]
+def packeta_order(now: datetime) -> list[dict[str, Any]]:
+    """ord-20002 (Jana Dvořáková), for a Zásilkovna point: all its shop publishes.
+
+    Accepted and dispatched yesterday, with Packeta's barcode as the tracking number; what
+    happens to the packet after that only Packeta's tracking tells.
+    """
+    order, barcode = "ord-20002", f"Z{PACKET}"
+    accepted = event(
+        "order.accepted",
+        id="evt-demo-20002-accepted",
+        subject=order,
+        data={
+            "order_number": "20002",
+            "items": [{"name": "Fíkus Benjamina, 80 cm", "quantity": 1}],
+            "total": {"amount": "899.00", "currency": "CZK"},
+            "delivery": {"method": "pickup_point", "point": POINT},
+            "carrier": "zasilkovna",
+        },
+    )
+    accepted["data"]["customer"].update(
+        first_name="Jana",
+        last_name="Dvořáková",
+        email="jana.dvorakova@example.cz",
+        phone="+420602456789",
+    )
+    yesterday = (now - timedelta(days=1)).date()
+    accepted = upcoming(at(accepted, now - timedelta(days=1)), today=yesterday)
+    dispatched = at(
+        event(
+            "shipment.dispatched",
+            id="evt-demo-20002-dispatched",
+            source=f"/shops/{SHOP}/backend",
+            subject=order,
+            data={
+                "carrier": "zasilkovna",
+                "tracking_number": barcode,
+                "tracking_url": f"https://sledovani.example.cz/zasilkovna/{barcode}",
+            },
+        ),
+        now - timedelta(hours=20),
+    )
+    dispatched["data"]["expected_delivery"] = accepted["data"]["promised_delivery"]
+    return [accepted, dispatched]
+
+
+def journeys(now: datetime) -> list[dict[str, Any]]:
+    """Every event the shop publishes in the demo, in the order it would publish them."""
+    return [*home_order(now), pickup_order(now), *packeta_order(now)]
+
+
+def last_pickup_day(now: datetime) -> date:
+    """Packeta's stored-until for ord-20002: a weekday a few days ahead, when the point is open
+    till 19:00 (the day before, the tracker would remind the customer)."""
+    day = now.date() + timedelta(days=3)
+    return day + timedelta(days=7 - day.weekday()) if day.weekday() >= 5 else day
+
+
+async def ready_for_pickup(packeta: PacketaFake, now: datetime) -> None:
+    """Once couriers has asked Packeta about ord-20002's packet (which arrived at a branch last
+    night), the packet is ready for pickup at the customer's point."""
+    # The fake has no event to wait on: its requests are a list, looked at ten times a second.
+    while not any(packet == PACKET for _, packet in packeta.requests):  # noqa: ASYNC110
+        await asyncio.sleep(0.1)
+    ready = datetime.now(UTC).replace(microsecond=0)
+    packeta.add_status(PACKET, 5, ready, branch_id=POINT["id"], stored_until=last_pickup_day(now))
 
 
 async def publish(bootstrap: str, events: list[dict[str, Any]]) -> None:
@@ -95,10 +167,10 @@ async def publish(bootstrap: str, events: list[dict[str, Any]]) -> None:
     await producer.start()
     try:
         await producer.send_and_wait(ORDERS.name, MALFORMED, key=b"ord-broken")
-        for event in events:
-            value = json.dumps(event, ensure_ascii=False).encode()
-            topic = TOPIC_OF[event["type"].split(".", 1)[0]]
-            await producer.send_and_wait(topic, value, key=event["subject"].encode())
+        for message in events:
+            value = json.dumps(message, ensure_ascii=False).encode()
+            topic = TOPIC_OF[message["type"].split(".", 1)[0]]
+            await producer.send_and_wait(topic, value, key=message["subject"].encode())
     finally:
         await producer.stop()
 
@@ -120,50 +192,82 @@ async def settled(requests: NotificationWatch, outcomes: NotificationWatch) -> N
 async def run(workdir: Path) -> int:
     """Run the whole demo; 0 when every expected request was answered (or held for later)."""
     shutil.rmtree(workdir, ignore_errors=True)
-    events = journeys()
+    now = datetime.now(SHOP_ZONE).replace(microsecond=0)
+    events = journeys(now)
     async with kafka_bootstrap(workdir / "kafka", port=DEMO_PORT) as bootstrap:
         print(f"Kafka is up at {bootstrap}")
         await create_topics(
             bootstrap, [t.name for t in ALL_TOPICS] + [t.dead_letter for t in ALL_TOPICS]
         )
-        services = [
-            ServiceProcess(name, service_settings(name, bootstrap, workdir), workdir)
-            for name in MODULES
-        ]
-        for service in services:
-            service.start()
-        print("Services started:", ", ".join(s.name for s in services))
-        try:
-            async with (
-                NotificationWatch(bootstrap, NOTIFICATIONS.name) as requests,
-                NotificationWatch(bootstrap, NOTIFICATION_OUTCOMES.name) as outcomes,
-            ):
-                await publish(bootstrap, events)
-                print_published(events)
-                async with asyncio.timeout(90):
-                    await settled(requests, outcomes)
-                    dead = await read_records(bootstrap, ORDERS.dead_letter, 1)
-        except TimeoutError:
-            answered = len(requests.ids & outcomes.ids)
+        with PacketaFake() as packeta:
+            # The shop registered the packet with Packeta, which took it in last night.
+            packeta.add_status(PACKET, 2, now - timedelta(hours=16))
+            return await run_services(workdir, bootstrap, events, packeta, now)
+
+
+async def run_services(
+    workdir: Path, bootstrap: str, events: list[dict[str, Any]], packeta: PacketaFake, now: datetime
+) -> int:
+    """Start the services, publish, wait for every request's outcome, stop them, report."""
+    packeta_settings = {
+        "COURIERS_PACKETA_API_URL": packeta.api_url,
+        "COURIERS_PACKETA_API_PASSWORDS": json.dumps({SHOP: TEST_API_PASSWORD}),
+        "COURIERS_PACKETA_POLL_SECONDS": "0.5",  # 30 minutes after news in production
+    }
+    services = [
+        ServiceProcess(name, service_settings(name, bootstrap, workdir), workdir)
+        for name in [*MODULES, *BRIDGES]
+    ]
+    for service in services:
+        if service.name == "couriers":
+            service.env |= packeta_settings
+    for service in services:
+        service.start()
+    print("Services started:", ", ".join(s.name for s in services))
+    try:
+        async with (
+            NotificationWatch(bootstrap, NOTIFICATIONS.name) as requests,
+            NotificationWatch(bootstrap, NOTIFICATION_OUTCOMES.name) as outcomes,
+            RecordWatch(bootstrap, SHIPMENTS.name) as shipments,
+        ):
+            await publish(bootstrap, events)
+            print_published(events)
             print(
-                f"Timed out after 90 s: {len(requests.ids)} of {EXPECTED_REQUESTS} notification "
-                f"requests came, {answered} with an outcome. The service logs:",
-                file=sys.stderr,
+                f"Packeta's API (a local fake) tells couriers of Z{PACKET}: arrived, "
+                f"then ready for pickup until {last_pickup_day(now):%a %d %b}"
             )
-            for service in services:
-                print(f"\n== {service.name} log ==\n{service.log()}", file=sys.stderr)
-            return 1
-        finally:
-            for service in services:
-                service.stop()
-    report(workdir, values(requests), values(outcomes), dead[0])
+            async with asyncio.timeout(90):
+                await asyncio.gather(settled(requests, outcomes), ready_for_pickup(packeta, now))
+                dead = await read_records(bootstrap, ORDERS.dead_letter, 1)
+    except TimeoutError:
+        answered = len(requests.ids & outcomes.ids)
+        print(
+            f"Timed out after 90 s: {len(requests.ids)} of {EXPECTED_REQUESTS} notification "
+            f"requests came, {answered} with an outcome. The service logs:",
+            file=sys.stderr,
+        )
+        for service in services:
+            print(f"\n== {service.name} log ==\n{service.log()}", file=sys.stderr)
+        return 1
+    finally:  # SIGTERM to all at once: each takes a moment to finish
+        codes = await asyncio.gather(*(asyncio.to_thread(s.stop) for s in services))
+        exits = {service.name: code for service, code in zip(services, codes, strict=True)}
+    if unclean := {name: code for name, code in exits.items() if code != 0}:
+        print(f"Services that did not stop cleanly (exit codes): {unclean}", file=sys.stderr)
+        return 1
+    bridged = {
+        message["id"]
+        for message in map(json.loads, (record.value for record in shipments.records))
+        if message["source"].startswith(COURIERS_SOURCE)
+    }
+    report(workdir, values(requests), values(outcomes), dead[0], bridged)
     return 0
 
 
 def print_published(events: list[dict[str, Any]]) -> None:
     """Say what went in: each order's events, and the broken message."""
-    for order in dict.fromkeys(event["subject"] for event in events):
-        types = [event["type"] for event in events if event["subject"] == order]
+    for order in dict.fromkeys(message["subject"] for message in events):
+        types = [message["type"] for message in events if message["subject"] == order]
         print(f"Published {order}: {', '.join(types)}")
     print(f"Published 1 malformed message to {ORDERS.name}")
 
@@ -182,8 +286,12 @@ def report(
     requests: list[dict[str, Any]],
     outcomes: list[dict[str, Any]],
     dead: ConsumerRecord[bytes, bytes],
+    bridged: set[str],
 ) -> None:
-    """Tell the person what each customer was sent, order by order, and where to look."""
+    """Tell the person what each customer was sent, order by order, and where to look.
+
+    `bridged`: the ids of the events couriers published, which caused the requests they did.
+    """
     outbox = workdir / "outbox"
     waiting = deferred_texts(workdir)
     print("\nWhat the customers got (the local outbox; nothing left this machine):")
@@ -193,6 +301,11 @@ def report(
         print(f"\n{order} ({customer['first_name']} {customer['last_name']})")
         for request in mine:
             print(f"  {request['notice']['kind']}")
+            if request.get("cause_id") in bridged:
+                print(
+                    "    not published by the shop: couriers polled Packeta's tracking (the fake)"
+                    " and published it to shipments.v1"
+                )
             for outcome in outcomes:
                 if outcome["data"]["notification_id"] == request["notification_id"]:
                     print_outcome(outbox, outcome)
