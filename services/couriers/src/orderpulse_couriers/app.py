@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from orderpulse_couriers import http
 from orderpulse_couriers.carriers.packeta_api import PacketaApi
 from orderpulse_couriers.migrate import MIGRATIONS
+from orderpulse_couriers.poll_queue import SqlPollQueue
 from orderpulse_couriers.poller import Poller
 from orderpulse_couriers.service import Couriers, CouriersInput
 from orderpulse_couriers.settings import Settings
@@ -59,7 +60,7 @@ def build_app(
         migrations=MIGRATIONS,
         routes=http.routes(hear=service.hear, trust_any_sender=settings.inpost_trust_any_sender),
     )
-    _poll_packeta(app, settings, store, service, clock)
+    _poll_packeta(app, settings, SqlPollQueue(runtime.engine), service, clock)
     keep = timedelta(days=settings.forget_after_days)
     chores.every(app, 3600, lambda: service.forget_old(keep), "forgetting old parcels")
     return app
@@ -68,7 +69,7 @@ def build_app(
 def _poll_packeta(
     app: AsgiFastStream,
     settings: Settings,
-    store: SqlParcelStore,
+    queue: SqlPollQueue,
     service: Couriers,
     now: Callable[[], datetime],
 ) -> None:
@@ -88,7 +89,7 @@ def _poll_packeta(
         "packeta",
         packeta,
         passwords,
-        store=store,
+        queue=queue,
         couriers=service,
         schedule=settings.packeta_schedule,
         now=now,

@@ -19,10 +19,10 @@ from pydantic import SecretStr
 
 from orderpulse_couriers import metrics
 from orderpulse_couriers.parcels import Followed
+from orderpulse_couriers.poll_queue import PollQueue
 from orderpulse_couriers.polling import CarrierRefused, CarrierUnavailable, Schedule
 from orderpulse_couriers.reports import Report
 from orderpulse_couriers.service import Couriers
-from orderpulse_couriers.store import ParcelStore
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class Poller:
         tracking: Tracking,
         passwords: Mapping[str, SecretStr],
         *,
-        store: ParcelStore,
+        queue: PollQueue,
         couriers: Couriers,
         schedule: Schedule,
         now: Callable[[], datetime],
@@ -52,14 +52,14 @@ class Poller:
         lease: timedelta = timedelta(minutes=10),
     ) -> None:
         self._carrier, self._tracking, self._passwords = carrier, tracking, passwords
-        self._store, self._couriers, self._schedule, self._now = store, couriers, schedule, now
+        self._queue, self._couriers, self._schedule, self._now = queue, couriers, schedule, now
         self._round_size, self._lease = round_size, lease
 
     async def poll_due(self) -> int:
         """One round: ask about the parcels due, publish what is new, schedule the next polls.
         Returns how many parcels were asked about."""
         now = self._now()
-        due = await self._store.due(
+        due = await self._queue.due(
             self._carrier,
             list(self._passwords),
             now,
@@ -84,7 +84,7 @@ class Poller:
         answers = await asyncio.gather(*(ask(d.parcel) for d in due))
         heard = await self._couriers.hear([report for got in answers for report in got])
         asked = self._now()
-        await self._store.reschedule(
+        await self._queue.reschedule(
             [self._schedule.next(d, heard.news.get(d.parcel.key), asked) for d in due]
         )
         self._count(len(due), refused, unavailable)

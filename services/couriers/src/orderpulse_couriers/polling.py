@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from orderpulse_couriers.parcels import Followed
-from orderpulse_couriers.store import Due, Next
 
 
 class PollFailed(Exception):
@@ -29,6 +28,24 @@ class CarrierRefused(PollFailed):
         super().__init__(message or fault)
         self.fault = fault
         """The carrier's name of the fault, e.g. Packeta's "IncorrectApiPasswordFault"."""
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A parcel whose carrier is to be asked about it now, with what its schedule needs."""
+
+    parcel: Followed
+    unchanged_polls: int
+    followed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Next:
+    """When to ask about a parcel again (None: never), after how many polls that learnt nothing."""
+
+    key: tuple[str, str]  # (carrier, tracking number)
+    poll_at: datetime | None
+    unchanged_polls: int
 
 
 @dataclass(frozen=True, slots=True)

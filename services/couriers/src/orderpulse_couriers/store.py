@@ -2,8 +2,7 @@
 orders chose. The consumer reads a poll's parcels and points in one go (`load`) and writes the
 poll's effects in one transaction (`apply`); a webhook saves what it published (`save`), guarded
 by each parcel's revision so that two webhooks of one parcel never lose each other's statuses.
-The poller takes the parcels due (`due`, leased so that another replica skips them) and writes
-when to ask again (`reschedule`); the schedule is the poller's alone, outside the revision.
+Old parcels and points are forgotten (`forget`). When to poll a parcel is `poll_queue`'s.
 """
 
 from collections.abc import Collection, Sequence
@@ -49,24 +48,6 @@ class Loaded:
     points: dict[OrderKey, PickupPoint] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class Due:
-    """A parcel whose carrier is to be asked about it now, with what its schedule needs."""
-
-    parcel: Followed
-    unchanged_polls: int
-    followed_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Next:
-    """When to ask about a parcel again (None: never), after how many polls that learnt nothing."""
-
-    key: ParcelKey
-    poll_at: datetime | None
-    unchanged_polls: int
-
-
 @dataclass
 class Effects:
     """Everything one poll changes, written together."""
@@ -89,16 +70,6 @@ class ParcelStore(Protocol):
     async def apply(self, effects: Effects, now: datetime) -> None:
         """Write a poll's effects in one transaction (`ConcurrentUpdate`: nothing written); a
         new parcel is followed from `now`, and due to be polled from then."""
-
-    async def due(
-        self, carrier: str, shops: Collection[str], now: datetime, *, limit: int, lease: datetime
-    ) -> list[Due]:
-        """Up to `limit` of `carrier`'s parcels of `shops` due by `now`, most overdue first,
-        each due again at `lease` (a poll that never finishes is retried then)."""
-        ...
-
-    async def reschedule(self, schedule: Sequence[Next]) -> None:
-        """When to poll each parcel next, in one transaction."""
 
     async def forget(self, before: datetime) -> tuple[int, int]:
         """Delete the parcels followed and the points kept `before`; how many of each."""
@@ -124,7 +95,7 @@ class SqlParcelStore:
                 where = among(conn, parcels.c.carrier, parcels.c.tracking_number, wanted)
                 for row in await conn.execute(sa.select(parcels).where(where)):
                     if (row.carrier, row.tracking_number) in wanted:
-                        loaded.parcels[(row.carrier, row.tracking_number)] = _stored(row)
+                        loaded.parcels[(row.carrier, row.tracking_number)] = stored_of(row)
             if orders:
                 asked = set(orders)
                 where = among(conn, points.c.shop_id, points.c.order_id, asked)
@@ -180,61 +151,6 @@ class SqlParcelStore:
         except IntegrityError as error:
             raise ConcurrentUpdate(str(error.orig)) from error
 
-    async def due(
-        self, carrier: str, shops: Collection[str], now: datetime, *, limit: int, lease: datetime
-    ) -> list[Due]:
-        """Up to `limit` of `carrier`'s parcels of `shops` due by `now`, leased until `lease`;
-        on PostgreSQL rows another replica is taking are skipped, not waited for."""
-        if not shops:
-            return []
-        async with self._engine.begin() as conn:
-            rows = (
-                await conn.execute(
-                    sa.select(parcels)
-                    .where(
-                        parcels.c.carrier == carrier,
-                        parcels.c.shop_id.in_(shops),
-                        parcels.c.next_poll_at <= now.astimezone(UTC),
-                    )
-                    .order_by(parcels.c.next_poll_at)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
-            if rows:
-                await conn.execute(
-                    _LEASE,
-                    [
-                        {
-                            "k_carrier": row.carrier,
-                            "k_tracking_number": row.tracking_number,
-                            "next_poll_at": lease.astimezone(UTC),
-                        }
-                        for row in rows
-                    ],
-                )
-        return [
-            Due(_stored(row).parcel, row.unchanged_polls, _utc(row.followed_at)) for row in rows
-        ]
-
-    async def reschedule(self, schedule: Sequence[Next]) -> None:
-        """When to poll each parcel next, in one transaction."""
-        if not schedule:
-            return
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                _RESCHEDULE,
-                [
-                    {
-                        "k_carrier": item.key[0],
-                        "k_tracking_number": item.key[1],
-                        "next_poll_at": item.poll_at and item.poll_at.astimezone(UTC),
-                        "unchanged_polls": item.unchanged_polls,
-                    }
-                    for item in schedule
-                ],
-            )
-
     async def forget(self, before: datetime) -> tuple[int, int]:
         """Delete the parcels followed and the points kept `before`, in one transaction."""
         cutoff = before.astimezone(UTC)
@@ -278,13 +194,6 @@ _REPOINT = (
     .where(parcels.c.order_id == sa.bindparam("k_order_id"))
     .values(point=sa.bindparam("point", type_=parcels.c.point.type))
 )
-_LEASE = (
-    parcels.update()
-    .where(parcels.c.carrier == sa.bindparam("k_carrier"))
-    .where(parcels.c.tracking_number == sa.bindparam("k_tracking_number"))
-    .values(next_poll_at=sa.bindparam("next_poll_at"))
-)
-_RESCHEDULE = _LEASE.values(unchanged_polls=sa.bindparam("unchanged_polls"))
 """Every changed row in one executemany: its key as `k_*` (SET takes the plain names)."""
 
 
@@ -305,13 +214,14 @@ def _row(parcel: Followed, now: datetime) -> dict[str, Any]:
     }
 
 
-def _utc(moment: datetime) -> datetime:
+def utc(moment: datetime) -> datetime:
     """A time read back: SQLite keeps no offset, and everything is written in UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _stored(row: Any) -> Stored:
-    last_time: datetime | None = row.last_time and _utc(row.last_time)
+def stored_of(row: Any) -> Stored:
+    """A parcels row as the parcel it saves."""
+    last_time: datetime | None = row.last_time and utc(row.last_time)
     parcel = Followed(
         shop_id=row.shop_id,
         order_id=row.order_id,

@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orderpulse_couriers.migrate import MIGRATIONS
 from orderpulse_couriers.parcels import Followed
-from orderpulse_couriers.store import Effects, Next, SqlParcelStore
+from orderpulse_couriers.poll_queue import SqlPollQueue
+from orderpulse_couriers.polling import Next
+from orderpulse_couriers.store import Effects, SqlParcelStore
 from orderpulse_kit.database import connect
 
 PRAGUE = ZoneInfo("Europe/Prague")
@@ -33,19 +35,19 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 async def test_due_parcels_are_taken_in_turn_and_leased(engine: AsyncEngine) -> None:
-    store = SqlParcelStore(engine)
-    await store.apply(Effects(followed=PACKETS[:3]), NOW)
-    await store.reschedule(
+    queue = SqlPollQueue(engine)
+    await SqlParcelStore(engine).apply(Effects(followed=PACKETS[:3]), NOW)
+    await queue.reschedule(
         [Next(p.key, NOW + timedelta(minutes=5 - n), n) for n, p in enumerate(PACKETS[:3])]
     )
     later = NOW + timedelta(hours=1)
 
-    taken = await store.due("packeta", ["shop"], later, limit=2, lease=later + timedelta(hours=1))
+    taken = await queue.due("packeta", ["shop"], later, limit=2, lease=later + timedelta(hours=1))
 
     assert [d.parcel.tracking_number for d in taken] == ["Z0000000002", "Z0000000001"]
     assert [d.followed_at for d in taken] == [NOW, NOW]
     assert taken[0].followed_at.utcoffset() == timedelta(0)
-    rest = await store.due("packeta", ["shop"], later, limit=10, lease=later)
+    rest = await queue.due("packeta", ["shop"], later, limit=10, lease=later)
     assert [d.parcel.tracking_number for d in rest] == ["Z0000000000"]
 
 
@@ -60,7 +62,7 @@ async def test_replicas_never_take_the_same_parcel(engine: AsyncEngine, database
         lease = NOW + timedelta(minutes=10)
         rounds = await asyncio.gather(
             *(
-                SqlParcelStore(replica).due("packeta", ["shop"], NOW, limit=10, lease=lease)
+                SqlPollQueue(replica).due("packeta", ["shop"], NOW, limit=10, lease=lease)
                 for replica in replicas
             )
         )

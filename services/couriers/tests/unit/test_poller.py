@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from prometheus_client import REGISTRY
 from pydantic import SecretStr
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from orderpulse_couriers.migrate import MIGRATIONS
 from orderpulse_couriers.parcels import Followed
+from orderpulse_couriers.poll_queue import SqlPollQueue
 from orderpulse_couriers.poller import Poller
 from orderpulse_couriers.polling import CarrierRefused, CarrierUnavailable, PollFailed, Schedule
 from orderpulse_couriers.reports import Milestone, Report
@@ -65,8 +66,10 @@ class Clock:
 
 
 class Rig:
-    def __init__(self, store: SqlParcelStore) -> None:
-        self.store, self.carrier, self.clock = store, Carrier(), Clock()
+    def __init__(self, engine: AsyncEngine) -> None:
+        store = self.store = SqlParcelStore(engine)
+        self.queue = SqlPollQueue(engine)
+        self.carrier, self.clock = Carrier(), Clock()
         self.published: list[CloudEvent] = []
 
         async def publish(events: Sequence[CloudEvent]) -> None:
@@ -77,7 +80,7 @@ class Rig:
             "packeta",
             self.carrier,
             {"shop": SecretStr(PASSWORD)},
-            store=store,
+            queue=self.queue,
             couriers=couriers,
             schedule=SCHEDULE,
             now=self.clock,
@@ -98,7 +101,7 @@ class Rig:
 async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'couriers.db'}")
     await MIGRATIONS.upgrade(engine)
-    yield Rig(SqlParcelStore(engine))
+    yield Rig(engine)
     await engine.dispose()
 
 
@@ -184,7 +187,7 @@ async def test_failures_publish_nothing_back_off_and_are_told_once_without_secre
 async def test_a_round_cut_short_is_asked_again_when_its_lease_ends(rig: Rig) -> None:
     await rig.follow(PACKET)
     now = rig.clock.now
-    taken = await rig.store.due(
+    taken = await rig.queue.due(
         "packeta", ["shop"], now, limit=10, lease=now + timedelta(minutes=10)
     )
     assert len(taken) == 1  # and then the process died before answering

@@ -5,9 +5,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from orderpulse_couriers.parcels import Followed
-from orderpulse_couriers.polling import Schedule
+from orderpulse_couriers.polling import Due, Next, Schedule
 from orderpulse_couriers.reports import Milestone
-from orderpulse_couriers.store import Due, Next
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 PARCEL = Followed(shop_id="s", order_id="o", carrier="packeta", tracking_number="Z1")

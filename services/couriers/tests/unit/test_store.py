@@ -13,14 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from orderpulse_couriers.migrate import MIGRATIONS
 from orderpulse_couriers.parcels import Followed
 from orderpulse_couriers.reports import Milestone
-from orderpulse_couriers.store import (
-    ConcurrentUpdate,
-    Due,
-    Effects,
-    Next,
-    SqlParcelStore,
-    Stored,
-)
+from orderpulse_couriers.store import ConcurrentUpdate, Effects, SqlParcelStore, Stored
 from orderpulse_schemas.values import PickupPoint
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -102,48 +95,6 @@ async def test_a_point_is_kept_for_the_order_and_given_to_its_parcels(
     assert loaded.points == {ORDER: moved}
     assert loaded.parcels[KEY].parcel.point == moved
     assert loaded.parcels[KEY].parcel.tracking_url == "https://inpost.pl/u"
-
-
-async def test_a_followed_parcel_is_due_at_once_and_leased_when_taken(
-    store: SqlParcelStore,
-) -> None:
-    packet = replace(PARCEL, carrier="packeta", tracking_number="Z1")
-    other_shop = replace(packet, shop_id="no-password", tracking_number="Z2")
-    await store.apply(Effects(followed=[PARCEL, packet, other_shop]), NOW)
-    lease = NOW + timedelta(minutes=10)
-
-    assert (
-        await store.due("packeta", ["shop"], NOW - timedelta(seconds=1), limit=10, lease=lease)
-        == []
-    )
-    taken = await store.due("packeta", ["shop"], NOW, limit=10, lease=lease)
-
-    assert taken == [Due(packet, 0, NOW)]  # not InPost's, not a shop without credentials
-    assert await store.due("packeta", ["shop"], NOW, limit=10, lease=lease) == []  # leased
-    assert await store.due("packeta", ["shop"], lease, limit=10, lease=lease) == taken
-
-
-async def test_the_most_overdue_parcels_are_taken_first(store: SqlParcelStore) -> None:
-    packets = [replace(PARCEL, carrier="packeta", tracking_number=f"Z{n}") for n in range(3)]
-    await store.apply(Effects(followed=packets), NOW)
-    await store.reschedule(
-        [Next(p.key, NOW + timedelta(minutes=3 - n), n) for n, p in enumerate(packets)]
-    )
-
-    later = NOW + timedelta(hours=1)
-    taken = await store.due("packeta", ["shop"], later, limit=2, lease=later)
-
-    assert [(d.parcel.tracking_number, d.unchanged_polls) for d in taken] == [("Z2", 2), ("Z1", 1)]
-
-
-async def test_a_parcel_rescheduled_to_never_is_never_due(store: SqlParcelStore) -> None:
-    packet = replace(PARCEL, carrier="packeta", tracking_number="Z1")
-    await store.apply(Effects(followed=[packet]), NOW)
-
-    await store.reschedule([Next(packet.key, None, 0)])
-
-    far = NOW + timedelta(days=400)
-    assert await store.due("packeta", ["shop"], far, limit=10, lease=far) == []
 
 
 async def test_parcels_and_points_are_forgotten_after_a_while(store: SqlParcelStore) -> None:
