@@ -255,3 +255,14 @@ def test_a_malformed_payload_is_refused_without_quoting_it(payload: bytes) -> No
 )
 def test_webhooks_come_from_the_documented_range(address: str, sent: bool) -> None:
     assert inpost.sent_from_inpost(address) is sent
+
+
+def test_the_target_locker_is_named_only_where_the_customer_chose_to_collect() -> None:
+    body = json.loads(fixture("tracking_locker_picked_up.json"))
+    ready = next(d for d in body["tracking_details"] if d["status"] == "ready_to_pickup")
+    body["tracking_details"].append({**ready, "status": "stack_in_box_machine"})
+
+    reports = inpost.read(json.dumps(body).encode())
+
+    waiting = {r.code: r.point_id for r in reports if r.milestone is Milestone.AT_PICKUP_POINT}
+    assert waiting == {"ready_to_pickup": "KRA01M", "stack_in_box_machine": None}

@@ -226,7 +226,9 @@ def _report(
         time=moment,
         location=location if milestone is Milestone.IN_TRANSIT else None,
         failure=FAILURES.get(code),
-        point_id=point_id if milestone is Milestone.AT_PICKUP_POINT else None,
+        # The tracking answer's target locker is where the parcel waits only in the statuses of
+        # the point the customer chose, not in a temporary locker, a branch or another point.
+        point_id=None if storage is None else point_id,
         stored_until=None if storage is None else moment + storage,
     )
 
