@@ -343,3 +343,17 @@ async def serving(service: Service, app: AsgiFastStream, topics: list[str]) -> A
     finally:
         for watch in watches:
             await watch.stop()
+
+
+def topics_of(names: Sequence[str], unique: str) -> dict[str, str]:
+    """Each of a service's topic settings, `<name>_topic`, set to a topic of its own."""
+    return {f"{name}_topic": f"{name}.{unique}" for name in names}
+
+
+def of_unknown_shop(topic: str, valid: Valid, fate: Fate) -> Case:
+    """`valid`'s event about a new order of a shop in no shops file."""
+    order = fresh()
+    message = dict(valid(order)[1], shopid=UNKNOWN_SHOP)
+    return Case(
+        f"{topic}-unknown-shop", topic, dumped(message), fate, key=order.encode(), subject=order
+    )
