@@ -4,16 +4,12 @@ Both start once per test session and are never faked or skipped: without Docker,
 Apache Kafka's Maven Central jars and PostgreSQL from Debian's server binaries (see devkit).
 """
 
-import asyncio
-import uuid
 from collections.abc import AsyncIterator
 
-import asyncpg
 import pytest
-from sqlalchemy.engine import URL, make_url
 
 from orderpulse_devkit.kafka import kafka_bootstrap
-from orderpulse_devkit.postgres import postgres_url
+from orderpulse_devkit.postgres import new_database, postgres_url
 
 
 @pytest.fixture(scope="session")
@@ -35,21 +31,4 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     """A fresh, empty database: a SQLite file, or a new database on the PostgreSQL server."""
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
-    server = make_url(request.getfixturevalue("postgres_server"))
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_create_database(server, name))
-    return server.set(database=name).render_as_string(hide_password=False)
-
-
-async def _create_database(server: URL, name: str) -> None:
-    connection = await asyncpg.connect(
-        host=server.host,
-        port=server.port,
-        user=server.username,
-        password=server.password,
-        database=server.database,
-    )
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
+    return new_database(request.getfixturevalue("postgres_server"))

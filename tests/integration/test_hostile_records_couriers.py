@@ -9,17 +9,16 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 
-import asyncpg  # type: ignore[import-untyped]
 import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
-from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orderpulse_couriers.app import build_app as build_couriers
 from orderpulse_couriers.settings import Settings as CouriersSettings
 from orderpulse_couriers.tables import parcels, points
 from orderpulse_devkit.journeys import event, home_journey_for, pickup_journey
+from orderpulse_devkit.postgres import new_database
 from orderpulse_devkit.records import RecordWatch
 from orderpulse_kit.database import connect
 
@@ -131,24 +130,7 @@ def couriers_database(
     """A new, empty database of the couriers service: a SQLite file or one on the server."""
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('couriers') / 'couriers.db'}"
-    server = make_url(request.getfixturevalue("postgres_server"))
-    name = f"couriers_{uuid.uuid4().hex[:12]}"
-    asyncio.run(create_database(server, name))
-    return server.set(database=name).render_as_string(hide_password=False)
-
-
-async def create_database(server: URL, name: str) -> None:
-    connection = await asyncpg.connect(
-        host=server.host,
-        port=server.port,
-        user=server.username,
-        password=server.password,
-        database=server.database,
-    )
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
+    return new_database(request.getfixturevalue("postgres_server"), "couriers")
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,14 @@ Docker engine answers; otherwise the local server binaries (``postgres_local``).
 
 import asyncio
 import os
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg  # type: ignore[import-untyped]
 
 from orderpulse_devkit.docker_engine import docker_engine_answers
 from orderpulse_devkit.postgres_local import LocalPostgresServer
@@ -17,7 +21,7 @@ from orderpulse_devkit.postgres_local import LocalPostgresServer
 if TYPE_CHECKING:
     from testcontainers.community.postgres import PostgresContainer
 
-__all__ = ["POSTGRES_IMAGE", "LocalPostgresServer", "postgres_url"]
+__all__ = ["POSTGRES_IMAGE", "LocalPostgresServer", "new_database", "postgres_url"]
 
 POSTGRES_IMAGE = "postgres:15-alpine"
 """Same major version as Debian 12's server, so both paths behave alike."""
@@ -69,3 +73,20 @@ def _start_container(database: str) -> "PostgresContainer":
         POSTGRES_IMAGE, username="postgres", password="postgres", dbname=database, driver="asyncpg"
     )
     return container.start()
+
+
+def new_database(server_url: str, prefix: str = "test") -> str:
+    """The URL of a new, empty database on the server of `server_url` (a `postgres_url`): tests
+    share one server, never a database."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    parts = urlsplit(server_url)
+    asyncio.run(_create_database(urlunsplit(parts._replace(scheme="postgresql")), name))
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+async def _create_database(dsn: str, name: str) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
