@@ -13,10 +13,9 @@ session's broker with the other e2e modules without seeing their traffic.
 
 import asyncio
 import json
-import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -42,6 +41,7 @@ from orderpulse_devkit.services import (
     announce_everything,
     service_settings,
 )
+from orderpulse_devkit.waiting import answers, eventually
 from orderpulse_schemas import examples
 
 pytestmark = pytest.mark.kafka
@@ -128,7 +128,7 @@ async def services(
         service.start()
     try:
         for service in running.values():
-            await ready(service)
+            await answers(service, "/readyz", 200)  # its database and the broker
         yield running
     finally:
         exits = {name: service.stop() for name, service in running.items()}  # stop all, then judge
@@ -434,35 +434,6 @@ def a_wednesday_a_week_ahead() -> date:
     the point is open that day (till 19:00)."""
     day = datetime.now(PRAGUE).date() + timedelta(days=7)
     return day + timedelta(days=(2 - day.weekday()) % 7)
-
-
-async def ready(service: ServiceProcess) -> None:
-    """Until `/readyz` answers 200 (the database and the broker are there)."""
-    port = next(value for key, value in service.env.items() if key.endswith("_HTTP_PORT"))
-    deadline = time.monotonic() + 60
-    async with aiohttp.ClientSession() as session:
-        while True:
-            try:
-                async with session.get(f"http://127.0.0.1:{port}/readyz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientConnectionError:
-                pass  # not listening yet
-            assert service.running, f"{service.name} died:\n{service.log()}"
-            assert time.monotonic() < deadline, f"{service.name} not ready:\n{service.log()}"
-            await asyncio.sleep(0.2)
-
-
-async def eventually(check: Callable[[], bool], services: dict[str, ServiceProcess]) -> None:
-    """Wait up to 30 s for `check`, failing early with the logs if a service died."""
-    deadline = time.monotonic() + 30
-    while not check():
-        for name, service in services.items():
-            assert service.running, f"{name} died:\n{service.log()}"
-        assert time.monotonic() < deadline, "timed out; logs:\n" + "\n".join(
-            f"== {name}\n{s.log(30)}" for name, s in services.items()
-        )
-        await asyncio.sleep(0.1)
 
 
 async def within(awaitable: Any, services: dict[str, ServiceProcess]) -> None:

@@ -9,7 +9,7 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from orderpulse_devkit.services import (
     announce_everything,
     service_settings,
 )
+from orderpulse_devkit.waiting import answers, eventually, url
 from orderpulse_kit import dead_letters
 from orderpulse_schemas import examples
 from orderpulse_schemas.topics import ALL_TOPICS
@@ -98,18 +99,6 @@ async def producer(kafka: str) -> AsyncIterator[AIOKafkaProducer]:
     await producer.start()
     yield producer
     await producer.stop()
-
-
-async def eventually(check: Callable[[], bool], services: dict[str, ServiceProcess]) -> None:
-    """Wait up to 60 s for `check`, failing early with the logs if a service died."""
-    deadline = time.monotonic() + 60
-    while not check():
-        for name, service in services.items():
-            assert service.running, f"{name} died:\n{service.log()}"
-        assert time.monotonic() < deadline, "timed out; logs:\n" + "\n".join(
-            f"== {name}\n{s.log(30)}" for name, s in services.items()
-        )
-        await asyncio.sleep(0.2)
 
 
 def unfit_log_lines(log: Path) -> list[str]:
@@ -305,24 +294,6 @@ async def metric_names(service: ServiceProcess) -> set[str]:
     }
 
 
-async def answers(service: ServiceProcess, path: str, wanted: int, within: float = 60) -> None:
-    """Wait until `path` answers `wanted`, failing early with the log if the service died."""
-    deadline = time.monotonic() + within
-    while (got := await status(service, path)) != wanted:
-        assert service.running, f"{service.name} died:\n{service.log()}"
-        assert time.monotonic() < deadline, f"{service.name}: {path} {got}\n{service.log()}"
-        await asyncio.sleep(0.2)
-
-
-async def status(service: ServiceProcess, path: str) -> int | None:
-    """The status `path` answers with, None while nothing listens."""
-    try:
-        async with aiohttp.ClientSession() as session, session.get(url(service, path)) as response:
-            return response.status
-    except aiohttp.ClientConnectionError:
-        return None
-
-
 async def scrape(service: ServiceProcess) -> str:
     async with (
         aiohttp.ClientSession() as session,
@@ -330,11 +301,6 @@ async def scrape(service: ServiceProcess) -> str:
     ):
         assert response.status == 200
         return await response.text()
-
-
-def url(service: ServiceProcess, path: str) -> str:
-    port = next(value for key, value in service.env.items() if key.endswith("_HTTP_PORT"))
-    return f"http://127.0.0.1:{port}{path}"
 
 
 async def metrics(service: ServiceProcess) -> list[Sample]:
