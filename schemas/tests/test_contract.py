@@ -4,6 +4,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+import pydantic.networks
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
@@ -15,6 +16,7 @@ from orderpulse_schemas import (
     SHIPMENTS,
     Topic,
     examples,
+    values,
 )
 from orderpulse_schemas.catalogue import UNIONS, event_models, get_topic, notice_models
 from orderpulse_schemas.notifications import OrderDelayedNotice
@@ -283,3 +285,25 @@ def test_an_email_is_checked_when_it_comes_in_not_when_a_service_reads_it_back()
         Customer.model_validate(customer)
     assert Customer.model_validate(customer, context={STORED: True}).email == "petr@"
     assert Customer.model_validate({**customer, "email": None}).email is None
+
+
+def test_an_address_found_valid_is_not_checked_again_and_not_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    checked: list[str] = []
+    check = pydantic.networks.validate_email
+
+    def counting(value: str) -> tuple[str, str]:
+        checked.append(value)
+        return check(value)
+
+    monkeypatch.setattr(pydantic.networks, "validate_email", counting)
+    monkeypatch.setattr(values, "_CHECKED_EMAILS", set())
+    customer = {"first_name": "Eva", "last_name": "Malá", "locale": "cs"}
+    for _ in range(3):
+        Customer.model_validate({**customer, "email": "eva.mala@example.cz"})
+    for _ in range(2):
+        with pytest.raises(ValidationError, match="email"):
+            Customer.model_validate({**customer, "email": "eva.mala@"})
+    assert checked == ["eva.mala@example.cz", "eva.mala@", "eva.mala@"]
+    assert all(b"eva" not in digest for digest in values._CHECKED_EMAILS)
