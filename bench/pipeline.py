@@ -1,7 +1,8 @@
 """Throughput and latency of the whole pipeline on one machine, against the raw Kafka ceiling.
 
     uv run --group bench python bench/pipeline.py [--journeys N] [--rate R] [--burst-rate B]
-        [--scenarios outbox,latency-100ms,burst] [--timeout S] [--keep DIR] [--profile SERVICE]
+        [--scenarios outbox,latency-100ms,burst] [--warm-up S] [--timeout S] [--keep DIR]
+        [--profile SERVICE]
 
 One broker for the whole run (KAFKA_BOOTSTRAP_SERVERS when set, else a local one).
 
@@ -11,12 +12,13 @@ scenario's pace (its latency: event time → the forwarded record's timestamp).
 
 Then each scenario gets fresh topics (3 partitions), databases and consumer groups, and the
 three services as processes (status-tracker, returns, notifier; every kind announced on email and
-SMS at any hour). After a warm-up of a few journeys, N journeys (workload.py: home and pickup
-deliveries, delays, returns; cs, sk, pl, en) are published at the scenario's pace, each event's
-`time` the moment it is sent, and the run waits until every expected notification has its
-outcomes (or the timeout), then a little longer to catch extras. Checked: each expected request
-once on the notifications topic (by notification id and kind), each (notification, channel)
-`notification.sent` once, the emails and texts at the providers, nothing dead-lettered.
+SMS at any hour). After a warm-up (a few journeys, or S seconds of them at R events/s), N
+journeys (workload.py: home and pickup deliveries, delays, returns; cs, sk, pl, en) are published
+at the scenario's pace, each event's `time` the moment it is sent, and the run waits until every
+expected notification has its outcomes (or the timeout), then a little longer to catch extras.
+Checked: each expected request once on the notifications topic (by notification id and kind),
+each (notification, channel) `notification.sent` once, the emails and texts at the providers,
+nothing dead-lettered.
 
 Scenarios: `outbox` (no provider latency) and `latency-100ms` (SMTP and Twilio peers answering
 after 100 ms), N journeys at R events/s; `burst`: B events/s for 10 s, 10 B for 5 s, B for 15 s.
@@ -93,6 +95,7 @@ PROVIDER_LATENCY = 0.1
 CHANNELS = 2
 """Email and SMS: every customer has both and consents, every kind goes on both."""
 WARM_UP_JOURNEYS = 3
+"""Published at once before each scenario, unless `--warm-up` asks for seconds of them."""
 BASELINE_BACKLOG_JOURNEYS = 3200
 """About 20,000 events: a few seconds of the pass-through's work."""
 SAMPLE_SECONDS = 0.5
@@ -175,7 +178,8 @@ class ScenarioResult:
     events: int
     offered_events_per_second: float
     ready_seconds: float
-    """Services started → the warm-up's notifications sent (imports, group joins, first work)."""
+    """Services started → the warm-up's notifications sent (imports, group joins, first work; and
+    the seconds of journeys of `--warm-up`)."""
     publish_seconds: float
     drain_seconds: float
     """Last event published → last message accepted: how far the pipeline fell behind."""
@@ -409,7 +413,7 @@ def stream_of(journeys: Sequence[Journey]) -> list[dict[str, Any]]:
 
 
 async def publish_now(bootstrap: str, stream: list[dict[str, Any]], topics: dict[str, str]) -> None:
-    """Publish `stream` as fast as it goes (a backlog or a warm-up)."""
+    """Publish `stream` as fast as it goes (a backlog)."""
     await workload.publish(bootstrap, stream, [0.0] * len(stream), topics)
 
 
@@ -439,7 +443,8 @@ async def run_scenario(
     topics = fresh_topics(scenario.name, TOPICS)
     dead = [f"{topic}.dlq" for topic in topics.values()]
     await new_topics(bootstrap, [*topics.values(), *dead])
-    warm_up = workload.journeys(WARM_UP_JOURNEYS, first_order - WARM_UP_JOURNEYS)
+    count = round(args.warm_up * args.rate / workload.mean_events()) or WARM_UP_JOURNEYS
+    warm_up = workload.journeys(count, first_order - count)
     journeys = workload.journeys(scenario.journeys, first_order)
     stream = stream_of(journeys)
     warm_sends = CHANNELS * sum(expected_requests(warm_up).values())
@@ -452,7 +457,15 @@ async def run_scenario(
             RecordWatch(bootstrap, topics["notifications"]) as requests,
             RecordWatch(bootstrap, topics["outcomes"]) as outcomes,
         ):
-            ready = await warmed_up(bootstrap, scenario.name, topics, running, outcomes, warm_up)
+            ready = await warmed_up(
+                bootstrap,
+                scenario.name,
+                topics,
+                running,
+                outcomes,
+                warm_up,
+                args.rate if args.warm_up else float("inf"),
+            )
             print(
                 f"[{scenario.name}] ready after {ready:.1f} s; publishing {len(stream)} events "
                 f"({scenario.journeys} journeys) at {scenario.pace()} …",
@@ -516,12 +529,22 @@ async def warmed_up(
     running: dict[str, ServiceProcess],
     outcomes: RecordWatch,
     journeys: list[Journey],
+    rate: float,
 ) -> float:
-    """Publish a few journeys at once and wait for all their messages, so that imports, group
-    joins and first-time work stay out of the measurement; how long it took."""
+    """Publish `journeys` at `rate` (inf: at once) and wait for all their messages, so that
+    imports, group joins and first-time work stay out of the measurement; how long it took.
+
+    A few journeys do not warm the broker: one just started spent up to half a core compiling
+    its Java code through the first measured scenario (its JIT threads, /proc/<pid>/task; 4.3,
+    2.7 then 2.0 CPU seconds on three runs of `outbox` one after another). Seconds of journeys
+    do (`--warm-up`), but the provider peers keep every message they were sent and slow down
+    with them: `latency-100ms` after `--warm-up 5` lost a fifth of its throughput.
+    """
     print(f"[{name}] services started; warming up …", flush=True)
     started = time.time()
-    await publish_now(bootstrap, stream_of(journeys), topics)
+    stream = stream_of(journeys)
+    paced = workload.schedule(len(stream), (Phase(float("inf"), rate),))
+    await workload.publish(bootstrap, stream, paced, topics)
     sends = CHANNELS * sum(expected_requests(journeys).values())
     if not await wait_for(
         lambda: len(outcomes.records) >= sends,
@@ -811,6 +834,14 @@ def parse_args() -> argparse.Namespace:
         type=lambda text: [name.strip() for name in text.split(",") if name.strip()],
         default=list(SCENARIOS),
         help=f"comma-separated, of {', '.join(SCENARIOS)} (default all)",
+    )
+    parser.add_argument(
+        "--warm-up",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="seconds of journeys at --rate before each scenario, not measured (default 0: "
+        f"{WARM_UP_JOURNEYS} journeys at once)",
     )
     parser.add_argument(
         "--timeout",
