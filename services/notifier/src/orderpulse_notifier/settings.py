@@ -32,11 +32,12 @@ class Settings(ServiceSettings):
     """Requests per poll: a poll is sent before it is committed, so at a provider's rate limit
     (Twilio's 10/s by default) a smaller poll keeps each well inside Kafka's
     `max.poll.interval.ms` (5 min) and the lease."""
-    poll_overlap: int = Field(default=4, ge=1, le=8)
+    poll_overlap: int = Field(default=2, ge=1, le=8)
     """Polls sent at once: the next poll is claimed and sent while one waits for its last
-    answers, so a poll's slowest send holds up no other (committed in the order read). Four:
-    with providers answering after 100 ms, the pipeline bench took 15–20 % more events/s than
-    with two (two pairs of runs), and as many to the outbox."""
+    answers, so a poll's slowest send holds up no other (committed in the order read). Four
+    took 15–20 % more events/s in the pipeline bench with providers answering after 100 ms, but
+    19 MiB more at peak on a backlog (bench/notifier.py: 166 against 147 MiB) and no more to the
+    outbox."""
     max_in_flight: int = 200
     """Sends under way at once, over the polls under way."""
     retry_attempts: int = 5
