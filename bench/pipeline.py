@@ -10,15 +10,15 @@ Baseline first: bench/passthrough.py, a bare aiokafka consume → produce proces
 backlog of the same serialized events (its ceiling in messages/s), then forwards them at each
 scenario's pace (its latency: event time → the forwarded record's timestamp).
 
-Then each scenario gets fresh topics (3 partitions), databases and consumer groups, and the
-three services as processes (status-tracker, returns, notifier; every kind announced on email and
-SMS at any hour). After a warm-up (a few journeys, or S seconds of them at R events/s), N
-journeys (workload.py: home and pickup deliveries, delays, returns; cs, sk, pl, en) are published
-at the scenario's pace, each event's `time` the moment it is sent, and the run waits until every
-expected notification has its outcomes (or the timeout), then a little longer to catch extras.
-Checked: each expected request once on the notifications topic (by notification id and kind),
-each (notification, channel) `notification.sent` once, the emails and texts at the providers,
-nothing dead-lettered.
+Then each scenario gets fresh topics (3 partitions), databases and consumer groups, and the three
+services as processes (status-tracker, returns, notifier; every kind announced on email and SMS at
+any hour; each after its migrations step, as Kubernetes' init container runs it). After a warm-up
+(a few journeys, or S seconds of them at R events/s), N journeys (workload.py: home and pickup
+deliveries, delays, returns; cs, sk, pl, en) are published at the scenario's pace, each event's
+`time` the moment it is sent, and the run waits until every expected notification has its outcomes
+(or the timeout), then a little longer to catch extras. Checked: each expected request once on the
+notifications topic (by notification id and kind), each (notification, channel) `notification.sent`
+once, the emails and texts at the providers, nothing dead-lettered.
 
 Scenarios: `outbox` (no provider latency) and `latency-100ms` (SMTP and Twilio peers answering
 after 100 ms), N journeys at R events/s; `burst`: B events/s for 10 s, 10 B for 5 s, B for 15 s.
@@ -298,7 +298,8 @@ async def services(
     notifier_env: dict[str, str],
     profile: str | None,
 ) -> AsyncIterator[dict[str, ServiceProcess]]:
-    """The three services as processes; on leaving, each is stopped and must exit cleanly."""
+    """The three services as processes, each after its migrations step (as in Kubernetes); on
+    leaving, each is stopped and must exit cleanly."""
     shops = announce_everything(workdir)  # also creates the directory
     running = {}
     for name in SETTINGS:
@@ -307,6 +308,7 @@ async def services(
             env.update(notifier_env)
         options = ("-m", "cProfile", "-o", str(workdir / f"{name}.prof")) if name == profile else ()
         running[name] = ServiceProcess(name, env, workdir, python_options=options)
+        running[name].migrate()
         running[name].start()
     try:
         yield running

@@ -37,7 +37,7 @@ from orderpulse_kit.settings import ServiceSettings
 
 metadata = sa.MetaData()
 things = sa.Table("lost_things", metadata, sa.Column("id", sa.Integer, primary_key=True))
-MIGRATIONS = Migrations("lost_service", "lost_alembic_version", metadata)
+MIGRATIONS = Migrations("lost_service", "lost_alembic_version", metadata, head="1057da7aba5e")
 
 
 class Settings(ServiceSettings):

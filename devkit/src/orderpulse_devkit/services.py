@@ -107,6 +107,23 @@ class ServiceProcess:
                 start_new_session=True,
             )
 
+    def migrate(self) -> None:
+        """Run the migrations step first, as Kubernetes' init container does, and have the
+        service only check the schema when it starts: it then never imports Alembic (12 MiB)."""
+        module, prefix = _module_of(self.name)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            step = subprocess.run(
+                [sys.executable, "-m", f"{module}.migrate"],
+                env={**os.environ, **self.env},
+                cwd=self.workdir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        if step.returncode != 0:
+            raise RuntimeError(f"{module}.migrate exited with {step.returncode}:\n{self.log()}")
+        self.env[f"{prefix}MIGRATE_ON_START"] = "false"
+
     @property
     def running(self) -> bool:
         """Whether the process is alive."""

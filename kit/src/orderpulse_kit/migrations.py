@@ -7,6 +7,9 @@ on a migrated database: a rollback changes the image and leaves the schema. A da
 the code is therefore left alone, not refused. On PostgreSQL an advisory lock makes pods that start
 together migrate one after another.
 
+Alembic is imported only when a database is not at the service's `head` (one read of the version
+table tells): importing it costs 12 MiB of every service's memory, for as long as it runs.
+
 Beside its version table each service has `<service>_consumer_groups`, which the kit keeps, not
 the revisions: the consumer groups that have started on this database (`lost_database`). It is in
 the service's metadata, so autogenerate leaves it alone; the migrations create it after the
@@ -21,20 +24,18 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orderpulse_kit import logs
 from orderpulse_kit.database import connect
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,8 @@ class Migrations:
     """Its own, so services may share one database; each owns its tables."""
     metadata: sa.MetaData
     """The tables as the code expects them, for `--new`; the consumer groups' table is added."""
+    head: str
+    """The last revision, which this version of the service needs (a test checks it is)."""
     groups: sa.Table = field(init=False, repr=False, compare=False)
     """The consumer groups that have started on this database, and since when."""
 
@@ -69,11 +72,13 @@ class Migrations:
 
     async def upgrade(self, engine: AsyncEngine) -> None:
         """Apply every migration the database lacks; nothing when it is current or newer."""
-        await self._locked(engine, self._upgrade)
+        await self._locked(engine, self._upgrade, alembic=True)
 
     async def downgrade(self, engine: AsyncEngine, revision: str) -> None:
         """Undo migrations down to `revision` ("base" drops every table)."""
-        await self._locked(engine, lambda config, conn: self._downgrade(config, conn, revision))
+        await self._locked(
+            engine, lambda config, conn: self._downgrade(config, conn, revision), alembic=True
+        )
 
     async def require_current(self, engine: AsyncEngine) -> None:
         """Raise SchemaBehind unless the database has every migration this version needs."""
@@ -102,7 +107,11 @@ class Migrations:
         await self._locked(engine, lambda _, conn: self._mark(conn, group))
 
     async def at_start(self, engine: AsyncEngine, *, migrate: bool) -> None:
-        """Migrate, or only check where a migrations step ran before the service (Kubernetes)."""
+        """Migrate, or only check where a migrations step ran before the service (Kubernetes);
+        nothing to do, and Alembic not imported, when the database is at `head`."""
+        async with engine.connect() as conn:
+            if await conn.run_sync(self._at_head):
+                return
         await (self.upgrade(engine) if migrate else self.require_current(engine))
 
     def main(self, database_url: str) -> None:
@@ -123,27 +132,41 @@ class Migrations:
                 await self.downgrade(engine, down_to)
             elif new:
 
-                def revision(config: Config, connection: Connection) -> None:
+                def revision(config: "Config | None", connection: Connection) -> None:
+                    from alembic import command
+
+                    assert config is not None
                     # As the code expects it, so that the new revision does not create it.
                     self.groups.create(connection, checkfirst=True)
-                    command.revision(config, new, autogenerate=True)
+                    script = command.revision(config, new, autogenerate=True)
+                    new_head = getattr(script, "revision", None)
+                    log.warning("now set head=%r in %s.migrate", new_head, self.package)
 
-                await self._locked(engine, revision)
+                await self._locked(engine, revision, alembic=True)
             else:
                 await self.upgrade(engine)
         finally:
             await engine.dispose()
 
     async def _locked(
-        self, engine: AsyncEngine, action: Callable[[Config, Connection], Any]
+        self,
+        engine: AsyncEngine,
+        action: Callable[["Config | None", Connection], Any],
+        *,
+        alembic: bool = False,
     ) -> None:
+        """`action` in a transaction that pods starting together take in turns; with an Alembic
+        configuration when `alembic` (importing it)."""
         async with engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 key = zlib.crc32(self.version_table.encode())
                 await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
-            await conn.run_sync(lambda sync: action(self._config(sync), sync))
+            await conn.run_sync(lambda sync: action(self._config(sync) if alembic else None, sync))
 
-    def _upgrade(self, config: Config, connection: Connection) -> None:
+    def _upgrade(self, config: "Config | None", connection: Connection) -> None:
+        from alembic import command
+
+        assert config is not None
         newer = [rev for rev in self._current(connection) if not _known(config, rev)]
         if newer:
             log.warning("database schema %s is newer than this version: left as it is", newer)
@@ -151,7 +174,10 @@ class Migrations:
             command.upgrade(config, "head")
         self.groups.create(connection, checkfirst=True)
 
-    def _downgrade(self, config: Config, connection: Connection, revision: str) -> None:
+    def _downgrade(self, config: "Config | None", connection: Connection, revision: str) -> None:
+        from alembic import command
+
+        assert config is not None
         command.downgrade(config, revision)
         if revision == "base":
             self.groups.drop(connection, checkfirst=True)
@@ -180,7 +206,15 @@ class Migrations:
         insert = dialect.insert(self.groups).values(group_id=group, since=datetime.now(UTC))
         connection.execute(insert.on_conflict_do_nothing())
 
+    def _at_head(self, connection: Connection) -> bool:
+        if not sa.inspect(connection).has_table(self.version_table):
+            return False
+        version = sa.table(self.version_table, sa.column("version_num"))
+        return list(connection.execute(sa.select(version.c.version_num)).scalars()) == [self.head]
+
     def _missing(self, connection: Connection) -> list[str]:
+        from alembic.script import ScriptDirectory
+
         config = self._config(connection)
         current = self._current(connection)
         if not all(_known(config, rev) for rev in current):
@@ -190,10 +224,14 @@ class Migrations:
         return [r.revision for r in script.walk_revisions() if r.revision not in applied]
 
     def _current(self, connection: Connection) -> tuple[str, ...]:
+        from alembic.runtime.migration import MigrationContext
+
         opts = {"version_table": self.version_table}
         return MigrationContext.configure(connection, opts=opts).get_current_heads()
 
-    def _config(self, connection: Connection) -> Config:
+    def _config(self, connection: Connection) -> "Config":
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", "orderpulse_kit:alembic_env")
         # Alembic splits this option on the separator; newline leaves the `package:path` intact.
@@ -203,7 +241,10 @@ class Migrations:
         return config
 
 
-def _known(config: Config, revision: str) -> bool:
+def _known(config: "Config", revision: str) -> bool:
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
     try:
         return ScriptDirectory.from_config(config).get_revision(revision) is not None
     except CommandError:

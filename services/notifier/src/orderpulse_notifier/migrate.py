@@ -6,7 +6,9 @@ from orderpulse_notifier import stop_list  # noqa: F401  (adds its table to `met
 from orderpulse_notifier.settings import Settings
 from orderpulse_notifier.store import metadata
 
-MIGRATIONS = Migrations("orderpulse_notifier", "notifier_alembic_version", metadata)
+MIGRATIONS = Migrations(
+    "orderpulse_notifier", "notifier_alembic_version", metadata, head="a4c8e2d5f610"
+)
 
 if __name__ == "__main__":
     MIGRATIONS.main(Settings().database_url.get_secret_value())
