@@ -6,6 +6,7 @@ quotes the customer's address or number (reasons are logged and published).
 
 import asyncio
 import os
+import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from email import message_from_bytes, policy
@@ -378,6 +379,31 @@ async def test_smtp_connections_are_kept_for_the_next_emails(
     assert len(connects) == 3
     await sender.aclose()
     assert not any(client.is_connected for client in connects)
+
+
+async def test_smtp_connections_do_not_each_look_this_host_s_name_up(
+    smtp: SmtpCatcher,
+    smtp_sender: SmtpSenders,
+    connects: list[aiosmtplib.SMTP],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """aiosmtplib looks it up for every connection in a thread: a burst of them filled the
+    default executor's threads (and their memory). The sender looks it up once."""
+    own_lookups: list[aiosmtplib.SMTP] = []
+
+    async def looked_up(client: aiosmtplib.SMTP) -> str:
+        own_lookups.append(client)
+        return "per-connection.example"
+
+    monkeypatch.setattr(aiosmtplib.SMTP, "_get_default_local_hostname", looked_up)
+    monkeypatch.setattr(socket, "getfqdn", lambda name="": "notifier.example")
+    sender = smtp_sender(smtp.port)
+
+    await asyncio.gather(*(sender.send_email(email()) for _ in range(5)))
+
+    assert len(connects) == 5 and len(smtp.messages) == 5
+    assert own_lookups == []
+    assert {client.local_hostname for client in connects} == {"notifier.example"}
 
 
 async def test_smtp_a_broken_connection_is_dropped_and_the_next_send_opens_one(

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import socket
 import time
 
 import aiosmtplib
@@ -21,6 +22,8 @@ class SmtpSender:
     Each send takes an idle connection or opens one, so sends overlap as before; up to
     `max_idle` connections are kept for `idle_seconds` (relays close idle ones sooner or later).
     A connection that fails or is cancelled mid-conversation is closed, never reused.
+    The name said in EHLO (this host's, `socket.getfqdn`) is looked up once, not by every new
+    connection in a thread of its own.
 
     `starttls`: True requires STARTTLS, False never upgrades, None upgrades when offered.
     `use_tls` is for implicit TLS (port 465) instead.
@@ -47,11 +50,12 @@ class SmtpSender:
         self._max_idle, self._idle_seconds = max_idle, idle_seconds
         self._idle: list[tuple[aiosmtplib.SMTP, float]] = []  # and when each was last used
         self._closed = False
+        self._fqdn: asyncio.Task[str] | None = None
 
     async def send_email(self, message: EmailMessage) -> str:
         """Send the email; the provider id is its Message-ID, which the relay keeps."""
         raw = message.raw
-        client = self._reusable() or self._client()
+        client = self._reusable() or self._client(await self._local_hostname())
         try:
             if not client.is_connected:
                 await client.connect()
@@ -72,10 +76,16 @@ class SmtpSender:
         idle, self._idle = self._idle, []
         await asyncio.gather(*(_quit(client) for client, _ in idle))
 
-    def _client(self) -> aiosmtplib.SMTP:
+    def _local_hostname(self) -> "asyncio.Future[str]":
+        if self._fqdn is None:
+            self._fqdn = asyncio.ensure_future(asyncio.to_thread(socket.getfqdn))
+        return asyncio.shield(self._fqdn)  # a send cancelled while waiting leaves it looking
+
+    def _client(self, local_hostname: str) -> aiosmtplib.SMTP:
         return aiosmtplib.SMTP(
             hostname=self._host,
             port=self._port,
+            local_hostname=local_hostname,
             username=self._username,
             password=self._password,
             start_tls=self._starttls,
