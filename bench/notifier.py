@@ -1,7 +1,7 @@
 """How many notifications per second one notifier process sends, on a real broker.
 
-    uv run python bench/notifier.py [--requests N] [--scenarios a,b,...] [--keep DIR]
-        [--profile DIR]
+    uv run python bench/notifier.py [--requests N] [--scenarios a,b,...] [--rounds R]
+        [--keep DIR] [--profile DIR]
 
 Scenarios, side by side in one run (on a small, noisy machine their ratios say more than any
 one number):
@@ -23,6 +23,9 @@ own, during that window and in all. Checked: exactly 2N `notification.sent` outc
 twice. Then, in the same run, a bare aiokafka pass-through (bench/passthrough.py) through the first
 scenario's backlog, and each scenario's rate over it.
 
+With `--rounds R` the scenarios run R times, one after another (a, b, a, b): what latency costs is
+then told per round, from two runs side by side, and as the median of those ratios.
+
 The broker is `KAFKA_BOOTSTRAP_SERVERS` when set, else a local one in a temporary directory; the
 same goes for PostgreSQL and `ORDERPULSE_TEST_POSTGRES_URL`. The peers run in a child
 process of their own (one for both), so they share the two cores with the notifier and the
@@ -33,8 +36,10 @@ and appended to bench/results/notifier-<date>.json.
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import re
+import statistics
 import time
 import uuid
 from collections import Counter
@@ -76,6 +81,7 @@ _RETRY_LINE = re.compile(r" attempt \d+: ")
 @dataclass
 class Result:
     scenario: str
+    round: int
     requests: int
     produce_seconds: float
     startup_seconds: float
@@ -141,6 +147,7 @@ async def produce(bootstrap: str, topic: str, messages: list[dict[str, Any]]) ->
 async def run(
     bootstrap: str,
     scenario: str,
+    round: int,
     database_url: str | None,
     count: int,
     workdir: Path,
@@ -213,6 +220,7 @@ async def run(
     window = max(r.timestamp for r in records) / 1000 - taken
     result = Result(
         scenario=scenario,
+        round=round,
         requests=count,
         produce_seconds=round(produce_seconds, 2),
         startup_seconds=round(taken_at - started, 2),
@@ -255,6 +263,7 @@ def table(results: list[Result]) -> str:
     """The results as a plain text table."""
     columns = [
         ("scenario", "scenario", "{}"),
+        ("round", "round", "{}"),
         ("requests", "requests", "{}"),
         ("startup s", "startup_seconds", "{:.1f}"),
         ("batches", "batches", "{}"),
@@ -285,12 +294,17 @@ def table(results: list[Result]) -> str:
     return measure.table(columns, rows)
 
 
-def latency_cost(results: list[Result]) -> float | None:
-    """peers-100ms throughput over peers-0ms throughput, when both ran: what latency costs."""
-    by_name = {result.scenario: result.notifications_per_second for result in results}
-    if "sqlite/peers-0ms" in by_name and "sqlite/peers-100ms" in by_name:
-        return round(by_name["sqlite/peers-100ms"] / by_name["sqlite/peers-0ms"], 3)
-    return None
+def latency_costs(results: list[Result]) -> list[float]:
+    """peers-100ms throughput over peers-0ms throughput in each round both ran in: what latency
+    costs."""
+    rounds: dict[int, dict[str, float]] = {}
+    for result in results:
+        rounds.setdefault(result.round, {})[result.scenario] = result.notifications_per_second
+    return [
+        round(by_name["sqlite/peers-100ms"] / by_name["sqlite/peers-0ms"], 3)
+        for by_name in rounds.values()
+        if "sqlite/peers-0ms" in by_name and "sqlite/peers-100ms" in by_name
+    ]
 
 
 def save(results: list[Result], argv: dict[str, Any], bootstrap_source: str) -> Path:
@@ -299,7 +313,8 @@ def save(results: list[Result], argv: dict[str, Any], bootstrap_source: str) -> 
         "kafka": bootstrap_source,
         "settings": {"twilio_max_send_rate": TWILIO_MAX_SEND_RATE, "poll": "default"},
         "results": [asdict(result) for result in results],
-        "latency_100ms_over_0ms": latency_cost(results),
+        "latency_100ms_over_0ms_by_round": (costs := latency_costs(results)),
+        "latency_100ms_over_0ms": statistics.median(costs) if costs else None,
     }
     return measure.append_run("notifier", run)
 
@@ -311,6 +326,9 @@ async def main() -> None:
         "--scenarios",
         default=",".join(SCENARIOS),
         help=f"comma-separated, of {', '.join(SCENARIOS)} (default all)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="run the scenarios R times, in turn (default 1)"
     )
     parser.add_argument(
         "--keep",
@@ -330,12 +348,12 @@ async def main() -> None:
     with contextlib.ExitStack() as stack:
         workdir = work_directory(stack, args.keep)
         async with kafka_bootstrap(workdir / "kafka") as bootstrap:
-            for scenario in scenarios:
+            for n, scenario in itertools.product(range(1, args.rounds + 1), scenarios):
+                name = scenario.replace("/", "-") + (f"-{n}" if args.rounds > 1 else "")
                 async with database(scenario.split("/")[0], workdir) as url:
-                    where = workdir / scenario.replace("/", "-")
-                    profile = args.profile and args.profile / f"{scenario.replace('/', '-')}.prof"
+                    profile = args.profile and args.profile / f"{name}.prof"
                     result, topic = await run(
-                        bootstrap, scenario, url, args.requests, where, profile
+                        bootstrap, scenario, n, url, args.requests, workdir / name, profile
                     )
                 results.append(result)
                 topics.append(topic)
@@ -348,9 +366,11 @@ async def main() -> None:
         result.ratio = round(result.notifications_per_second / baseline, 3)
     print()
     print(table(results))
-    if (found := latency_cost(results)) is not None:
-        print(f"\npeers-100ms / peers-0ms throughput: {found:.2f}")
-    path = save(results, {"requests": args.requests, "scenarios": scenarios}, kafka_source())
+    if costs := latency_costs(results):
+        each = ", ".join(f"{cost:.2f}" for cost in costs)
+        print(f"\npeers-100ms / peers-0ms throughput: {statistics.median(costs):.2f} ({each})")
+    argv = {"requests": args.requests, "scenarios": scenarios, "rounds": args.rounds}
+    path = save(results, argv, kafka_source())
     print(f"\nwritten to {path.relative_to(REPO)}")
 
 
