@@ -147,7 +147,7 @@ async def produce(bootstrap: str, topic: str, messages: list[dict[str, Any]]) ->
 async def run(
     bootstrap: str,
     scenario: str,
-    round: int,
+    in_round: int,
     database_url: str | None,
     count: int,
     workdir: Path,
@@ -220,7 +220,7 @@ async def run(
     window = max(r.timestamp for r in records) / 1000 - taken
     result = Result(
         scenario=scenario,
-        round=round,
+        round=in_round,
         requests=count,
         produce_seconds=round(produce_seconds, 2),
         startup_seconds=round(taken_at - started, 2),
