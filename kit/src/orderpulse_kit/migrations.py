@@ -72,13 +72,11 @@ class Migrations:
 
     async def upgrade(self, engine: AsyncEngine) -> None:
         """Apply every migration the database lacks; nothing when it is current or newer."""
-        await self._locked(engine, self._upgrade, alembic=True)
+        await self._locked(engine, self._upgrade)
 
     async def downgrade(self, engine: AsyncEngine, revision: str) -> None:
         """Undo migrations down to `revision` ("base" drops every table)."""
-        await self._locked(
-            engine, lambda config, conn: self._downgrade(config, conn, revision), alembic=True
-        )
+        await self._locked(engine, lambda conn: self._downgrade(conn, revision))
 
     async def require_current(self, engine: AsyncEngine) -> None:
         """Raise SchemaBehind unless the database has every migration this version needs."""
@@ -104,7 +102,7 @@ class Migrations:
 
     async def mark(self, engine: AsyncEngine, group: str) -> None:
         """Record that consumer group `group` has started on this database (once)."""
-        await self._locked(engine, lambda _, conn: self._mark(conn, group))
+        await self._locked(engine, lambda conn: self._mark(conn, group))
 
     async def at_start(self, engine: AsyncEngine, *, migrate: bool) -> None:
         """Migrate, or only check where a migrations step ran before the service (Kubernetes);
@@ -132,41 +130,33 @@ class Migrations:
                 await self.downgrade(engine, down_to)
             elif new:
 
-                def revision(config: "Config | None", connection: Connection) -> None:
+                def revision(connection: Connection) -> None:
                     from alembic import command
 
-                    assert config is not None
                     # As the code expects it, so that the new revision does not create it.
                     self.groups.create(connection, checkfirst=True)
-                    script = command.revision(config, new, autogenerate=True)
+                    script = command.revision(self._config(connection), new, autogenerate=True)
                     new_head = getattr(script, "revision", None)
                     log.warning("now set head=%r in %s.migrate", new_head, self.package)
 
-                await self._locked(engine, revision, alembic=True)
+                await self._locked(engine, revision)
             else:
                 await self.upgrade(engine)
         finally:
             await engine.dispose()
 
-    async def _locked(
-        self,
-        engine: AsyncEngine,
-        action: Callable[["Config | None", Connection], Any],
-        *,
-        alembic: bool = False,
-    ) -> None:
-        """`action` in a transaction that pods starting together take in turns; with an Alembic
-        configuration when `alembic` (importing it)."""
+    async def _locked(self, engine: AsyncEngine, action: Callable[[Connection], Any]) -> None:
+        """`action` in a transaction that pods starting together take in turns."""
         async with engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 key = zlib.crc32(self.version_table.encode())
                 await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
-            await conn.run_sync(lambda sync: action(self._config(sync) if alembic else None, sync))
+            await conn.run_sync(action)
 
-    def _upgrade(self, config: "Config | None", connection: Connection) -> None:
+    def _upgrade(self, connection: Connection) -> None:
         from alembic import command
 
-        assert config is not None
+        config = self._config(connection)
         newer = [rev for rev in self._current(connection) if not _known(config, rev)]
         if newer:
             log.warning("database schema %s is newer than this version: left as it is", newer)
@@ -174,11 +164,10 @@ class Migrations:
             command.upgrade(config, "head")
         self.groups.create(connection, checkfirst=True)
 
-    def _downgrade(self, config: "Config | None", connection: Connection, revision: str) -> None:
+    def _downgrade(self, connection: Connection, revision: str) -> None:
         from alembic import command
 
-        assert config is not None
-        command.downgrade(config, revision)
+        command.downgrade(self._config(connection), revision)
         if revision == "base":
             self.groups.drop(connection, checkfirst=True)
 
