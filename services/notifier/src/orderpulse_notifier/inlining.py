@@ -134,7 +134,7 @@ class _Inlining:
 
     def __init__(self, environment: Environment, loader: BaseLoader, root: str) -> None:
         self._environment, self._loader, self._root = environment, loader, root
-        self._trees: dict[str, tuple[nodes.Template, str | None]] = {}
+        self._trees: dict[str, tuple[nodes.Template, str | None, str]] = {}  # tree, file, source
         self._probe = _Probe()
         self._probing: set[str] = set()  # the templates being probed, for one including itself
 
@@ -160,12 +160,13 @@ class _Inlining:
             data = data_nodes[key]
             for start, (end, text) in sorted(changes.items(), reverse=True):
                 data.data = data.data[:start] + text + data.data[end:]
-        # No copies of the rest (nothing is inlined into it); the copies' text names them.
+        # No copies of the rest (nothing is inlined into it); the copies' sources and their
+        # text as inlined name them.
         parts = sorted(name for name in self._trees if _is_html(name) and name != self._root)
         digest = hashlib.sha256()
         for name in parts:
-            tree = self._trees[name][0]
-            for text in (name, *(data.data for data in tree.find_all(nodes.TemplateData))):
+            tree, _, source = self._trees[name]
+            for text in (name, source, *(data.data for data in tree.find_all(nodes.TemplateData))):
                 digest.update(text.encode() + b"\0")
         prefix = f"inlined-{digest.hexdigest()[:16]}"
         for name in parts:
@@ -174,13 +175,13 @@ class _Inlining:
         return self._compile(self._root, self._root), prefix
 
     def _compile(self, template: str, name: str) -> CodeType:
-        tree, filename = self._trees[template]
+        tree, filename, _ = self._trees[template]
         return self._environment.compile(tree, name, filename)
 
     def _tree(self, name: str) -> nodes.Template:
         if name not in self._trees:
             source, filename, _ = self._loader.get_source(self._environment, name)
-            self._trees[name] = (self._environment.parse(source, name, filename), filename)
+            self._trees[name] = (self._environment.parse(source, name, filename), filename, source)
         return self._trees[name][0]
 
     def _template(self, name: str, blocks: Mapping[str, nodes.Block]) -> None:
