@@ -43,7 +43,7 @@ class TwilioFake(Peer):
         self.account_sid, self.auth_token, self.latency = account_sid, auth_token, latency
         self._lock = threading.Lock()
         self._messages: list[dict[str, str]] = []
-        self._failures: deque[tuple[int, int | None]] = deque()
+        self._failures: deque[tuple[int, int | None] | web.Response] = deque()
         self._server = AiohttpThread("twilio-fake")
 
     @property
@@ -56,6 +56,11 @@ class TwilioFake(Peer):
         """Answer the next `count` requests with Twilio's error JSON for `status` (and `code`)."""
         with self._lock:
             self._failures.extend([(status, code or _DEFAULT_CODES.get(status))] * count)
+
+    def answer_next(self, status: int, text: str) -> None:
+        """Answer the next request with `text` as HTML, as a proxy in front of Twilio may."""
+        with self._lock:
+            self._failures.append(web.Response(status=status, text=text, content_type="text/html"))
 
     def reset(self) -> None:
         """Forget received messages and pending scripted failures."""
@@ -81,6 +86,8 @@ class TwilioFake(Peer):
             await asyncio.sleep(self.latency)
         with self._lock:
             failure = self._failures.popleft() if self._failures else None
+        if isinstance(failure, web.Response):
+            return failure
         if failure:
             return _error(*failure)
         if request.match_info["sid"] != self.account_sid or not self._authorized(request):

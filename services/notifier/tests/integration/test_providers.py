@@ -188,6 +188,28 @@ async def test_twilio_failures_map_to_retryable_or_permanent(
     assert len(twilio.messages) == 1
 
 
+@pytest.mark.parametrize(
+    ("status", "kind", "reason"),
+    [
+        (502, RetryableDeliveryError, "twilio 502"),  # a proxy's error page
+        (201, PermanentDeliveryError, "twilio 201 without a message sid"),  # maybe sent: no retry
+    ],
+)
+async def test_twilio_answers_that_are_no_json_are_failures_by_their_status(
+    twilio: TwilioFake,
+    twilio_sender: TwilioSender,
+    status: int,
+    kind: type[DeliveryError],
+    reason: str,
+) -> None:
+    twilio.answer_next(status, "<html><body>Bad gateway</body></html>")
+    with pytest.raises(DeliveryError) as error:
+        await twilio_sender.send_sms(sms())
+
+    assert_failure(error, kind, reason)
+    assert await twilio_sender.send_sms(sms())  # the next request is answered as Twilio does
+
+
 async def test_twilio_rejects_a_number_that_is_not_e164(
     twilio: TwilioFake, twilio_sender: TwilioSender
 ) -> None:
