@@ -94,7 +94,7 @@ class SmtpCatcher(Peer):
         logging.getLogger("mail.log").addFilter(_quiet_login_data)  # once: filters are a set
         self.port = free_port()
         self._controller = Controller(
-            self,
+            _Hooks(self),
             hostname=HOST,
             port=self.port,
             authenticator=self._authenticate if self.credentials else None,
@@ -156,6 +156,17 @@ class SmtpCatcher(Peer):
             data.password.decode(),
         )
         return AuthResult(success=ok, handled=False)  # aiosmtpd replies 235 or 535
+
+
+class _Hooks:
+    """The catcher's hooks alone, as aiosmtpd's handler: aiosmtpd lists its handler's members
+    (`inspect.getmembers`) for every connection it accepts, which on the catcher itself read its
+    properties, parsing every message received so far while the client waited."""
+
+    def __init__(self, catcher: SmtpCatcher) -> None:
+        self.handle_MAIL = catcher.handle_MAIL
+        self.handle_RCPT = catcher.handle_RCPT
+        self.handle_DATA = catcher.handle_DATA
 
 
 def _quiet_login_data(record: logging.LogRecord) -> bool:
