@@ -1,13 +1,12 @@
 """The SMTP peer accepts without parsing: a benchmark's notifier never waits for it to parse."""
 
+import email
 import smtplib
-from collections.abc import Callable
 from email.message import Message
 
 import pytest
 
 from orderpulse_devkit.peers import SmtpCatcher
-from orderpulse_devkit.peers import smtp as peer
 
 MESSAGE = b"From: shop@example.cz\r\nTo: petr@example.cz\r\nSubject: %d\r\n\r\nPrijata\r\n"
 
@@ -16,13 +15,12 @@ def test_messages_are_parsed_when_asked_for_not_as_connections_come(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     parsed: list[bytes] = []
-    parse: Callable[..., Message] = peer.message_from_bytes
 
     def counted(raw: bytes, **options: object) -> Message:
         parsed.append(raw)
-        return parse(raw, **options)
+        return email.message_from_bytes(raw, **options)
 
-    monkeypatch.setattr(peer, "message_from_bytes", counted)
+    monkeypatch.setattr("orderpulse_devkit.peers.smtp.message_from_bytes", counted)
     with SmtpCatcher() as catcher:
         for n in range(3):  # a connection each: aiosmtpd lists its handler's members for each
             with smtplib.SMTP(catcher.host, catcher.port) as client:
