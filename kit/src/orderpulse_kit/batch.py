@@ -52,10 +52,16 @@ Handler = Callable[[list[Received[E]]], Awaitable[None]]
 
 @dataclass(frozen=True)
 class Poll:
-    """How much one poll may take: at most `max_records`, waiting at most `timeout_ms` for them."""
+    """How much one poll may take (at most `max_records`), and how long an idle consumer waits.
+
+    A poll returns as soon as records are there. One that found none waits `timeout_ms` more
+    before the next (FastStream's batch loop), so a record arriving then waits up to that long.
+    Measured (bench/pipeline.py, 10 events/s): p50 event → provider 71–74 ms at 50, 47–55 at 20,
+    39 at 10; an idle consumer's CPU 10, 17 and 31 ms per second.
+    """
 
     max_records: int = 2000
-    timeout_ms: int = 50
+    timeout_ms: int = 20
 
 
 def subscribe(

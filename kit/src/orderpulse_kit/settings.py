@@ -31,8 +31,9 @@ class ServiceSettings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     poll_max_records: int = Field(default=2000, ge=1, le=10_000)
     """Records handled together: one read, one write transaction, one commit for them all."""
-    poll_timeout_ms: int = Field(default=50, ge=1, le=10_000)
-    """How long a poll waits for records before it works with what it has."""
+    poll_timeout_ms: int = Field(default=20, ge=1, le=10_000)
+    """How long an idle consumer waits for records; the longest a record arriving then waits
+    (`batch.Poll`)."""
 
     @property
     def poll(self) -> Poll:
