@@ -1,6 +1,7 @@
 """Rendered messages, ready for a provider."""
 
 import base64
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -36,6 +37,15 @@ class EmailMessage:
     def raw(self) -> RawEmail:
         """The MIME bytes, built on first use: every provider and every retry sends these."""
         return build_mime(self)
+
+    def as_raw(self) -> "EmailMessage":
+        """This email with its MIME bytes alone, its HTML, text and images only in them: what a
+        provider that sends the bytes is handed. A send under way holds it until its answer (and
+        its retries); 200 at once held 2.5 MiB more with the parts."""
+        raw = self.raw
+        bare = dataclasses.replace(self, html="", text="", images=())
+        bare.__dict__["raw"] = raw  # `raw`'s cached value (a frozen dataclass has no setter)
+        return bare
 
 
 @dataclass(frozen=True)

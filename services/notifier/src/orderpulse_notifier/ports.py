@@ -12,9 +12,14 @@ from orderpulse_schemas.outcomes import Channel
 
 
 class EmailSender(Protocol):
-    """Hands an email to a provider and returns the provider's message id."""
+    """Hands an email to a provider and returns the provider's message id.
+
+    `reads_html`: whether it reads the message's HTML, not only its MIME bytes (`raw`); one that
+    does not is handed the message without its parts (`EmailMessage.as_raw`).
+    """
 
     name: str
+    reads_html: bool
 
     async def send_email(self, message: EmailMessage) -> str: ...
 

@@ -569,7 +569,7 @@ class Notifier:
             # Built when its send may start (in flight), once for every attempt: a poll renders
             # while its first sends wait for their answers, not all of it before any of them.
             if target.channel is Channel.EMAIL:
-                email = _once(lambda: self._email_of(request, known, target.delivery_id))
+                email = _once(lambda: self._email_for(request, known, target.delivery_id))
                 reference = await self._attempts(target, lambda: self._email.send_email(email()))
             else:
                 sms = _once(lambda: self._sms_of(request, known, target.delivery_id))
@@ -622,6 +622,13 @@ class Notifier:
             raise RetryableDeliveryError(
                 f"no answer within {self._retry.timeout_seconds:g} s"
             ) from error
+
+    def _email_for(
+        self, request: NotificationRequested, shop: Shop, delivery_id: str
+    ) -> EmailMessage:
+        """The email as the email provider takes it (without its parts if it reads the bytes)."""
+        email = self._email_of(request, shop, delivery_id)
+        return email if self._email.reads_html else email.as_raw()
 
     def _email_of(
         self, request: NotificationRequested, shop: Shop, delivery_id: str

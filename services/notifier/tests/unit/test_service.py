@@ -4,6 +4,7 @@ import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
 from typing import Any
 
 import pytest
@@ -44,6 +45,7 @@ class ScriptedProvider:
     """Accepts messages, or raises the scripted errors first, in order."""
 
     name: str = "scripted"
+    reads_html: bool = True
     errors: list[Exception] = field(default_factory=list)
     sent: list[EmailMessage | SmsMessage] = field(default_factory=list)
     attempts: int = 0
@@ -121,6 +123,23 @@ async def test_a_redelivered_request_sends_nothing_twice_and_tells_the_same_outc
     assert w.provider.channels() == ["email", "sms"]
     assert told(first) == [("notification.sent", "email", None), ("notification.sent", "sms", None)]
     assert [o.id for o in again.outcomes] == [o.id for o in first.outcomes]
+
+
+async def test_a_provider_that_sends_the_bytes_is_handed_the_email_without_its_parts(
+    engine: Any, shop: Shop
+) -> None:
+    w = await world(engine, shop)
+    w.provider.reads_html = False
+    w.provider.errors = [RetryableDeliveryError("smtp 451")]  # a retry is handed the same
+
+    await w.notifier.handle(notification("order_accepted"))
+
+    [email] = w.provider.sent
+    assert w.provider.attempts == 2
+    assert isinstance(email, EmailMessage) and (email.html, email.text) == ("", "")
+    parsed = message_from_bytes(email.raw.data, policy=policy.default)
+    html = parsed.get_body(("html",))
+    assert html is not None and "10045" in html.get_content()
 
 
 async def test_the_shop_chooses_the_channels_of_each_kind(engine: Any, shop: Shop) -> None:

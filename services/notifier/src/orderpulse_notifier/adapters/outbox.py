@@ -29,6 +29,7 @@ class OutboxSender:
     """
 
     name = "outbox"
+    reads_html = True  # a browsable .html beside each .eml
 
     def __init__(self, directory: Path) -> None:
         self._directory = str(directory)

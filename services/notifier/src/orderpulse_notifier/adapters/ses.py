@@ -53,6 +53,7 @@ class SesSender:
     """
 
     name = "ses"
+    reads_html = False
 
     def __init__(
         self,

@@ -30,6 +30,7 @@ class SmtpSender:
     """
 
     name = "smtp"
+    reads_html = False
 
     def __init__(
         self,
