@@ -28,13 +28,16 @@ class Settings(ServiceSettings):
     stop_list_salt: SecretStr | None = Field(default=None, min_length=16)
     """Keys the hashes of who stopped review requests: set it once and keep it."""
 
-    poll_max_records: int = Field(default=400, ge=1, le=10_000)
+    poll_max_records: int = Field(default=300, ge=1, le=10_000)
     """Requests per poll: a poll is sent before it is committed, so at a provider's rate limit
     (Twilio's 10/s by default) a smaller poll keeps each well inside Kafka's
-    `max.poll.interval.ms` (5 min) and the lease. Each request in a poll under way holds about
+    `max.poll.interval.ms` (5 min) and the lease. Each request in a poll under way holds 5 to
     10 KiB until it is committed: 400 rather than 500 kept the notifier with the SMTP and Twilio
-    clients 4 MiB lower at peak (bench/notifier.py, three runs each: 142 against 146 MiB) at the
-    same notifications/s."""
+    clients 4 MiB lower at peak (bench/notifier.py, three runs each: 142 against 146 MiB), and
+    300 rather than 400 another 3–5 MiB (bench/pipeline.py with 100 ms peers, four runs each:
+    139 MiB every time against 142–144) at the same events/s (173 against 171 on average). To
+    the outbox alone, a dev backend, 300 was the slower in each pair (196 against 229 events/s
+    on average, within the runs' spread of 160–290)."""
     poll_overlap: int = Field(default=2, ge=1, le=8)
     """Polls sent at once: the next poll is claimed and sent while one waits for its last
     answers, so a poll's slowest send holds up no other (committed in the order read). Four
