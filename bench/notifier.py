@@ -6,8 +6,8 @@
 Scenarios, side by side in one run (on a small, noisy machine their ratios say more than any
 one number):
 
-- sqlite/outbox, postgresql/outbox: email and SMS both written to the local outbox (files), the
-  delivery store on SQLite or PostgreSQL; no provider latency.
+- sqlite/outbox, postgresql/outbox: email and SMS both written to the local outbox (files, in
+  memory where /dev/shm is), the delivery store on SQLite or PostgreSQL; no provider latency.
 - sqlite/peers-0ms, sqlite/peers-100ms: email over SMTP to devkit's SmtpCatcher and SMS to its
   TwilioFake, answering at once or after 100 ms. The Twilio send rate is raised to 10000/s so
   that the rate limit (10/s by default) caps nothing; concurrent sends must hide the latency.
@@ -208,7 +208,7 @@ async def run(
                 log = notifier.log_path.read_text()
         finally:
             code = notifier.stop()
-        emails, texts = received(workdir, smtp, twilio)
+        emails, texts = received(env, smtp, twilio)
     if code != 0:
         raise RuntimeError(f"the notifier exited with {code}:\n{notifier.log()}")
 
@@ -334,7 +334,8 @@ async def main() -> None:
         "--keep",
         type=Path,
         metavar="DIR",
-        help="work in DIR and keep it (logs, outbox, databases); default: a temporary directory",
+        help="work in DIR and keep it (logs, databases; not the outbox, written in memory); "
+        "default: a temporary directory",
     )
     parser.add_argument(
         "--profile",

@@ -20,8 +20,9 @@ deliveries, delays, returns; cs, sk, pl, en) are published at the scenario's pac
 notifications topic (by notification id and kind), each (notification, channel) `notification.sent`
 once, the emails and texts at the providers, nothing dead-lettered.
 
-Scenarios: `outbox` (no provider latency) and `latency-100ms` (SMTP and Twilio peers answering
-after 100 ms), N journeys at R events/s; `burst`: B events/s for 10 s, 10 B for 5 s, B for 15 s.
+Scenarios: `outbox` (no provider latency; its files in memory where /dev/shm is) and
+`latency-100ms` (SMTP and Twilio peers answering after 100 ms), N journeys at R events/s;
+`burst`: B events/s for 10 s, 10 B for 5 s, B for 15 s.
 
 Measured per scenario:
 - throughput: events/s through the whole pipeline (first event published → last message
@@ -493,7 +494,7 @@ async def run_scenario(
             rss = {name: peak_rss_mib(pid) for name, pid in pids.items()}
             notifier_log = running["notifier"].log_path.read_text()
             notifier_batches = measure.batches(notifier_log, topics["notifications"])
-        emails, texts = received(workdir, smtp, twilio)
+        emails, texts = received(notifier_env, smtp, twilio)
     observed.samples = monitor.samples
     collected = Collected(
         journeys=journeys,
@@ -855,7 +856,8 @@ def parse_args() -> argparse.Namespace:
         "--keep",
         type=Path,
         metavar="DIR",
-        help="work in DIR and keep it (logs, outbox, databases); default: a temporary directory",
+        help="work in DIR and keep it (logs, databases; not the outbox, written in memory); "
+        "default: a temporary directory",
     )
     parser.add_argument(
         "--profile",
