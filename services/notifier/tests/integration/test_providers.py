@@ -5,6 +5,7 @@ quotes the customer's address or number (reasons are logged and published).
 """
 
 import asyncio
+import dataclasses
 import os
 import socket
 import time
@@ -328,6 +329,20 @@ async def test_smtp_delivers_the_message_and_returns_its_message_id(
     assert received.mail_from == SENDER and received.rcpt_tos == (ADDRESS,)
     assert received.message["Message-ID"] == message_id
     assert_is_the_email(received.message, with_image=with_image)
+
+
+async def test_smtp_keeps_the_lines_that_begin_with_a_dot(
+    smtp: SmtpCatcher, smtp_sender: SmtpSenders
+) -> None:
+    """DATA ends at a line holding a dot alone: the sender doubles a leading dot, the relay
+    takes it off again."""
+    text = ".\n..\n.Příliš\nžluťoučký .\n"
+
+    await smtp_sender(smtp.port).send_email(dataclasses.replace(email(), text=text))
+
+    [received] = smtp.messages
+    plain = received.message.get_body(("plain",))
+    assert plain is not None and plain.get_content() == text
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import time
 
 import aiosmtplib
 
+from orderpulse_notifier.adapters.mime import RawEmail
 from orderpulse_notifier.errors import (
     DeliveryError,
     PermanentDeliveryError,
@@ -21,7 +22,8 @@ class SmtpSender:
     A connection per email cost twice the client CPU (connect, EHLO, AUTH and QUIT every time).
     Each send takes an idle connection or opens one, so sends overlap as before; up to
     `max_idle` connections are kept for `idle_seconds` (relays close idle ones sooner or later).
-    A connection that fails or is cancelled mid-conversation is closed, never reused.
+    A connection that fails or is cancelled mid-conversation is closed, never reused (so no
+    RSET after a refusal).
     The name said in EHLO (this host's, `socket.getfqdn`) is looked up once, not by every new
     connection in a thread of its own.
 
@@ -60,7 +62,7 @@ class SmtpSender:
         try:
             if not client.is_connected:
                 await client.connect()
-            await client.sendmail(raw.sender, [raw.recipient], raw.data)
+            await _transfer(client, raw)
         except (aiosmtplib.SMTPException, OSError) as error:
             client.close()
             # Replies and refusals quote addresses: only the code goes on.
@@ -112,6 +114,37 @@ class SmtpSender:
             client.close()
         else:
             self._idle.append((client, now))
+
+
+async def _transfer(client: aiosmtplib.SMTP, raw: RawEmail) -> None:
+    """MAIL, RCPT and DATA for one recipient, as `sendmail` says them, but the message made ready
+    for DATA by `wire_ready`: aiosmtplib does it with regular expressions, twice when the relay
+    takes SIZE, at about 20 µs per KB, a tenth of the notifier's CPU with 100 ms SMTP peers."""
+    content, size = wire_ready(raw.data)
+    await client.mail(
+        raw.sender, options=[f"SIZE={size}"] if client.supports_extension("size") else []
+    )
+    await client.rcpt(raw.recipient)
+    started = await client.execute_command(b"DATA")
+    if started.code != aiosmtplib.SMTPStatus.start_input:
+        raise aiosmtplib.SMTPDataError(started.code, started.message)
+    protocol = client.protocol
+    if protocol is None:
+        raise aiosmtplib.SMTPServerDisconnected("the relay went away after DATA")
+    protocol.write(content)
+    answer = await protocol.read_response(timeout=client.timeout)
+    if answer.code != aiosmtplib.SMTPStatus.completed:
+        raise aiosmtplib.SMTPDataError(answer.code, answer.message)
+
+
+def wire_ready(message: bytes) -> tuple[bytes, int]:
+    """The message as DATA carries it (RFC 5321 4.5.2): each line ending in CRLF (a lone CR or
+    LF made one), a leading dot doubled, then a dot alone; and its size for SIZE (RFC 1870,
+    before the dots). In C: byte replaces, not regular expressions."""
+    lines = message.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    wire = (lines if lines.endswith(b"\n") else lines + b"\n").replace(b"\n", b"\r\n")
+    stuffed = wire.replace(b"\r\n.", b"\r\n..")
+    return (b"." if stuffed.startswith(b".") else b"") + stuffed + b".\r\n", len(wire)
 
 
 async def _quit(client: aiosmtplib.SMTP) -> None:
