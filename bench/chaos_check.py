@@ -290,21 +290,36 @@ async def replay(bootstrap: str, dead_letters: str, log: Path) -> str:
     return out_text.splitlines()[0] if out_text else ""
 
 
-def passed(found: dict[str, Any]) -> bool:
-    """Nothing lost, unexpected or unexplained, every hostile record dead-lettered where it
-    belongs and nothing valid, no group behind, no crash, every exit clean."""
+def failures(found: dict[str, Any]) -> list[str]:
+    """Each check that failed, in words: nothing lost, unexpected or unexplained, every hostile
+    record dead-lettered where it belongs and nothing valid, no group behind, no crash, every
+    exit clean."""
     messages, dead = found["messages"], found["dead_lettering"]
-    return (
-        found["quiet"]
-        and not any(found["lag"].values())
-        and messages["lost"] == messages["unexpected"] == messages["unexplained_duplicates"] == 0
-        and messages["most_duplicates_at_one_kill"] <= MAX_IN_FLIGHT
-        and messages["naming_no_order"] == 0
-        and dead["hostile_missing"] == dead["hostile_misplaced"] == dead["valid_dead_lettered"] == 0
-        and not found["crashes"]
-        and not any(found["exit_codes"].values())
-        and all(k["exit_code"] == 0 for k in found["kill_log"] if k["signal"] == "SIGTERM")
-    )
+    checks = {
+        "not quiet": not found["quiet"],
+        f"groups behind: {found['lag']}": any(found["lag"].values()),
+        "messages lost, unexpected or duplicated without a kill to explain it": any(
+            messages[key] for key in ("lost", "unexpected", "unexplained_duplicates")
+        ),
+        f"more than {MAX_IN_FLIGHT} copies at one kill": messages["most_duplicates_at_one_kill"]
+        > MAX_IN_FLIGHT,
+        f"{messages['naming_no_order']} messages name no order": messages["naming_no_order"] > 0,
+        "hostile records missing or misplaced, or valid events dead-lettered": any(
+            dead[key] for key in ("hostile_missing", "hostile_misplaced", "valid_dead_lettered")
+        ),
+        "a service exited unasked": bool(found["crashes"]),
+        f"exit codes at the end: {found['exit_codes']}": any(found["exit_codes"].values()),
+        "exit codes after SIGTERM: "
+        + str(
+            [(k["service"], k["exit_code"]) for k in found["kill_log"] if k["signal"] == "SIGTERM"]
+        ): any(k["exit_code"] for k in found["kill_log"] if k["signal"] == "SIGTERM"),
+    }
+    return [what for what, failed in checks.items() if failed]
+
+
+def passed(found: dict[str, Any]) -> bool:
+    """Whether every check holds (see `failures`)."""
+    return not failures(found)
 
 
 def report(found: dict[str, Any]) -> str:
@@ -345,7 +360,7 @@ def report(found: dict[str, Any]) -> str:
         if found["crashes"]
         else "",
         replicas_line(found["replicas"]),
-        "OK" if found["ok"] else "CHECK FAILED",
+        "OK" if found["ok"] else f"CHECK FAILED: {'; '.join(failures(found)) or 'the replicas'}",
     ]
     return "\n".join(line for line in lines if line)
 
@@ -362,5 +377,5 @@ def replicas_line(found: dict[str, Any]) -> str:
         f"{[(s.get('failing'), s.get('status'), s.get('count')) for s in found['storms']]}, "
         f"gave up on {found['dead_lettering']['given_up_after_retries']} (replayed: "
         f"{found['replay']}); "
-        f"{'ok' if found['ok'] else 'FAILED'}"
+        f"{'ok' if found['ok'] else 'FAILED: ' + '; '.join(failures(found))}"
     )

@@ -170,9 +170,11 @@ class Monkey:
         if (watcher := self._watchers.get(name)) is not None:
             watcher.cancel()  # signalled again before it recovered: that one stays None
         group, partitions = self.fleet.groups[name], self.fleet.partitions(name)
-        before = await committed(admin, group, partitions)
         at = time.time()
         code = await asyncio.to_thread(process.stop if term else process.kill)
+        # Where the process left its group, once it is gone: a stopped one commits on its way
+        # out, and that commit is not the restarted one's recovery.
+        before = await committed(admin, group, partitions)
         counts = {}
         if name == "notifier":  # what the dead one sent, its last requests landed; not a new one's
             await asyncio.sleep(LANDING_SECONDS)

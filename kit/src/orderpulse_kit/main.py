@@ -1,8 +1,6 @@
 """`python -m orderpulse_<service>`: one service's app, served until SIGTERM or SIGINT."""
 
 import asyncio
-import signal
-import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -13,6 +11,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from orderpulse_kit import logs
 from orderpulse_kit.batch import collect_for_polls
 from orderpulse_kit.settings import ServiceSettings
+from orderpulse_kit.signals import exit_cleanly_on_sigterm
 
 S = TypeVar("S", bound=ServiceSettings)
 
@@ -25,9 +24,7 @@ def serve(build_app: Callable[[S], AsgiFastStream], settings: S) -> None:
     """Log as JSON at the configured level and serve `build_app(settings)` over HTTP, the
     process's garbage collector set for polls once it has started."""
     logs.configure(settings.log_level)
-    # uvicorn shuts down gracefully on SIGTERM, then re-raises it; exit 0 so that a stop that
-    # went as planned does not read as a crash to the orchestrator.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    exit_cleanly_on_sigterm()
     uvicorn.run(
         collect_for_polls(build_app(settings)),
         host=settings.http_host,

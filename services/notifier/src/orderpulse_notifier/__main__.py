@@ -1,10 +1,14 @@
 """`python -m orderpulse_notifier`: consumer, deferred texts and HTTP until SIGTERM or SIGINT."""
 
-import logging
+from orderpulse_kit.signals import exit_cleanly_on_sigterm
 
-from orderpulse_kit.main import serve
-from orderpulse_notifier.app import build_app
-from orderpulse_notifier.settings import Settings
+exit_cleanly_on_sigterm()  # before the slow imports below
+
+import logging  # noqa: E402
+
+from orderpulse_kit.main import serve  # noqa: E402
+from orderpulse_notifier.app import build_app  # noqa: E402
+from orderpulse_notifier.settings import Settings  # noqa: E402
 
 
 def main() -> None:
