@@ -8,10 +8,9 @@ import uvicorn
 from faststream.asgi import AsgiFastStream
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from orderpulse_kit import logs
+from orderpulse_kit import logs, signals
 from orderpulse_kit.batch import collect_for_polls
 from orderpulse_kit.settings import ServiceSettings
-from orderpulse_kit.signals import exit_cleanly_on_sigterm
 
 S = TypeVar("S", bound=ServiceSettings)
 
@@ -24,9 +23,11 @@ def serve(build_app: Callable[[S], AsgiFastStream], settings: S) -> None:
     """Log as JSON at the configured level and serve `build_app(settings)` over HTTP, the
     process's garbage collector set for polls once it has started."""
     logs.configure(settings.log_level)
-    exit_cleanly_on_sigterm()
+    signals.exit_cleanly_on_sigterm()
+    app = collect_for_polls(build_app(settings))
+    app.after_startup(signals.started)
     uvicorn.run(
-        collect_for_polls(build_app(settings)),
+        app,
         host=settings.http_host,
         port=settings.http_port,
         log_config=None,
