@@ -91,6 +91,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def run_queue_seconds(pid: int) -> float:
+    """How long the threads of `pid` have waited, runnable, for a core so far
+    (/proc/<pid>/task/*/schedstat; a thread that has ended no longer counts). A process short of
+    CPU shows it here, where its own CPU time only says how little it got."""
+    waited = 0
+    for stat in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        try:
+            waited += int(stat.read_text().split()[1])
+        except (OSError, IndexError, ValueError):  # the thread ended meanwhile
+            continue
+    return waited / 1e9
+
+
 def peak_rss_mib(pid: int) -> float:
     """The high-water mark of the resident set of `pid` (VmHWM)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

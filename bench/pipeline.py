@@ -77,6 +77,7 @@ from measure import (
     percentiles,
     providers,
     received,
+    run_queue_seconds,
 )
 from workload import Journey, Phase
 
@@ -151,6 +152,8 @@ class Sample:
     """CPU seconds so far, per process."""
     machine: float
     """Busy CPU seconds of the whole machine so far."""
+    waited: dict[str, float] = field(default_factory=dict)
+    """Seconds each process has waited for a core so far (`measure.run_queue_seconds`)."""
 
 
 @dataclass
@@ -224,6 +227,11 @@ class ScenarioResult:
     """Of one core, per process, over the window."""
     machine_cpu_percent: float
     """Of all cores, over the window."""
+    machine_cpu_percent_publishing: float
+    """Of all cores, while the events were published (the window's drain and wait for quiet
+    left out)."""
+    waited_seconds: dict[str, float]
+    """Per process, over the window: runnable but waiting for a core."""
     services_cpu_ms_per_event: float
     peak_rss_mib: dict[str, float]
 
@@ -374,7 +382,8 @@ class Monitor:
         for group, partitions in self._inputs.items():
             consumed += await committed(self._admin, group, partitions)
         cpu = {name: cpu_seconds(pid) for name, pid in self._pids.items()}
-        return Sample(time.time(), consumed, cpu, machine_cpu_seconds())
+        waited = {name: run_queue_seconds(pid) for name, pid in self._pids.items()}
+        return Sample(time.time(), consumed, cpu, machine_cpu_seconds(), waited)
 
     async def _run(self) -> None:
         while True:
@@ -588,6 +597,7 @@ def summarize(scenario: Scenario, collected: Collected, observed: Observed) -> S
     )
     window = end.at - start.at
     cpu = {name: end.cpu[name] - start.cpu[name] for name in end.cpu}
+    publishing = [s for s in observed.samples if first <= s.at <= observed.sent[-1]]
     batches = [took for at, took in collected.notifier_batches if at >= first]
     result = ScenarioResult(
         scenario=scenario.name,
@@ -629,12 +639,23 @@ def summarize(scenario: Scenario, collected: Collected, observed: Observed) -> S
         cpu_seconds={name: round(value, 2) for name, value in cpu.items()},
         cpu_percent={name: round(100 * value / window, 1) for name, value in cpu.items()},
         machine_cpu_percent=round(100 * (end.machine - start.machine) / window / CPUS, 1),
+        machine_cpu_percent_publishing=busy_percent(publishing),
+        waited_seconds={name: round(end.waited[name] - start.waited[name], 2) for name in cpu},
         services_cpu_ms_per_event=round(1000 * sum(cpu[name] for name in SETTINGS) / events, 2),
         peak_rss_mib={name: round(value, 1) for name, value in collected.rss.items()},
     )
     warm_requests = sum(expected_requests(collected.warm_up).values())
     result.ok = passed(result, result.requests_expected + warm_requests)
     return result
+
+
+def busy_percent(samples: Sequence[Sample]) -> float:
+    """How busy the machine's cores were between the first and the last of `samples` (NaN for
+    fewer than two)."""
+    if len(samples) < 2 or samples[-1].at <= samples[0].at:
+        return float("nan")
+    busy = samples[-1].machine - samples[0].machine
+    return round(100 * busy / (samples[-1].at - samples[0].at) / CPUS, 1)
 
 
 def match(

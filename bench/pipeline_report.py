@@ -106,6 +106,7 @@ def process_table(baseline: "BaselineResult", results: list["ScenarioResult"]) -
             "process": "passthrough.py (backlog)",
             "cpu": f"{baseline.cpu_seconds:.1f}",
             "percent": f"{baseline.cpu_percent:.0f}",
+            "waited": "",
             "rss": f"{baseline.peak_rss_mib:.0f}",
         }
     ]
@@ -116,24 +117,30 @@ def process_table(baseline: "BaselineResult", results: list["ScenarioResult"]) -
                 "process": PROCESS_NAMES.get(name, name),
                 "cpu": f"{seconds:.1f}",
                 "percent": f"{result.cpu_percent[name]:.0f}",
+                "waited": f"{result.waited_seconds[name]:.1f}",
                 "rss": f"{result.peak_rss_mib[name]:.0f}",
             }
             for name, seconds in result.cpu_seconds.items()
         ]
-        rows.append(
-            {
-                "run": result.scenario,
+        machine = {"run": result.scenario, "cpu": "", "waited": "", "rss": ""}
+        rows += [
+            machine
+            | {
                 "process": f"(all: the machine's {CPUS} cores)",
-                "cpu": "",
                 "percent": f"{result.machine_cpu_percent * CPUS:.0f}",
-                "rss": "",
-            }
-        )
+            },
+            machine
+            | {
+                "process": "(all, while the events were published)",
+                "percent": f"{result.machine_cpu_percent_publishing * CPUS:.0f}",
+            },
+        ]
     columns = [
         ("run", "run", "{}"),
         ("process", "process", "{}"),
         ("CPU s", "cpu", "{}"),
         ("% of one core", "percent", "{}"),
+        ("waited for a core s", "waited", "{}"),
         ("peak RSS MiB", "rss", "{}"),
     ]
     return measure.table(columns, rows)
