@@ -295,6 +295,8 @@ def failures(found: dict[str, Any]) -> list[str]:
     record dead-lettered where it belongs and nothing valid, no group behind, no crash, every
     exit clean."""
     messages, dead = found["messages"], found["dead_lettering"]
+    kills = found["kill_log"]
+    stopped = [(k["service"], k["exit_code"]) for k in kills if k["signal"] == "SIGTERM"]
     checks = {
         "not quiet": not found["quiet"],
         f"groups behind: {found['lag']}": any(found["lag"].values()),
@@ -309,10 +311,7 @@ def failures(found: dict[str, Any]) -> list[str]:
         ),
         "a service exited unasked": bool(found["crashes"]),
         f"exit codes at the end: {found['exit_codes']}": any(found["exit_codes"].values()),
-        "exit codes after SIGTERM: "
-        + str(
-            [(k["service"], k["exit_code"]) for k in found["kill_log"] if k["signal"] == "SIGTERM"]
-        ): any(k["exit_code"] for k in found["kill_log"] if k["signal"] == "SIGTERM"),
+        f"exit codes after SIGTERM: {stopped}": any(code for _, code in stopped),
     }
     return [what for what, failed in checks.items() if failed]
 
