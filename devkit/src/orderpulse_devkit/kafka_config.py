@@ -2,7 +2,9 @@
 
 Static quorum (``controller.quorum.voters``) so ``StorageTool format`` needs no
 ``--standalone``; replication factors of 1 and no rebalance delay so one node serves groups
-at once (see reference/kafka.md sections 1.4 and 2).
+at once (see reference/kafka.md sections 1.4 and 2). Few threads (the defaults, 3 network, 8 I/O
+and 10 background, are for a broker with cores of its own): this one shares two cores with the
+services it serves, where each thread woken per request waited for a core.
 """
 
 import base64
@@ -34,6 +36,9 @@ transaction.state.log.num.partitions=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
+num.network.threads=1
+num.io.threads=2
+background.threads=2
 """
 
 

@@ -34,14 +34,17 @@ from orderpulse_devkit.processes import (
 )
 
 BROKER_JVM_OPTIONS = [
-    "-Xms256m", "-Xmx512m", "-XX:TieredStopAtLevel=1", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
-    "-XX:+ExplicitGCInvokesConcurrent", "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true",
+    "-Xms256m", "-Xmx512m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+    "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true",
 ]  # fmt: skip
 """The quick compiler alone (`TieredStopAtLevel=1`): this broker lives minutes, for tests, the
 demo and the benchmarks, on the cores the services use. With the optimizing compiler it spent
 three quarters of its CPU compiling (14.5 of 18.8 s in a `bench/pipeline.py --scenarios outbox`
 run, 3.5 s while the scenario ran); without it, it starts in 3.4 s on 3.3 CPU s instead of
-3.9-4.4 s on 5.1-5.4, and the pass-through forwards 1.2-1.6 times as many events per second."""
+3.9-4.4 s on 5.1-5.4, and the pass-through forwards 1.2-1.6 times as many events per second.
+The serial collector (with `kafka_config`'s few threads): G1's concurrent threads competed for
+the same two cores. Three pairs of `--scenarios outbox` runs: its CPU in the scenario 2.9-3.1 →
+2.6-2.8 s, its wait for a core 5.4-6.0 → 3.7-4.6 s, p99 2.6-2.9 → 1.9-2.5 s."""
 TOOL_JVM_OPTIONS = ["-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
 """The one-shot storage formatter only needs to start fast."""
 
