@@ -16,6 +16,7 @@ from datetime import datetime
 from orderpulse_kit.batch import Received, Record
 from orderpulse_kit.dead_letters import unknown_shop
 from orderpulse_kit.erasure import Arriving
+from orderpulse_returns.lifecycle import RECEIVED
 from orderpulse_returns.poll import (
     Decided,
     Step,
@@ -128,7 +129,12 @@ class Returns:
             event = item.event
             if event.shopid not in self._shops:
                 dead.append((item.record, unknown_shop(event.shopid)))
-            elif isinstance(event, OrderStatusChanged) or event.shopid in self._policies:
+            elif isinstance(event, OrderStatusChanged):
+                # Only an arrival starts a return period; the other changes (most of the
+                # topic) are not worth a load: `decide_poll` would pass them.
+                if event.data.status in RECEIVED and event.shopid in self._policies:
+                    events.append(event)
+            elif event.shopid in self._policies:
                 events.append(event)
             else:
                 dead.append((item.record, str(_no_policy(event.shopid))))

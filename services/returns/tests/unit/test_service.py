@@ -95,6 +95,13 @@ def delivered(order: str = "ord-10045", **changes: Any) -> dict[str, Any]:
     return event
 
 
+def dispatched(order: str = "ord-10045") -> dict[str, Any]:
+    event = delivered(order)
+    event.update(id=f"evt-{order}-dispatched")
+    event["data"]["status"] = "dispatched"
+    return event
+
+
 def step(name: str, order: str = "ord-10045", **changes: Any) -> dict[str, Any]:
     event = examples.load("returns.v1", f"return.{name}")
     event.update(subject=order, id=f"evt-{order}-{name}", **changes)
@@ -116,6 +123,16 @@ async def test_a_poll_of_many_orders_is_one_read_and_one_write(service: Service)
 
     await service.poll(*(step("label_issued", o) for o in orders), delivered(orders[0]))
     assert len(service.requests) == 150
+
+
+async def test_status_changes_other_than_an_arrival_cost_no_read_nor_write(
+    service: Service,
+) -> None:
+    await service.poll(*(dispatched(f"ord-{n}") for n in range(5)))
+    assert (service.store.loads, service.store.applies, service.requests) == (0, 0, [])
+    await service.poll(dispatched(), delivered())
+    assert (service.store.loads, service.store.applies) == (1, 1)
+    assert service.kinds() == ["return_instructions"]
 
 
 async def test_events_kept_in_one_poll_are_answered_in_a_later_one(service: Service) -> None:
