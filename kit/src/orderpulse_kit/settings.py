@@ -31,6 +31,9 @@ class ServiceSettings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     poll_max_records: int = Field(default=2000, ge=1, le=10_000)
     """Records handled together: one read, one write transaction, one commit for them all."""
+    poll_gather_ms: int = Field(default=50, ge=0, le=500)
+    """How long the broker gathers records for a poll: fewer, fuller polls for up to this much
+    latency per hop; 0 takes each record at once (`batch.Poll`)."""
     poll_timeout_ms: int = Field(default=20, ge=1, le=10_000)
     """How long an idle consumer waits for records; the longest a record arriving then waits
     (`batch.Poll`)."""
@@ -38,4 +41,4 @@ class ServiceSettings(BaseSettings):
     @property
     def poll(self) -> Poll:
         """How much the consumer takes per poll."""
-        return Poll(self.poll_max_records, self.poll_timeout_ms)
+        return Poll(self.poll_max_records, self.poll_gather_ms, self.poll_timeout_ms)
