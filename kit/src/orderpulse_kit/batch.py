@@ -1,15 +1,16 @@
 """The batch consume loop every service runs on: work per poll, never per record.
 
-One poll of up to `max_records` records (or what `timeout_ms` gathered) is read; each record is
-parsed and validated once (`cloudevents.read`) and kept paired with its event; what cannot be read
-is copied to `<topic>.dlq` with the reason, so a poison record never blocks its partition; the
-rest goes to the service's handler in one call, in the order read (one order's events are on one
-partition, so they stay in order). When the handler returns, the offsets of the whole poll are
-committed. When it fails, the poll is handled again a record at a time and a record that cannot
-be handled is dead-lettered (`isolation`); only a transient failure (the database or the broker
-down) rewinds every partition of the poll to its first record, after a pause, to read it again
-(at least once: the handler's effects must be idempotent). With `overlap` above one, several
-polls are handled at once and committed in the order read (`overlap.Overlap`).
+One poll of up to `max_records` records (or what the broker gathered, `Poll`) is read; each
+record is parsed and validated once (`cloudevents.read`) and kept paired with its event; what
+cannot be read is copied to `<topic>.dlq` with the reason, so a poison record never blocks its
+partition; the rest goes to the service's handler in one call, in the order read (one order's
+events are on one partition, so they stay in order). When the handler returns, the offsets of
+the whole poll are committed. When it fails, the poll is handled again a record at a time and a
+record that cannot be handled is dead-lettered (`isolation`); only a transient failure (the
+database or the broker down) rewinds every partition of the poll to its first record, after a
+pause, to read it again (at least once: the handler's effects must be idempotent). With
+`overlap` above one, several polls are handled at once and committed in the order read
+(`overlap.Overlap`).
 
 FastStream reads the records and commits; it neither parses nor validates them here (the parser
 keeps the raw records, the decoder hands them on as they are), and the handler's signature only
