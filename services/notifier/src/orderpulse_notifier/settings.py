@@ -28,22 +28,23 @@ class Settings(ServiceSettings):
     stop_list_salt: SecretStr | None = Field(default=None, min_length=16)
     """Keys the hashes of who stopped review requests: set it once and keep it."""
 
-    poll_max_records: int = Field(default=300, ge=1, le=10_000)
+    poll_max_records: int = Field(default=150, ge=1, le=10_000)
     """Requests per poll: a poll is sent before it is committed, so at a provider's rate limit
     (Twilio's 10/s by default) a smaller poll keeps each well inside Kafka's
     `max.poll.interval.ms` (5 min) and the lease. Each request in a poll under way holds 5 to
-    10 KiB until it is committed: 400 rather than 500 kept the notifier with the SMTP and Twilio
-    clients 4 MiB lower at peak (bench/notifier.py, three runs each: 142 against 146 MiB), and
-    300 rather than 400 another 3–5 MiB (bench/pipeline.py with 100 ms peers, four runs each:
-    139 MiB every time against 142–144) at the same events/s (173 against 171 on average). To
-    the outbox alone, a dev backend, 300 was the slower in each pair (196 against 229 events/s
-    on average, within the runs' spread of 160–290)."""
-    poll_overlap: int = Field(default=2, ge=1, le=8)
-    """Polls sent at once: the next poll is claimed and sent while one waits for its last
-    answers, so a poll's slowest send holds up no other (committed in the order read). Four
-    took 15–20 % more events/s in the pipeline bench with providers answering after 100 ms, but
-    19 MiB more at peak on a backlog (bench/notifier.py: 166 against 147 MiB) and no more to the
-    outbox."""
+    10 KiB until it is committed, so this times `poll_overlap` is what a backlog holds at once:
+    150 × 4 as 300 × 2 before (bench/notifier.py, 124 MiB at peak to the outbox and 136 MiB with
+    the peers either way; 400 × 2 had been 4 MiB more, 500 × 2 another 4). On a backlog the
+    smaller polls cost a little (to the outbox 1,299 against 1,423 notifications/s, 0.76 against
+    0.69 ms of CPU each, one run each); see `poll_overlap` for what they bring."""
+    poll_overlap: int = Field(default=4, ge=1, le=8)
+    """Polls sent at once: the next poll is claimed and sent while the ones before wait for
+    their last answers, so a poll's slowest send holds up no other (committed in the order
+    read). With providers answering after 100 ms, a poll waits for its slowest chain of an
+    order's messages: bench/pipeline.py's `latency-100ms` at 500 events/s, runs alternating on
+    2026-12-04: four with four polls (of 150 or 300), 389–401 notifications/s and p99 1.9–2.3 s,
+    against three with two of 300, 320–360 and 2.7–4.1 s; to the outbox no change (p99 349 and
+    364 against 375 ms)."""
     max_in_flight: int = 200
     """Sends under way at once, over the polls under way."""
     retry_attempts: int = 5
