@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 
 import uvicorn
 from faststream.asgi import AsgiFastStream
+from faststream.asgi.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from orderpulse_kit import logs, signals
@@ -27,12 +28,24 @@ def serve(build_app: Callable[[S], AsgiFastStream], settings: S) -> None:
     app = collect_for_polls(build_app(settings))
     app.after_startup(signals.started)
     uvicorn.run(
-        app,
+        stopping_at_once_until_started(app),
         host=settings.http_host,
         port=settings.http_port,
         log_config=None,
         http=with_deadline(REQUEST_SECONDS),
     )
+
+
+def stopping_at_once_until_started(app: AsgiFastStream) -> ASGIApp:
+    """`app`, whose start-up first keeps a SIGTERM ending the process at once until it has
+    started (`signals.stop_at_once_until_started`)."""
+
+    async def serving(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            signals.stop_at_once_until_started()
+        await app(scope, receive, send)
+
+    return serving
 
 
 def with_deadline(seconds: float) -> type[H11Protocol]:

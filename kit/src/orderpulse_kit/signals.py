@@ -4,6 +4,7 @@ still loading as readily as to one that serves."""
 import os
 import signal
 import sys
+from types import FrameType
 
 _started = False
 
@@ -14,6 +15,22 @@ def exit_cleanly_on_sigterm() -> None:
     the signal (exit code 143, read as a failure). While it serves, uvicorn takes the signal
     over, shuts down gracefully and re-raises it, which lands here again."""
     signal.signal(signal.SIGTERM, _stop)
+
+
+def stop_at_once_until_started() -> None:
+    """Called as the app's start-up begins, uvicorn having taken SIGTERM over: until the app has
+    started, a SIGTERM still ends the process at once. uvicorn would wait for the start-up to
+    end first, which a broker that takes connections and never answers draws out to its
+    timeouts (20 s and more)."""
+    serving = signal.getsignal(signal.SIGTERM)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        if not _started:
+            os._exit(0)  # as `_stop`: nothing begun needs finishing (migrations are transactions)
+        if callable(serving):
+            serving(signum, frame)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def started() -> None:
