@@ -25,10 +25,10 @@ def stop_at_once_until_started() -> None:
     serving = signal.getsignal(signal.SIGTERM)
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        if not _started:
-            os._exit(0)  # as `_stop`: nothing begun needs finishing (migrations are transactions)
-        if callable(serving):
+        if _started and callable(serving):
             serving(signum, frame)
+        else:
+            _stop()  # starting, nothing begun needs finishing (migrations are transactions)
 
     signal.signal(signal.SIGTERM, stop)
 
