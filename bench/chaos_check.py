@@ -24,13 +24,14 @@ from hostile import Hostile
 from workload import Journey
 
 from orderpulse_devkit.services import MODULES
+from orderpulse_notifier.settings import Settings as NotifierSettings
 
 READY_TIMEOUT = 180.0
 SETTLE_SECONDS = 10.0
 """Nothing new at the providers or in the dead-letter topics for this long, and no lag: quiet."""
 OWNER_TIMEOUT = 30.0
 """The notifier's `owner_timeout_seconds`: a killed notifier's claims wait this long."""
-MAX_IN_FLIGHT = 200
+MAX_IN_FLIGHT: int = NotifierSettings.model_fields["max_in_flight"].default
 """The notifier's `max_in_flight`: sends under way at once, so the most a kill can repeat."""
 ODD = {0: "content-type: text/plain", 5: "non-UTF-8 traceparent"}
 """Journey number mod 10 → the odd header its events carried (see chaos.ODD_HEADERS)."""

@@ -86,6 +86,7 @@ def providers_from(settings: Settings) -> Providers:
             api_base_url=str(settings.twilio_api_url) if settings.twilio_api_url else None,
             status_callback=callback,
             timeout=settings.send_timeout_seconds,
+            connections=settings.max_in_flight,
         )
         providers.sms, rates[Channel.SMS] = twilio, settings.twilio_max_send_rate
         providers.closers.append(twilio.aclose)

@@ -159,6 +159,31 @@ async def test_twilio_requests_overlap(twilio: TwilioFake, twilio_sender: Twilio
     assert sorted(m["Sid"] for m in twilio.messages) == sorted(sids)
 
 
+async def test_twilio_keeps_as_many_texts_under_way_as_it_has_connections(
+    twilio: TwilioFake,
+) -> None:
+    async def six_texts(connections: int) -> float:
+        sender = TwilioSender(
+            TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, api_base_url=twilio.url, connections=connections
+        )
+        started = time.monotonic()
+        try:
+            await asyncio.gather(*(sender.send_sms(sms()) for _ in range(6)))
+        finally:
+            await sender.aclose()
+        return time.monotonic() - started
+
+    twilio.latency = 0.4
+    try:
+        by_two, by_six = await six_texts(2), await six_texts(6)
+    finally:
+        twilio.latency = 0.0
+
+    assert by_two >= 1.2  # three waves of two
+    assert by_six < 1.0  # one wave
+    assert len(twilio.messages) == 12
+
+
 @pytest.mark.parametrize(
     ("status", "code", "kind", "reason"),
     [

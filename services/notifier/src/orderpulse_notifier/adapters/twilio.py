@@ -31,7 +31,8 @@ class TwilioSender:
     """Sends each SMS from the shop's alphanumeric sender id, optionally asking for receipts.
 
     The aiohttp session needs a running loop, so it is made on the first send; `aclose()`
-    closes it.
+    closes it. It keeps up to `connections` open (aiohttp's own default, 100, would cap the
+    texts under way below the notifier's sends in flight: with 100 ms answers, 1,000 texts/s).
     """
 
     name = "twilio"
@@ -44,6 +45,7 @@ class TwilioSender:
         api_base_url: str | None = None,
         status_callback: str | None = None,
         timeout: float = 10.0,
+        connections: int = 100,
     ) -> None:
         base = (api_base_url or API_URL).rstrip("/")
         self._messages_url = f"{base}/2010-04-01/Accounts/{account_sid}/Messages.json"
@@ -56,7 +58,7 @@ class TwilioSender:
             "Content-Type": "application/x-www-form-urlencoded",
         }
         self._status_callback = status_callback
-        self._timeout = timeout
+        self._timeout, self._connections = timeout, connections
         self._session: aiohttp.ClientSession | None = None
 
     async def send_sms(self, message: SmsMessage) -> str:
@@ -91,7 +93,9 @@ class TwilioSender:
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                headers=self._headers, timeout=aiohttp.ClientTimeout(total=self._timeout)
+                connector=aiohttp.TCPConnector(limit=self._connections),
+                headers=self._headers,
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
             )
         return self._session
 
