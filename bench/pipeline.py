@@ -1,7 +1,7 @@
 """Throughput and latency of the whole pipeline on one machine, against the raw Kafka ceiling.
 
     uv run --group bench python bench/pipeline.py [--journeys N] [--rate R] [--burst-rate B]
-        [--scenarios outbox,latency-100ms,burst] [--warm-up S] [--timeout S] [--keep DIR]
+        [--scenarios outbox,peers,latency-100ms,burst] [--warm-up S] [--timeout S] [--keep DIR]
         [--profile SERVICE]
 
 One broker for the whole run (KAFKA_BOOTSTRAP_SERVERS when set, else a local one).
@@ -20,9 +20,11 @@ deliveries, delays, returns; cs, sk, pl, en) are published at the scenario's pac
 notifications topic (by notification id and kind), each (notification, channel) `notification.sent`
 once, the emails and texts at the providers, nothing dead-lettered.
 
-Scenarios: `outbox` (no provider latency; its files in memory where /dev/shm is) and
-`latency-100ms` (SMTP and Twilio peers answering after 100 ms), N journeys at R events/s;
-`burst`: B events/s for 10 s, 10 B for 5 s, B for 15 s.
+Scenarios: `outbox` (no provider latency; its files in memory where /dev/shm is), `peers` (SMTP
+and Twilio peers answering at once) and `latency-100ms` (the peers answering after 100 ms), N
+journeys at R events/s; `burst`: B events/s for 10 s, 10 B for 5 s, B for 15 s. What 100 ms of
+latency costs is `latency-100ms` against `peers`: the same clients and peers on the same cores,
+only slower answers (against `outbox` it would count the peers' CPU and the clients' too).
 
 Measured per scenario:
 - throughput: events/s through the whole pipeline (first event published → last message
@@ -216,8 +218,11 @@ class ScenarioResult:
     sends_per_second: float
     latency_ms: dict[str, float]
     latency_ms_by_phase: dict[str, dict[str, float]]
-    latency_ms_by_hop: dict[str, dict[str, float]]
     """With more than one phase (burst): by the phase the causing event was sent in."""
+    latency_ms_by_hop: dict[str, dict[str, float]]
+    latency_ms_by_turn: dict[str, dict[str, float]]
+    """Messages that waited for their order's message before them on the channel (its turn),
+    and the rest; with each group's share of the messages in "share"."""
     notifier_batches: int
     notifier_batch_seconds: dict[str, float]
     """How long the notifier took per batch of requests (it publishes their outcomes after)."""
@@ -264,6 +269,7 @@ def scenarios(args: argparse.Namespace) -> list[Scenario]:
     burst_journeys = round(rate * (calm + 10 * peak + after) / workload.mean_events())
     every = {
         "outbox": Scenario("outbox", args.journeys, steady),
+        "peers": Scenario("peers", args.journeys, steady, 0.0),
         "latency-100ms": Scenario("latency-100ms", args.journeys, steady, PROVIDER_LATENCY),
         "burst": Scenario("burst", burst_journeys, burst),
     }
@@ -634,6 +640,7 @@ def summarize(scenario: Scenario, collected: Collected, observed: Observed) -> S
         latency_ms=percentiles(observed.latencies_ms),
         latency_ms_by_phase=by_phase(scenario, observed),
         latency_ms_by_hop=by_hop(asked, collected.requested_at, sent),
+        latency_ms_by_turn=by_turn(requests, asked, collected.requested_at, sent),
         notifier_batches=len(batches),
         notifier_batch_seconds=percentiles(batches),
         cpu_seconds={name: round(value, 2) for name, value in cpu.items()},
@@ -696,6 +703,37 @@ def by_hop(
                 if o["data"]["notification_id"] in requested_at
             ]
         ),
+    }
+
+
+def by_turn(
+    requests: list[dict[str, Any]],
+    asked: dict[str, float],
+    requested_at: dict[str, float],
+    sent: list[dict[str, Any]],
+) -> dict[str, dict[str, float]]:
+    """Latency of the messages that waited for their turn, and of the rest. An order's messages
+    on a channel leave one after another (the notifier's promise), so a message whose request
+    came while the order's message before it was still with the provider waits for that one's
+    answer: with 100 ms providers, a return's instructions wait for the delivery's message
+    (both caused by the arrival, a few ms apart)."""
+    order = {r["data"]["notification_id"]: r["subject"] for r in requests}
+    chains: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
+    for outcome in sent:
+        notification = outcome["data"]["notification_id"]
+        if notification in requested_at:
+            chain = chains.setdefault((order[notification], outcome["data"]["channel"]), [])
+            accepted = epoch(outcome["time"])
+            chain.append((requested_at[notification], accepted, accepted - asked[notification]))
+    waited, free = [], []
+    for chain in chains.values():
+        chain.sort()
+        for before, (requested, _, latency) in zip([None, *chain], chain, strict=False):
+            (waited if before is not None and before[1] > requested else free).append(latency)
+    total = max(len(waited) + len(free), 1)
+    return {
+        name: {**percentiles([1000 * latency for latency in group]), "share": len(group) / total}
+        for name, group in (("waited for their turn", waited), ("did not wait", free))
     }
 
 
@@ -891,7 +929,7 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-SCENARIOS = ("outbox", "latency-100ms", "burst")
+SCENARIOS = ("outbox", "peers", "latency-100ms", "burst")
 
 
 async def main() -> None:

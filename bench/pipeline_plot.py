@@ -25,7 +25,12 @@ if TYPE_CHECKING:
     from pipeline import Observed, ScenarioResult
 
 AIM_MS = 250
-COLOURS = {"outbox": "tab:blue", "latency-100ms": "tab:orange", "burst": "tab:red"}
+COLOURS = {
+    "outbox": "tab:blue",
+    "peers": "tab:green",
+    "latency-100ms": "tab:orange",
+    "burst": "tab:red",
+}
 PROCESSES = {
     "status-tracker": "tab:purple",
     "returns": "tab:brown",

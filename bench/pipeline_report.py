@@ -162,13 +162,18 @@ def aims(
     if outbox := by_name.get("outbox"):
         share = outbox.events_per_second / baseline.messages_per_second
         found["pipeline_at_half_the_baseline"] = {"ratio": round(share, 4), "met": share >= 0.5}
-        p99 = outbox.latency_ms["p99"]
-        met = p99 < 250 and rate >= 500
-        found["p99_under_250ms_at_500_per_second"] = {"p99_ms": p99, "rate": rate, "met": met}
-    if outbox and (slow := by_name.get("latency-100ms")):
-        cost = 1 - slow.notifications_per_second / outbox.notifications_per_second
+    steady = [r for r in results if r.scenario in ("outbox", "peers", "latency-100ms")]
+    if steady:
+        p99s = {r.scenario: r.latency_ms["p99"] for r in steady}
+        met = rate >= 500 and all(p99 < 250 for p99 in p99s.values())
+        found["p99_under_250ms_at_500_per_second"] = {"p99_ms": p99s, "rate": rate, "met": met}
+    # The same clients and peers answering at once, or else the outbox (no clients, no peers).
+    quick = by_name.get("peers") or outbox
+    if quick and (slow := by_name.get("latency-100ms")):
+        cost = 1 - slow.notifications_per_second / quick.notifications_per_second
         found["provider_latency_costs_at_most_10_percent"] = {
             "cost": round(cost, 3),
+            "against": quick.scenario,
             "met": cost <= 0.10,
         }
     return found
@@ -183,14 +188,14 @@ def aims_text(found: dict[str, Any]) -> str:
             f"the baseline's → {MET[half['met']]}"
         )
     if p99 := found.get("p99_under_250ms_at_500_per_second"):
+        each = ", ".join(f"{name} {ms:,.0f} ms" for name, ms in p99["p99_ms"].items())
         lines.append(
-            f"p99 < 250 ms at 500 events/s: outbox p99 {p99['p99_ms']:,.0f} ms at "
-            f"{p99['rate']:g}/s → {MET[p99['met']]}"
+            f"p99 < 250 ms at 500 events/s: {each} at {p99['rate']:g}/s → {MET[p99['met']]}"
         )
     if cost := found.get("provider_latency_costs_at_most_10_percent"):
         lines.append(
             "100 ms of provider latency costs ≤ 10 % of notifications/s: it costs "
-            f"{cost['cost']:.0%} → {MET[cost['met']]}"
+            f"{cost['cost']:.0%} against {cost['against']} → {MET[cost['met']]}"
         )
     return "\n".join(lines)
 
@@ -204,6 +209,11 @@ def details_text(results: list["ScenarioResult"]) -> str:
             for hop, p in result.latency_ms_by_hop.items()
         )
         lines.append(f"{result.scenario}, latency (ms) {hops}")
+        turns = "; ".join(
+            f"{name} ({p['share']:.0%}): p50 {p['p50']:,.0f}, p99 {p['p99']:,.0f}"
+            for name, p in result.latency_ms_by_turn.items()
+        )
+        lines.append(f"{result.scenario}, latency (ms) of messages that {turns}")
         if result.latency_ms_by_phase:
             phases = "; ".join(
                 f"{phase}: p50 {p['p50']:,.0f}, p99 {p['p99']:,.0f}"
