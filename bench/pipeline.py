@@ -716,7 +716,8 @@ def by_turn(
     on a channel leave one after another (the notifier's promise), so a message whose request
     came while the order's message before it was still with the provider waits for that one's
     answer: with 100 ms providers, a return's instructions wait for the delivery's message
-    (both caused by the arrival, a few ms apart)."""
+    (both caused by the arrival, a few ms apart). Telling only where the notifier keeps up:
+    behind a backlog most requests come while the message before them still waits in it."""
     order = {r["data"]["notification_id"]: r["subject"] for r in requests}
     chains: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
     for outcome in sent:
